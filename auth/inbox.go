@@ -1,0 +1,169 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"luckbox/data"
+)
+
+// bucketInbox holds every user's notifications:
+// key = user seq (8) ‖ item seq (8) → item JSON, so a user's items are
+// contiguous and in order.
+var bucketInbox = []byte("inbox")
+
+// InboxItem is one notification kept for a user.
+type InboxItem struct {
+	ID        string    `json:"id"`
+	Kind      string    `json:"kind"`
+	Title     string    `json:"title"`
+	Body      string    `json:"body"`
+	Ref       string    `json:"ref"`
+	CreatedAt time.Time `json:"created_at"`
+	Read      bool      `json:"read"`
+}
+
+// Notification is what a domain operation tells a user. The inbox always gets
+// a copy; when Template is set and the user holds a one-time grant for it, a
+// WeChat subscribe message with Data is also sent after commit.
+type Notification struct {
+	Kind, Title, Body, Ref string
+	Template               string            // subscribe-message template id ("" = inbox only)
+	Page                   string            // mini-program page the message opens
+	Data                   map[string]string // template fields
+}
+
+// Notify records n for the user with sequence userSeq inside the caller's
+// write transaction: the inbox item is written there, a grant is used up and a
+// push is queued in the outbox if the user has one. Call it once per
+// notification the operation decides on; it writes, so call it only after
+// the operation has decided not to reject.
+func (s *Service) Notify(tx *bolt.Tx, userSeq uint64, n Notification) error {
+	b := data.MustBucket(tx, bucketInbox)
+	seq, err := b.NextSequence()
+	if err != nil {
+		return fmt.Errorf("notify: %w", err)
+	}
+	item := InboxItem{Kind: n.Kind, Title: n.Title, Body: n.Body, Ref: n.Ref, CreatedAt: s.opts.Now().UTC()}
+	if err := data.PutJSON(b, data.Key(data.U64(userSeq), data.U64(seq)), item); err != nil {
+		return fmt.Errorf("notify: %w", err)
+	}
+	if n.Template == "" || s.opts.Pusher == nil {
+		return nil
+	}
+	used, err := useGrant(tx, userSeq, n.Template)
+	if err != nil || !used {
+		return err
+	}
+	u, ok, err := getUser(tx, userSeq)
+	if err != nil || !ok {
+		return err
+	}
+	_, err = s.db.Enqueue(tx, outboxSubscribe, pushMessage{OpenID: u.OpenID, Template: n.Template, Page: n.Page, Data: n.Data})
+	return err
+}
+
+// Inbox lists the user's notifications, newest first, limit at a time; cursor
+// is the id of the last item of the previous page ("" for the first page).
+func (s *Service) Inbox(ctx context.Context, userSeq uint64, cursor string, limit int) (items []InboxItem, next string, err error) {
+	if limit <= 0 || limit > 100 {
+		limit = 50
+	}
+	start := uint64(1<<64 - 1)
+	if cursor != "" {
+		c, perr := strconv.ParseUint(cursor, 10, 64)
+		if perr != nil || c == 0 {
+			return nil, "", data.Invalid("cursor", "is not a cursor this endpoint returned")
+		}
+		start = c - 1
+	}
+	prefix := data.U64(userSeq)
+	err = s.db.View(func(tx *bolt.Tx) error {
+		c := data.MustBucket(tx, bucketInbox).Cursor()
+		k, v := c.Seek(data.Key(prefix, data.U64(start)))
+		if k == nil || string(k[:8]) != string(prefix) || data.ParseU64(k[8:]) > start {
+			k, v = c.Prev()
+		}
+		for ; k != nil && string(k[:8]) == string(prefix); k, v = c.Prev() {
+			if len(items) == limit {
+				next = items[len(items)-1].ID
+				return nil
+			}
+			var it InboxItem
+			if err := jsonUnmarshal(v, &it); err != nil {
+				return err
+			}
+			it.ID = strconv.FormatUint(data.ParseU64(k[8:]), 10)
+			items = append(items, it)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("inbox: %w", err)
+	}
+	return items, next, nil
+}
+
+// MarkRead marks one inbox item (or all, for id "all") as read.
+func (s *Service) MarkRead(ctx context.Context, userSeq uint64, id string) error {
+	var itemSeq uint64
+	if id != "all" {
+		n, err := strconv.ParseUint(id, 10, 64)
+		if err != nil || n == 0 {
+			return data.Errorf(data.ENotFound, "no such inbox item")
+		}
+		itemSeq = n
+	}
+	errNotFound := errors.New("not found")
+	err := s.db.Update(ctx, func(tx *bolt.Tx) error {
+		b := data.MustBucket(tx, bucketInbox)
+		prefix := data.U64(userSeq)
+		if itemSeq != 0 {
+			k := data.Key(prefix, data.U64(itemSeq))
+			var it InboxItem
+			found, err := data.GetJSON(b, k, &it)
+			if err != nil {
+				return err
+			}
+			if !found {
+				return errNotFound
+			}
+			it.Read = true
+			return data.PutJSON(b, k, it)
+		}
+		type kv struct {
+			k  []byte
+			it InboxItem
+		}
+		var unread []kv
+		c := b.Cursor()
+		for k, v := c.Seek(prefix); k != nil && string(k[:8]) == string(prefix); k, v = c.Next() {
+			var it InboxItem
+			if err := jsonUnmarshal(v, &it); err != nil {
+				return err
+			}
+			if !it.Read {
+				it.Read = true
+				unread = append(unread, kv{append([]byte(nil), k...), it})
+			}
+		}
+		for _, e := range unread {
+			if err := data.PutJSON(b, e.k, e.it); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, errNotFound) {
+		return data.Errorf(data.ENotFound, "no such inbox item")
+	}
+	if err != nil {
+		return fmt.Errorf("mark read: %w", err)
+	}
+	return nil
+}

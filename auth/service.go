@@ -1,0 +1,71 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"io"
+	"time"
+
+	"luckbox/data"
+)
+
+// Buckets lists the buckets this package uses; pass them to data.Open.
+var Buckets = [][]byte{bucketUsers, bucketUserOpenID, bucketSessions, bucketInbox, bucketGrants}
+
+// Identity is what WeChat's code2session returns for a login code.
+type Identity struct {
+	OpenID, UnionID, SessionKey string
+}
+
+// WeChat is the part of the WeChat client auth needs. Code2Session must
+// return an error for which BadCode reports true when the code is unknown,
+// expired or used.
+type WeChat interface {
+	Code2Session(ctx context.Context, code string) (Identity, error)
+	BadCode(err error) bool
+}
+
+// Options configure a Service.
+type Options struct {
+	// SessionTTL is how long a login lasts (default 7 days).
+	SessionTTL time.Duration
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Rand is the source of tokens and ids (default crypto/rand.Reader).
+	Rand io.Reader
+	// DefaultNickname names a new user (default "微信用户", as WeChat does).
+	DefaultNickname func(openid string) string
+	// Pusher sends subscribe messages; nil keeps notifications in the inbox only.
+	Pusher Pusher
+}
+
+// Service manages users, sessions and notifications.
+type Service struct {
+	db    *data.DB
+	wx    WeChat
+	opts  Options
+	admin adminToken
+}
+
+// New returns a Service over db using wx for logins.
+func New(db *data.DB, wx WeChat, opts Options) *Service {
+	if opts.SessionTTL <= 0 {
+		opts.SessionTTL = 7 * 24 * time.Hour
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Rand == nil {
+		opts.Rand = rand.Reader
+	}
+	if opts.DefaultNickname == nil {
+		opts.DefaultNickname = func(string) string { return "微信用户" }
+	}
+	return &Service{db: db, wx: wx, opts: opts}
+}
+
+// RegisterBackground registers the scheduled and outbox work of this package.
+func (s *Service) RegisterBackground(b *data.Background) {
+	b.HandleDue(dueSessionExpiry, s.expireSession)
+	b.HandleOutbox(outboxSubscribe, s.deliverSubscribe)
+}

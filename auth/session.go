@@ -1,0 +1,172 @@
+package auth
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	bolt "go.etcd.io/bbolt"
+
+	"luckbox/data"
+)
+
+var bucketSessions = []byte("sessions") // sha256(token) → session JSON
+
+const dueSessionExpiry = "auth.session_expiry"
+
+type session struct {
+	UserSeq   uint64    `json:"user"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// Login is the result of a successful login.
+type Login struct {
+	Token     string
+	ExpiresAt time.Time
+	User      User
+}
+
+// maxCode bounds the login code length accepted (WeChat's are 32 characters).
+const maxCode = 128
+
+// Login exchanges a wx.login code for a session: the user is created on first
+// login, the latest WeChat session key is kept server-side, and a new random
+// token is returned (only its hash is stored).
+func (s *Service) Login(ctx context.Context, code string) (Login, error) {
+	if code == "" || len(code) > maxCode || !utf8.ValidString(code) {
+		return Login{}, data.Invalid("code", "must be the code from wx.login")
+	}
+	id, err := s.wx.Code2Session(ctx, code)
+	if err != nil {
+		if s.wx.BadCode(err) {
+			return Login{}, data.Errorf(data.EUnauthenticated, "login code is invalid, expired or already used")
+		}
+		return Login{}, fmt.Errorf("login: code2session: %w", err)
+	}
+	if id.OpenID == "" {
+		return Login{}, fmt.Errorf("login: code2session returned no openid")
+	}
+	var raw [32]byte
+	if _, err := io.ReadFull(s.opts.Rand, raw[:]); err != nil {
+		return Login{}, fmt.Errorf("login: token: %w", err)
+	}
+	token := base64.RawURLEncoding.EncodeToString(raw[:])
+	tag, err := data.NewTag(s.opts.Rand)
+	if err != nil {
+		return Login{}, fmt.Errorf("login: id: %w", err)
+	}
+	now := s.opts.Now().UTC()
+	exp := now.Add(s.opts.SessionTTL)
+	var u User
+	err = s.db.Update(ctx, func(tx *bolt.Tx) error {
+		idx := data.MustBucket(tx, bucketUserOpenID)
+		if seq := data.ParseU64(idx.Get([]byte(id.OpenID))); seq != 0 {
+			var err error
+			if u, _, err = getUser(tx, seq); err != nil {
+				return err
+			}
+		} else {
+			seq, err := data.MustBucket(tx, bucketUsers).NextSequence()
+			if err != nil {
+				return err
+			}
+			u = User{Seq: seq, Tag: tag, OpenID: id.OpenID, Nickname: s.opts.DefaultNickname(id.OpenID), CreatedAt: now}
+			if err := idx.Put([]byte(id.OpenID), data.U64(seq)); err != nil {
+				return err
+			}
+		}
+		u.SessionKey = id.SessionKey
+		if id.UnionID != "" {
+			u.UnionID = id.UnionID
+		}
+		if err := putUser(tx, u); err != nil {
+			return err
+		}
+		h := tokenHash(token)
+		if err := data.PutJSON(data.MustBucket(tx, bucketSessions), h, session{UserSeq: u.Seq, CreatedAt: now, ExpiresAt: exp}); err != nil {
+			return err
+		}
+		return s.db.Schedule(tx, exp, dueSessionExpiry, h)
+	})
+	if err != nil {
+		return Login{}, fmt.Errorf("login: %w", err)
+	}
+	return Login{Token: token, ExpiresAt: exp, User: u}, nil
+}
+
+func tokenHash(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+// errUnauthenticated is the one answer for every bad token, so a caller
+// learns nothing about why.
+func errUnauthenticated() error {
+	return data.Errorf(data.EUnauthenticated, "missing, invalid or expired token")
+}
+
+// Authenticate returns the user a session token belongs to.
+func (s *Service) Authenticate(ctx context.Context, token string) (User, error) {
+	if token == "" || len(token) > 256 {
+		return User{}, errUnauthenticated()
+	}
+	now := s.opts.Now()
+	var u User
+	var ok bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var ss session
+		found, err := data.GetJSON(data.MustBucket(tx, bucketSessions), tokenHash(token), &ss)
+		if err != nil || !found || !now.Before(ss.ExpiresAt) {
+			return err
+		}
+		u, ok, err = getUser(tx, ss.UserSeq)
+		return err
+	})
+	if err != nil {
+		return User{}, fmt.Errorf("authenticate: %w", err)
+	}
+	if !ok {
+		return User{}, errUnauthenticated()
+	}
+	return u, nil
+}
+
+// Logout revokes the session of token.
+func (s *Service) Logout(ctx context.Context, token string) error {
+	err := s.db.Update(ctx, func(tx *bolt.Tx) error {
+		return data.MustBucket(tx, bucketSessions).Delete(tokenHash(token))
+	})
+	if err != nil {
+		return fmt.Errorf("logout: %w", err)
+	}
+	return nil
+}
+
+// expireSession deletes a session whose time has come (idempotent).
+func (s *Service) expireSession(ctx context.Context, d data.Due) error {
+	now := s.opts.Now()
+	return s.db.Update(ctx, func(tx *bolt.Tx) error {
+		b := data.MustBucket(tx, bucketSessions)
+		var ss session
+		found, err := data.GetJSON(b, d.Ref, &ss)
+		if err != nil || !found || now.Before(ss.ExpiresAt) {
+			return err
+		}
+		return b.Delete(d.Ref)
+	})
+}
+
+// BearerToken extracts the token of an "Authorization: Bearer <token>" header.
+func BearerToken(header string) string {
+	const p = "bearer "
+	if len(header) > len(p) && strings.EqualFold(header[:len(p)], p) {
+		return strings.TrimSpace(header[len(p):])
+	}
+	return ""
+}

@@ -1,0 +1,190 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	bolt "go.etcd.io/bbolt"
+
+	"luckbox/data"
+)
+
+var (
+	bucketUsers      = []byte("users")           // seq → user JSON
+	bucketUserOpenID = []byte("users_by_openid") // openid → seq
+)
+
+// User is a luckbox user. OpenID, UnionID and SessionKey are server-side
+// only: handlers must never put them in a response.
+type User struct {
+	Seq        uint64    `json:"-"`
+	Tag        uint64    `json:"tag"`
+	OpenID     string    `json:"openid"`
+	UnionID    string    `json:"unionid,omitempty"`
+	SessionKey string    `json:"session_key,omitempty"`
+	Nickname   string    `json:"nickname"`
+	AvatarURL  string    `json:"avatar_url"`
+	Phone      string    `json:"phone,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+}
+
+// ID is the user's public identifier.
+func (u User) ID() string { return data.EncodeID(u.Seq, u.Tag) }
+
+// Limits of profile fields.
+const (
+	MaxNickname  = 32
+	MaxAvatarURL = 512
+)
+
+// getUser loads a user by sequence inside tx.
+func getUser(tx *bolt.Tx, seq uint64) (User, bool, error) {
+	var u User
+	ok, err := data.GetJSON(data.MustBucket(tx, bucketUsers), data.U64(seq), &u)
+	u.Seq = seq
+	return u, ok, err
+}
+
+func putUser(tx *bolt.Tx, u User) error {
+	return data.PutJSON(data.MustBucket(tx, bucketUsers), data.U64(u.Seq), u)
+}
+
+// UserInTx loads the user with public id inside tx; ok is false if there is none.
+func UserInTx(tx *bolt.Tx, id string) (User, bool, error) {
+	seq, tag, ok := data.DecodeID(id)
+	if !ok {
+		return User{}, false, nil
+	}
+	u, found, err := getUser(tx, seq)
+	if err != nil || !found || u.Tag != tag {
+		return User{}, false, err
+	}
+	return u, true, nil
+}
+
+// UserBySeqInTx loads a user by sequence number inside tx.
+func UserBySeqInTx(tx *bolt.Tx, seq uint64) (User, bool, error) { return getUser(tx, seq) }
+
+// User returns the user with public id, or a not_found error.
+func (s *Service) User(ctx context.Context, id string) (User, error) {
+	var u User
+	var ok bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		u, ok, err = UserInTx(tx, id)
+		return err
+	})
+	if err != nil {
+		return User{}, fmt.Errorf("load user: %w", err)
+	}
+	if !ok {
+		return User{}, data.Errorf(data.ENotFound, "no such user")
+	}
+	return u, nil
+}
+
+// Nicknames returns the nickname of each known user id (unknown ids are left out).
+func (s *Service) Nicknames(ctx context.Context, ids []string) (map[string]string, error) {
+	out := make(map[string]string, len(ids))
+	err := s.db.View(func(tx *bolt.Tx) error {
+		for _, id := range ids {
+			if _, dup := out[id]; dup {
+				continue
+			}
+			u, ok, err := UserInTx(tx, id)
+			if err != nil {
+				return err
+			}
+			if ok {
+				out[id] = u.Nickname
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load nicknames: %w", err)
+	}
+	return out, nil
+}
+
+// ProfileUpdate holds the fields of PATCH /me; nil fields are unchanged.
+type ProfileUpdate struct {
+	Nickname  *string
+	AvatarURL *string
+}
+
+func (p ProfileUpdate) validate() error {
+	if p.Nickname != nil {
+		n := strings.TrimSpace(*p.Nickname)
+		if n == "" || utf8.RuneCountInString(n) > MaxNickname {
+			return data.Invalid("nickname", "must be 1..%d characters", MaxNickname)
+		}
+		if strings.ContainsAny(n, "\x00\r\n") {
+			return data.Invalid("nickname", "must not contain control characters")
+		}
+	}
+	if p.AvatarURL != nil && *p.AvatarURL != "" {
+		a := *p.AvatarURL
+		u, err := url.Parse(a)
+		if len(a) > MaxAvatarURL || err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return data.Invalid("avatar_url", "must be an http(s) URL of at most %d bytes", MaxAvatarURL)
+		}
+	}
+	return nil
+}
+
+// UpdateProfile changes the caller's nickname and avatar.
+func (s *Service) UpdateProfile(ctx context.Context, userID string, p ProfileUpdate) (User, error) {
+	if err := p.validate(); err != nil {
+		return User{}, err
+	}
+	var u User
+	var found bool
+	err := s.db.Update(ctx, func(tx *bolt.Tx) error {
+		var err error
+		u, found, err = UserInTx(tx, userID)
+		if err != nil || !found {
+			return err
+		}
+		if p.Nickname != nil {
+			u.Nickname = strings.TrimSpace(*p.Nickname)
+		}
+		if p.AvatarURL != nil {
+			u.AvatarURL = *p.AvatarURL
+		}
+		return putUser(tx, u)
+	})
+	if err != nil {
+		return User{}, fmt.Errorf("update profile: %w", err)
+	}
+	if !found {
+		return User{}, data.Errorf(data.ENotFound, "no such user")
+	}
+	return u, nil
+}
+
+// SetPhone binds a phone number (digits, without +86) to the user.
+func (s *Service) SetPhone(ctx context.Context, userID, phone string) (User, error) {
+	var u User
+	var found bool
+	err := s.db.Update(ctx, func(tx *bolt.Tx) error {
+		var err error
+		u, found, err = UserInTx(tx, userID)
+		if err != nil || !found {
+			return err
+		}
+		u.Phone = phone
+		return putUser(tx, u)
+	})
+	if err != nil {
+		return User{}, fmt.Errorf("bind phone: %w", err)
+	}
+	if !found {
+		return User{}, data.Errorf(data.ENotFound, "no such user")
+	}
+	return u, nil
+}

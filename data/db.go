@@ -1,0 +1,177 @@
+package data
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// SchemaVersion is the version of the database layout this binary writes.
+// Open migrates older files (see migrate.go) and refuses newer ones.
+const SchemaVersion = 1
+
+var bucketMeta = []byte("meta")
+
+// Options tune Open. The zero value is what the server uses in production.
+type Options struct {
+	// LockTimeout bounds the wait for the file lock held by another process
+	// (default 1 s): a second server on the same file fails fast.
+	LockTimeout time.Duration
+	// NoSync skips fsync on commit. Only for throwaway data (benchmarks of
+	// everything but durability); never in production.
+	NoSync bool
+	// NoPopulate disables MAP_POPULATE (pre-faulting the whole file at open).
+	NoPopulate bool
+	// MaxBatch caps the operations in one group commit (default 2048).
+	MaxBatch int
+	// Buckets are created at Open if missing. Domain packages list theirs.
+	Buckets [][]byte
+	// Logger receives storage warnings; nil means slog.Default().
+	Logger *slog.Logger
+	// Now is the clock for the scheduler and outbox; nil means time.Now.
+	Now func() time.Time
+	// ReadOnly opens the file read-only (audit, backup of a stopped server).
+	ReadOnly bool
+	// OnCommit, if set, is called after every writer transaction with the
+	// number of operations it ran and how long it took (for metrics).
+	OnCommit func(ops int, d time.Duration)
+}
+
+// DB is an open luckbox database.
+type DB struct {
+	bolt   *bolt.DB
+	opts   Options
+	log    *slog.Logger
+	now    func() time.Time
+	writer *writer
+	closed atomic.Bool
+
+	schedWake  chan struct{}
+	outboxWake chan struct{}
+}
+
+// ErrLocked is returned by Open when another process holds the file.
+var ErrLocked = errors.New("database file is in use by another process")
+
+// ErrNewerSchema is returned by Open for a file written by a newer binary.
+var ErrNewerSchema = errors.New("database was written by a newer luckbox")
+
+// Open opens (creating if needed) the database at path, creates the buckets
+// named in opts, records or checks the schema version and starts the writer.
+func Open(path string, opts Options) (*DB, error) {
+	if opts.LockTimeout <= 0 {
+		opts.LockTimeout = time.Second
+	}
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 2048
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	bo := &bolt.Options{
+		Timeout:         opts.LockTimeout,
+		FreelistType:    bolt.FreelistMapType,
+		NoSync:          opts.NoSync,
+		ReadOnly:        opts.ReadOnly,
+		InitialMmapSize: 1 << 30, // virtual only; avoids remaps that stall readers
+	}
+	if !opts.NoPopulate {
+		bo.MmapFlags = syscall.MAP_POPULATE
+	}
+	b, err := bolt.Open(path, 0o600, bo)
+	if err != nil {
+		if errors.Is(err, berrors.ErrTimeout) {
+			return nil, fmt.Errorf("open %s: %w (is another luckbox running on it?)", path, ErrLocked)
+		}
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	db := &DB{bolt: b, opts: opts, log: opts.Logger, now: opts.Now,
+		schedWake: make(chan struct{}, 1), outboxWake: make(chan struct{}, 1)}
+	if !opts.ReadOnly {
+		if err := db.init(); err != nil {
+			b.Close()
+			return nil, err
+		}
+		db.writer = newWriter(db, opts.MaxBatch)
+	} else if err := db.checkSchema(); err != nil {
+		b.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func (db *DB) init() error {
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		all := append([][]byte{bucketMeta, bucketDue, bucketOutbox, bucketOutboxDead, bucketIdem}, db.opts.Buckets...)
+		for _, name := range all {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return fmt.Errorf("create bucket %s: %w", name, err)
+			}
+		}
+		return migrate(tx)
+	})
+	if err != nil {
+		return fmt.Errorf("initialize database: %w", err)
+	}
+	return nil
+}
+
+func (db *DB) checkSchema() error {
+	return db.bolt.View(func(tx *bolt.Tx) error {
+		v := schemaVersion(tx)
+		if v > SchemaVersion {
+			return fmt.Errorf("%w: file schema %d, this binary knows up to %d", ErrNewerSchema, v, SchemaVersion)
+		}
+		return nil
+	})
+}
+
+// Close drains the writer (every queued operation commits and is answered),
+// then closes the file.
+func (db *DB) Close() error {
+	if !db.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	if db.writer != nil {
+		db.writer.close()
+	}
+	if err := db.bolt.Close(); err != nil {
+		return fmt.Errorf("close database: %w", err)
+	}
+	return nil
+}
+
+// View runs fn in a read-only transaction: a consistent view of committed
+// state. Values read are valid only inside fn.
+func (db *DB) View(fn func(tx *bolt.Tx) error) error { return db.bolt.View(fn) }
+
+// Bolt exposes the underlying bbolt handle for tests and tools.
+func (db *DB) Bolt() *bolt.DB { return db.bolt }
+
+// Path is the database file's path.
+func (db *DB) Path() string { return db.bolt.Path() }
+
+// Now returns the database's clock reading.
+func (db *DB) Now() time.Time { return db.now() }
+
+// Size returns the database file size in bytes.
+func (db *DB) Size() int64 {
+	fi, err := os.Stat(db.bolt.Path())
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// Ready reports whether the database is open and accepting writes.
+func (db *DB) Ready() bool { return !db.closed.Load() }

@@ -1,0 +1,68 @@
+package data
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes shared by every domain package. The web layer maps each code to
+// one HTTP status; the codes and their meaning are part of the public API.
+const (
+	EInvalid             = "invalid_argument"
+	EUnauthenticated     = "unauthenticated"
+	EForbidden           = "forbidden"
+	ENotFound            = "not_found"
+	EConflict            = "conflict"
+	EExhausted           = "exhausted"
+	EExpired             = "expired"
+	ETooLarge            = "too_large"
+	EIdempotencyMismatch = "idempotency_mismatch"
+	ERateLimited         = "rate_limited"
+	EInternal            = "internal"
+)
+
+// Error is a domain error: a stable code, a message safe to show to clients,
+// and optional structured details (for example the rows of a failed import).
+type Error struct {
+	Code    string
+	Message string
+	Details any
+}
+
+// Error implements the error interface.
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// Errorf returns an *Error with the given code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// FieldError describes one invalid input field; Line is set for file imports.
+type FieldError struct {
+	Line   int    `json:"line,omitempty"`
+	Field  string `json:"field"`
+	Reason string `json:"reason"`
+}
+
+// Invalid returns an invalid_argument error naming the field.
+func Invalid(field, format string, args ...any) *Error {
+	reason := fmt.Sprintf(format, args...)
+	return &Error{Code: EInvalid, Message: field + ": " + reason,
+		Details: []FieldError{{Field: field, Reason: reason}}}
+}
+
+// ErrorCode returns the code of a domain error, or EInternal for any other error.
+func ErrorCode(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return EInternal
+}
+
+// AsError returns the domain error inside err, if any.
+func AsError(err error) (*Error, bool) {
+	var e *Error
+	ok := errors.As(err, &e)
+	return e, ok
+}

@@ -1,0 +1,61 @@
+package data
+
+import (
+	"crypto/rand"
+	"encoding/base32"
+	"encoding/binary"
+	"io"
+	"strings"
+)
+
+// A public identifier is a bucket sequence number (the record's key, so records
+// append in order) joined with a random 64-bit tag stored in the record, so
+// identifiers can not be guessed by counting. It is 26 lowercase base32 characters.
+var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// IDLen is the length of an encoded public identifier.
+const IDLen = 26
+
+// EncodeID returns the public identifier of record seq with the given tag.
+func EncodeID(seq, tag uint64) string {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], seq)
+	binary.BigEndian.PutUint64(b[8:], tag)
+	return idEncoding.EncodeToString(b[:])
+}
+
+// DecodeID parses a public identifier. ok is false for anything malformed;
+// callers must still compare the tag with the stored record's.
+func DecodeID(id string) (seq, tag uint64, ok bool) {
+	if len(id) != IDLen || strings.ToLower(id) != id {
+		return 0, 0, false
+	}
+	b, err := idEncoding.DecodeString(id)
+	if err != nil || len(b) != 16 {
+		return 0, 0, false
+	}
+	seq, tag = binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
+	// The last character carries 2 unused bits the decoder ignores: accept only
+	// the canonical spelling, so one record has exactly one identifier.
+	if seq == 0 || EncodeID(seq, tag) != id {
+		return 0, 0, false
+	}
+	return seq, tag, true
+}
+
+// NewTag draws a random non-zero tag from r (crypto/rand.Reader when nil).
+// Draw it before submitting a write operation, so a retried operation reuses it.
+func NewTag(r io.Reader) (uint64, error) {
+	if r == nil {
+		r = rand.Reader
+	}
+	var b [8]byte
+	for {
+		if _, err := io.ReadFull(r, b[:]); err != nil {
+			return 0, err
+		}
+		if t := binary.BigEndian.Uint64(b[:]); t != 0 {
+			return t, nil
+		}
+	}
+}

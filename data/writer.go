@@ -1,0 +1,192 @@
+package data
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Op is one domain operation: it reads state, decides and writes, all inside
+// the write transaction it is given. Business rejections ("sold out", "already
+// joined") are results the operation reports through its own variables, and it
+// must reject before it writes anything. An Op returns an error only for a
+// storage or programming failure; that aborts the shared transaction, and the
+// writer then runs the batch's operations again one at a time. So an Op may
+// run more than once: it must assign its results, not accumulate them, and it
+// must have no effects outside the transaction (use the outbox).
+type Op func(tx *bolt.Tx) error
+
+// ErrClosed is returned for operations submitted after Close.
+var ErrClosed = errors.New("database is closed")
+
+// WriterStats are cumulative counters of the group-commit writer.
+type WriterStats struct {
+	Batches    uint64        // committed transactions
+	Ops        uint64        // operations answered
+	Retries    uint64        // batches that failed and were retried one by one
+	CommitTime time.Duration // total time spent in transactions, commit included
+	QueueDepth int           // operations waiting now
+}
+
+type request struct {
+	op   Op
+	done chan error
+}
+
+// writer is the group-commit writer: one goroutine takes every queued
+// operation, runs them one after another inside one bbolt write transaction,
+// commits once (one fsync for the batch) and then answers every caller.
+type writer struct {
+	db      *DB
+	max     int
+	mu      sync.RWMutex // guards closing the queue against concurrent sends
+	closing bool
+	queue   chan *request
+	stopped chan struct{}
+
+	batches, ops, retries, commitNanos atomic.Uint64
+}
+
+// testHookBatch, when set by a test, runs at the end of every multi-operation
+// batch transaction; an error it returns aborts the batch like a storage failure.
+var testHookBatch func(n int) error
+
+func newWriter(db *DB, max int) *writer {
+	w := &writer{db: db, max: max, queue: make(chan *request, 8192), stopped: make(chan struct{})}
+	go w.loop()
+	return w
+}
+
+// Update submits op to the group-commit writer and waits until the
+// transaction that ran it has committed durably (or failed). Once op is queued
+// the call waits for its outcome even if ctx ends, so a caller never mistakes
+// a committed operation for a failed one.
+func (db *DB) Update(ctx context.Context, op Op) error {
+	if db.writer == nil {
+		return fmt.Errorf("update: %w (read-only)", ErrClosed)
+	}
+	return db.writer.submit(ctx, op)
+}
+
+func (w *writer) submit(ctx context.Context, op Op) error {
+	r := &request{op: op, done: make(chan error, 1)}
+	w.mu.RLock()
+	if w.closing {
+		w.mu.RUnlock()
+		return ErrClosed
+	}
+	select {
+	case w.queue <- r:
+	case <-ctx.Done():
+		w.mu.RUnlock()
+		return fmt.Errorf("queue write: %w", ctx.Err())
+	}
+	w.mu.RUnlock()
+	return <-r.done
+}
+
+// close stops accepting operations, lets the loop drain the queue and waits.
+func (w *writer) close() {
+	w.mu.Lock()
+	w.closing = true
+	close(w.queue)
+	w.mu.Unlock()
+	<-w.stopped
+}
+
+func (w *writer) loop() {
+	defer close(w.stopped)
+	batch := make([]*request, 0, w.max)
+	for first := range w.queue {
+		batch = append(batch[:0], first)
+	fill:
+		for len(batch) < w.max {
+			select {
+			case r, ok := <-w.queue:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		w.run(batch)
+		clear(batch)
+	}
+}
+
+// run commits a batch in one transaction. If that fails, each operation runs
+// again in a transaction of its own, so one failing operation cannot fail its
+// neighbours; every caller gets the outcome of its own operation.
+func (w *writer) run(batch []*request) {
+	start := time.Now()
+	err := w.db.bolt.Update(func(tx *bolt.Tx) error {
+		for _, r := range batch {
+			if err := runOp(r.op, tx); err != nil {
+				return err
+			}
+		}
+		if testHookBatch != nil && len(batch) > 1 {
+			return testHookBatch(len(batch))
+		}
+		return nil
+	})
+	if err == nil || len(batch) == 1 {
+		w.record(start, len(batch))
+		for _, r := range batch {
+			r.done <- err
+		}
+		return
+	}
+	// The aborted batch committed nothing and answered no one: count its time
+	// only, so Batches, Ops and OnCommit see each operation once (in its retry).
+	w.commitNanos.Add(uint64(time.Since(start)))
+	w.retries.Add(1)
+	for _, r := range batch {
+		start := time.Now()
+		r.done <- w.db.bolt.Update(func(tx *bolt.Tx) error { return runOp(r.op, tx) })
+		w.record(start, 1)
+	}
+}
+
+func (w *writer) record(start time.Time, n int) {
+	d := time.Since(start)
+	w.batches.Add(1)
+	w.ops.Add(uint64(n))
+	w.commitNanos.Add(uint64(d))
+	if h := w.db.opts.OnCommit; h != nil {
+		h(n, d)
+	}
+}
+
+// runOp runs one operation, turning a panic into an error so that a bug in one
+// operation fails that operation rather than the server.
+func runOp(op Op, tx *bolt.Tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("operation panicked: %v", p)
+		}
+	}()
+	return op(tx)
+}
+
+// WriterStats returns the writer's counters.
+func (db *DB) WriterStats() WriterStats {
+	w := db.writer
+	if w == nil {
+		return WriterStats{}
+	}
+	return WriterStats{
+		Batches:    w.batches.Load(),
+		Ops:        w.ops.Load(),
+		Retries:    w.retries.Load(),
+		CommitTime: time.Duration(w.commitNanos.Load()),
+		QueueDepth: len(w.queue),
+	}
+}

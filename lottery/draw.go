@@ -1,0 +1,153 @@
+package lottery
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"io"
+)
+
+// DrawAlgorithm names the draw specification implemented by Draw. A proof
+// carries it so that a verifier knows which rules to apply.
+//
+// luckbox-draw-v1, precisely (a third party can implement it from this text):
+//
+//   - seed: 32 random bytes, committed to before the lottery opens as
+//     seed_hash = SHA-256(seed) and published (lowercase hex) after the draw.
+//   - entries: the participants' user ids (ASCII, no newlines) in join order.
+//     entries_hash = SHA-256 of every entry followed by "\n", concatenated
+//     (an empty list hashes the empty string).
+//   - random words: word i (i = 0, 1, 2, ... over the whole draw) is the first 8
+//     bytes, read big-endian, of SHA-256(seed ‖ entries_hash ‖ uint64_be(i)),
+//     where seed and entries_hash are the raw 32-byte values (72 bytes hashed).
+//   - uniform(m), m ≥ 1: limit = 2^64 − (2^64 mod m); take the next words until
+//     one is < limit; the result is that word mod m (rejection sampling, so
+//     every value in [0, m) is exactly equally likely).
+//   - k = min(sum of prize quantities, number of entries); quantities below 1
+//     count as 0. a = a copy of entries; for i = 0 .. k−1: j = i + uniform(len(a) − i),
+//     swap a[i] and a[j]; winner i is a[i] (a partial Fisher–Yates shuffle).
+//   - prizes are handed out by walking the prize list in order: the first
+//     quantity₁ winners get prize 1, the next quantity₂ get prize 2, and so on.
+const DrawAlgorithm = "luckbox-draw-v1"
+
+// Prize is one line of a lottery's prize list: Quantity copies of Name.
+type Prize struct {
+	Name     string `json:"name"`
+	Quantity int    `json:"quantity"`
+}
+
+// Winner is one result of a draw: the user who won and the name of the prize.
+type Winner struct {
+	UserID string `json:"user_id"`
+	Prize  string `json:"prize"`
+}
+
+// EntriesHash returns SHA-256 of the entries, each followed by "\n".
+func EntriesHash(entries []string) [32]byte {
+	h := sha256.New()
+	buf := make([]byte, 0, 8192) // batches small writes; a hash.Hash never fails
+	for _, e := range entries {
+		if len(buf)+len(e)+1 > cap(buf) {
+			_, _ = h.Write(buf)
+			buf = buf[:0]
+		}
+		if len(e)+1 > cap(buf) {
+			_, _ = io.WriteString(h, e)
+			_, _ = h.Write([]byte{'\n'})
+			continue
+		}
+		buf = append(append(buf, e...), '\n')
+	}
+	_, _ = h.Write(buf)
+	var sum [32]byte
+	h.Sum(sum[:0])
+	return sum
+}
+
+// SeedHash returns SHA-256 of the raw 32-byte seed: the commitment a lottery
+// publishes when it is created.
+func SeedHash(seed [32]byte) [32]byte {
+	return sha256.Sum256(seed[:])
+}
+
+// Draw picks the winners of a lottery by luckbox-draw-v1 (see DrawAlgorithm).
+// entriesHash must be EntriesHash(entries); it is a parameter because callers
+// have already computed it for the proof. The result holds
+// min(total prize quantity, len(entries)) winners in draw order (never nil),
+// each a distinct entry when the entries are distinct. entries is not modified.
+//
+// The shuffle is kept sparse (a map of the swapped positions), so drawing k
+// winners costs O(k) whatever the number of entries.
+func Draw(seed [32]byte, entriesHash [32]byte, entries []string, prizes []Prize) []Winner {
+	n := len(entries)
+	k := 0
+	for _, p := range prizes {
+		if p.Quantity > 0 {
+			k += min(p.Quantity, n) // min keeps the sum from overflowing
+		}
+		if k >= n {
+			k = n
+			break
+		}
+	}
+	winners := make([]Winner, 0, k)
+	if k == 0 {
+		return winners
+	}
+	s := newStream(seed, entriesHash)
+	// moved[x] is the entries index now at virtual position x of a; positions
+	// missing from the map still hold their original entry.
+	moved := make(map[int]int, k)
+	at := func(x int) int {
+		if v, ok := moved[x]; ok {
+			return v
+		}
+		return x
+	}
+	prize, left := 0, 0
+	for i := range k {
+		j := i + int(s.uniform(uint64(n-i)))
+		vi, vj := at(i), at(j)
+		moved[j] = vi
+		delete(moved, i) // position i is final and never read again
+		for left == 0 {
+			left = max(prizes[prize].Quantity, 0) // quantities < 1 are skipped
+			prize++
+		}
+		left--
+		winners = append(winners, Winner{UserID: entries[vj], Prize: prizes[prize-1].Name})
+	}
+	return winners
+}
+
+// stream is the draw's deterministic random word source.
+type stream struct {
+	buf [72]byte // seed ‖ entries_hash ‖ uint64_be(counter)
+	i   uint64
+}
+
+func newStream(seed, entriesHash [32]byte) *stream {
+	s := &stream{}
+	copy(s.buf[:32], seed[:])
+	copy(s.buf[32:64], entriesHash[:])
+	return s
+}
+
+// word returns the next 64-bit word of the stream.
+func (s *stream) word() uint64 {
+	binary.BigEndian.PutUint64(s.buf[64:], s.i)
+	s.i++
+	sum := sha256.Sum256(s.buf[:])
+	return binary.BigEndian.Uint64(sum[:8])
+}
+
+// uniform returns a uniformly distributed value in [0, m), m ≥ 1, by rejection:
+// words at or above 2^64 − (2^64 mod m) are discarded.
+func (s *stream) uniform(m uint64) uint64 {
+	rem := -m % m // 2^64 mod m, computed in 64 bits
+	for {
+		w := s.word()
+		if rem == 0 || w < -rem { // -rem == 2^64 − rem when rem != 0
+			return w % m
+		}
+	}
+}

@@ -1,0 +1,223 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"luckbox/auth"
+	"luckbox/data"
+	"luckbox/web"
+)
+
+// serveConfig is every setting of `luckbox serve`.
+type serveConfig struct {
+	Addr          string
+	Data          string
+	AdminToken    string
+	SessionTTL    time.Duration
+	WeChatAppID   string
+	WeChatSecret  string
+	WeChatBaseURL string
+	LogFormat     string
+	LogLevel      string
+	CORSOrigins   string
+	NoSync        bool
+	ShutdownGrace time.Duration
+}
+
+func (c *serveConfig) register(fs interface {
+	StringVar(*string, string, string, string)
+	DurationVar(*time.Duration, string, time.Duration, string)
+	BoolVar(*bool, string, bool, string)
+}) {
+	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "listen address (host:port)")
+	fs.StringVar(&c.Data, "data", "./luckbox.db", "database file (created if missing)")
+	fs.StringVar(&c.AdminToken, "admin-token", "", "admin token (min 16 chars); empty: generated on first start, stored hashed, printed once")
+	fs.DurationVar(&c.SessionTTL, "session-ttl", 7*24*time.Hour, "how long a login session lasts")
+	fs.StringVar(&c.WeChatAppID, "wechat-app-id", "", "mini-program app id; empty runs demo mode with the fake WeChat")
+	fs.StringVar(&c.WeChatSecret, "wechat-secret", "", "mini-program app secret")
+	fs.StringVar(&c.WeChatBaseURL, "wechat-base-url", "https://api.weixin.qq.com", "WeChat API base URL")
+	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&c.CORSOrigins, "cors-origins", "", "comma-separated origins allowed by CORS (empty: CORS off)")
+	fs.BoolVar(&c.NoSync, "unsafe-no-sync", false, "skip fsync on commit (benchmarks only: a crash loses acknowledged writes)")
+	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", 15*time.Second, "how long in-flight requests may finish on shutdown")
+}
+
+// validate checks values the flag package can not.
+func (c *serveConfig) validate() error {
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("invalid --addr %q: %v", c.Addr, err)
+	}
+	if c.Data == "" {
+		return errors.New("invalid --data: must name a file")
+	}
+	if c.SessionTTL < time.Minute {
+		return fmt.Errorf("invalid --session-ttl %s: must be at least 1m", c.SessionTTL)
+	}
+	if (c.WeChatAppID == "") != (c.WeChatSecret == "") {
+		return errors.New("invalid --wechat-app-id/--wechat-secret: set both (production) or neither (demo mode)")
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("invalid --log-format %q: must be text or json", c.LogFormat)
+	}
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return fmt.Errorf("invalid --log-level %q: must be debug, info, warn or error", c.LogLevel)
+	}
+	if c.AdminToken != "" && len(c.AdminToken) < 16 {
+		return errors.New("invalid --admin-token: must be at least 16 characters")
+	}
+	return nil
+}
+
+// demo reports whether the server runs with the fake WeChat.
+func (c *serveConfig) demo() bool { return c.WeChatAppID == "" }
+
+func newLogger(c *serveConfig, w io.Writer) *slog.Logger {
+	var lv slog.Level
+	_ = lv.UnmarshalText([]byte(c.LogLevel))
+	opts := &slog.HandlerOptions{Level: lv}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func runServe(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
+	var cfg serveConfig
+	fs := newFlagSet("serve", stderr)
+	cfg.register(fs)
+	if err := parseFlags(fs, args, env); err != nil {
+		return err
+	}
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	log := newLogger(&cfg, stderr)
+	return serve(ctx, &cfg, log, stdout)
+}
+
+// buckets lists every bucket the domain packages use.
+func buckets() [][]byte {
+	var all [][]byte
+	all = append(all, auth.Buckets...)
+	return all
+}
+
+// serve runs the server until ctx ends, then shuts down gracefully:
+// in-flight requests finish, background work stops, the writer drains and
+// the database closes.
+func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.Writer) error {
+	reg := prometheus.NewRegistry()
+	db, err := data.Open(cfg.Data, data.Options{Buckets: buckets(), Logger: log, NoSync: cfg.NoSync})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	defer ln.Close()
+	base := "http://" + loopbackAddr(ln.Addr())
+
+	app, err := wire(ctx, cfg, db, log, base)
+	if err != nil {
+		return err
+	}
+	srv := web.New(app.deps, web.Options{Logger: log, Registry: reg, CORSOrigins: splitList(cfg.CORSOrigins)})
+
+	generated, err := app.auth.SetupAdminToken(ctx, cfg.AdminToken)
+	if err != nil {
+		return err
+	}
+	if generated != "" {
+		fmt.Fprintf(stdout, "\nAdmin token (shown only this once; store it, or set LUCKBOX_ADMIN_TOKEN):\n\n    %s\n\n", generated)
+	}
+	if cfg.demo() {
+		log.Warn("DEMO MODE: no WeChat credentials configured; the fake WeChat is mounted at /_fake/wechat and logins are not real",
+			"open", base+"/", "fake", base+"/_fake/wechat/")
+	}
+
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second, // streaming handlers extend their own deadline
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	bgCtx, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	var bgDone sync.WaitGroup
+	bgDone.Add(1)
+	go func() { defer bgDone.Done(); app.background.Run(bgCtx) }()
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- hs.Serve(ln) }()
+	log.Info("luckbox listening", "url", base, "data", cfg.Data)
+	fmt.Fprintf(stdout, "luckbox listening on %s\n", base)
+
+	select {
+	case err := <-serveErr:
+		stopBG()
+		bgDone.Wait()
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
+	defer cancel()
+	if err := hs.Shutdown(shCtx); err != nil {
+		log.Warn("shutdown: requests still running were cut off", "err", err)
+	}
+	stopBG()
+	bgDone.Wait()
+	if err := db.Close(); err != nil {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// loopbackAddr turns a listen address into one this process can dial
+// (0.0.0.0 and :: become 127.0.0.1).
+func loopbackAddr(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

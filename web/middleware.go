@@ -1,0 +1,229 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"luckbox/auth"
+	"luckbox/data"
+)
+
+type requestIDKey struct{}
+
+// requestID returns the request id stored in ctx.
+func requestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// validRequestID accepts a client's id if it is short and printable ASCII.
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < 0x21 || id[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// withRequestID gives every request an id (the client's X-Request-Id if it
+// sent a valid one) and echoes it in the response header.
+func withRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if !validRequestID(id) {
+			var b [12]byte
+			rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
+		}
+		w.Header().Set("X-Request-Id", id)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
+	})
+}
+
+// statusWriter records the status and size of a response.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer (flush, deadlines).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Flush supports streaming responses (SSE).
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func routePattern(r *http.Request) string {
+	if rc := chi.RouteContext(r.Context()); rc != nil {
+		if p := rc.RoutePattern(); p != "" {
+			return p
+		}
+	}
+	return "unmatched"
+}
+
+// logAndRecover writes the access log line, records metrics and turns a
+// panic into a logged 500.
+func (s *Server) logAndRecover(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.log.LogAttrs(r.Context(), slog.LevelError, "panic",
+					slog.String("request_id", requestID(r.Context())),
+					slog.String("panic", fmt.Sprint(p)), slog.String("stack", string(debug.Stack())))
+				if sw.status == 0 {
+					s.writeError(sw, r, data.Errorf(data.EInternal, "internal error; the request id identifies it in the server log"))
+				}
+			}
+			d := time.Since(start)
+			route := routePattern(r)
+			s.observe(r.Method, route, sw.status, d)
+			if s.log.Enabled(r.Context(), slog.LevelInfo) {
+				s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+					slog.String("request_id", requestID(r.Context())),
+					slog.String("method", r.Method), slog.String("path", r.URL.Path),
+					slog.String("route", route), slog.Int("status", sw.status),
+					slog.Int64("bytes", sw.bytes), slog.Duration("duration", d))
+			}
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+// largeBody reports whether the route takes big uploads (participant imports).
+func largeBody(r *http.Request) bool {
+	return r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/api/v1/admin/exchanges/") &&
+		strings.HasSuffix(r.URL.Path, "/participants")
+}
+
+// limitBody caps request bodies: 1 MiB, or 16 MiB for imports. A declared
+// length over the limit is refused before reading.
+func (s *Server) limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		limit := s.opts.MaxBody
+		if largeBody(r) {
+			limit = s.opts.MaxImport
+		}
+		if r.ContentLength > limit {
+			s.writeError(w, r, data.Errorf(data.ETooLarge, "request body is over %d bytes", limit))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// cors answers CORS for the configured origins only (off by default).
+func (s *Server) cors(next http.Handler) http.Handler {
+	allowed := map[string]bool{}
+	for _, o := range s.opts.CORSOrigins {
+		allowed[o] = true
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		if origin != "" && (allowed[origin] || allowed["*"]) {
+			h := w.Header()
+			h.Set("Access-Control-Allow-Origin", origin)
+			h.Add("Vary", "Origin")
+			h.Set("Access-Control-Expose-Headers", "X-Request-Id, Retry-After")
+			if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+				h.Set("Access-Control-Allow-Methods", "GET, POST, PATCH, DELETE, OPTIONS")
+				h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key, X-Request-Id")
+				h.Set("Access-Control-Max-Age", "600")
+				w.WriteHeader(http.StatusNoContent)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// authenticate resolves the bearer token into a principal (user or admin).
+// Requests without a valid token get 401.
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token := auth.BearerToken(r.Header.Get("Authorization"))
+		if token == "" {
+			s.writeError(w, r, data.Errorf(data.EUnauthenticated, "missing bearer token"))
+			return
+		}
+		var p auth.Principal
+		if s.Auth.IsAdminToken(token) {
+			p.Admin = true
+		} else {
+			u, err := s.Auth.Authenticate(r.Context(), token)
+			if err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			p.User = u
+		}
+		next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
+	})
+}
+
+// requireUser lets only user principals through (the admin token is 403).
+func (s *Server) requireUser(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p, ok := auth.PrincipalFrom(r.Context()); !ok || p.Admin {
+			s.writeError(w, r, data.Errorf(data.EForbidden, "this endpoint needs a user token"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// requireAdmin lets only the admin through (user tokens are 403).
+func (s *Server) requireAdmin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p, ok := auth.PrincipalFrom(r.Context()); !ok || !p.Admin {
+			s.writeError(w, r, data.Errorf(data.EForbidden, "this endpoint needs the admin token"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// currentUser returns the authenticated user of a requireUser route.
+func currentUser(r *http.Request) auth.User {
+	p, _ := auth.PrincipalFrom(r.Context())
+	return p.User
+}

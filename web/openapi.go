@@ -1,0 +1,118 @@
+package web
+
+import (
+	"embed"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"sort"
+	"sync"
+)
+
+// The OpenAPI document is assembled from fragments in openapi/: base.json
+// holds info, security schemes and shared components; every other file holds
+// the paths and schemas of one area of the API (auth.json, lotteries.json,
+// ...). Keeping one file per area lets each feature document itself. The
+// fragments are merged at start-up; duplicated paths or schemas are an error.
+//
+//go:embed openapi/*.json
+var openapiFS embed.FS
+
+var (
+	openapiOnce sync.Once
+	openapiDoc  []byte
+	openapiErr  error
+)
+
+// OpenAPI returns the merged OpenAPI 3 document as JSON.
+func OpenAPI() ([]byte, error) {
+	openapiOnce.Do(func() { openapiDoc, openapiErr = buildOpenAPI(openapiFS) })
+	return openapiDoc, openapiErr
+}
+
+func buildOpenAPI(fsys fs.FS) ([]byte, error) {
+	names, err := fs.Glob(fsys, "openapi/*.json")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	var doc map[string]any
+	if err := readJSON(fsys, "openapi/base.json", &doc); err != nil {
+		return nil, err
+	}
+	paths := ensureMap(doc, "paths")
+	components := ensureMap(doc, "components")
+	for _, name := range names {
+		if name == "openapi/base.json" {
+			continue
+		}
+		var frag map[string]any
+		if err := readJSON(fsys, name, &frag); err != nil {
+			return nil, err
+		}
+		for p, item := range asMap(frag["paths"]) {
+			if _, dup := paths[p]; dup {
+				// Two fragments may document different methods of one path.
+				existing := asMap(paths[p])
+				for m, op := range asMap(item) {
+					if _, dup := existing[m]; dup {
+						return nil, fmt.Errorf("openapi: %s documents %s %s again", name, m, p)
+					}
+					existing[m] = op
+				}
+				continue
+			}
+			paths[p] = item
+		}
+		for section, entries := range asMap(frag["components"]) {
+			dst := ensureMap(components, section)
+			for k, v := range asMap(entries) {
+				if _, dup := dst[k]; dup {
+					return nil, fmt.Errorf("openapi: %s defines components.%s.%s again", name, section, k)
+				}
+				dst[k] = v
+			}
+		}
+		if tags, ok := frag["tags"].([]any); ok {
+			existing, _ := doc["tags"].([]any)
+			doc["tags"] = append(existing, tags...)
+		}
+	}
+	return json.MarshalIndent(doc, "", "  ")
+}
+
+func readJSON(fsys fs.FS, name string, v any) error {
+	b, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return fmt.Errorf("openapi: %w", err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("openapi: %s: %w", name, err)
+	}
+	return nil
+}
+
+func asMap(v any) map[string]any {
+	m, _ := v.(map[string]any)
+	return m
+}
+
+func ensureMap(m map[string]any, key string) map[string]any {
+	if sub, ok := m[key].(map[string]any); ok {
+		return sub
+	}
+	sub := map[string]any{}
+	m[key] = sub
+	return sub
+}
+
+func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) {
+	doc, err := OpenAPI()
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Write(doc)
+}

@@ -1,0 +1,71 @@
+package web
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"luckbox/auth"
+	"luckbox/data"
+)
+
+// Deps are the services the HTTP layer calls. Fields left nil disable their
+// routes' features only where noted.
+type Deps struct {
+	DB   *data.DB      // readiness, backups and idempotency records
+	Auth *auth.Service // users, sessions, admin token, inbox
+	// Fake is the fake WeChat, mounted at /_fake/wechat in demo mode (nil in production).
+	Fake http.Handler
+}
+
+// Options tune the HTTP layer.
+type Options struct {
+	Logger      *slog.Logger
+	Now         func() time.Time
+	MaxBody     int64    // default request body limit (1 MiB)
+	MaxImport   int64    // body limit of import endpoints (16 MiB)
+	CORSOrigins []string // allowed origins; empty disables CORS
+	// Registry collects metrics; nil makes a fresh one. main registers the
+	// storage and domain series on the same registry.
+	Registry *prometheus.Registry
+}
+
+// Server is the HTTP layer. Use Handler to serve it.
+type Server struct {
+	Deps
+	opts    Options
+	log     *slog.Logger
+	now     func() time.Time
+	handler http.Handler
+
+	registry *prometheus.Registry
+	metrics  *httpMetrics
+}
+
+// New builds the server and its route table.
+func New(deps Deps, opts Options) *Server {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.MaxBody <= 0 {
+		opts.MaxBody = 1 << 20
+	}
+	if opts.MaxImport <= 0 {
+		opts.MaxImport = 16 << 20
+	}
+	s := &Server{Deps: deps, opts: opts, log: opts.Logger, now: opts.Now, registry: opts.Registry}
+	if s.registry == nil {
+		s.registry = prometheus.NewRegistry()
+	}
+	s.metrics = newHTTPMetrics(s.registry)
+	s.handler = s.routes()
+	return s
+}
+
+// Handler returns the root HTTP handler.
+func (s *Server) Handler() http.Handler { return s.handler }
