@@ -41,6 +41,8 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"serve", "run the server (the default)", runServe},
+		{"audit", "check the money invariants of a database file or backup", runAudit},
+		{"verify", "recompute a lottery's winners from its fairness proof", runVerify},
 	}
 }
 

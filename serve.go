@@ -18,6 +18,8 @@ import (
 
 	"luckbox/auth"
 	"luckbox/data"
+	"luckbox/lottery"
+	"luckbox/packet"
 	"luckbox/web"
 )
 
@@ -35,12 +37,33 @@ type serveConfig struct {
 	CORSOrigins   string
 	NoSync        bool
 	ShutdownGrace time.Duration
+	// ExchangeTemplate is the subscribe-message template id of gift-exchange reminders.
+	ExchangeTemplate string
+	// LotteryTemplate is the subscribe-message template id of lottery results.
+	LotteryTemplate string
+	// Red packets and WeChat Pay.
+	PacketMaxCount        int
+	PacketMaxAmount       int64
+	PacketTTL             time.Duration
+	TopupMax              int64
+	WeChatMchID           string
+	WeChatMchSerial       string
+	WeChatMchKeyFile      string
+	WeChatAPIv3Key        string
+	WeChatPlatformSerial  string
+	WeChatPlatformKeyFile string
+	WeChatPayBaseURL      string
+	PublicURL             string
+	// PprofAddr, if set, serves net/http/pprof there (benchmarks, debugging).
+	PprofAddr string
 }
 
 func (c *serveConfig) register(fs interface {
 	StringVar(*string, string, string, string)
 	DurationVar(*time.Duration, string, time.Duration, string)
 	BoolVar(*bool, string, bool, string)
+	IntVar(*int, string, int, string)
+	Int64Var(*int64, string, int64, string)
 }) {
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "listen address (host:port)")
 	fs.StringVar(&c.Data, "data", "./luckbox.db", "database file (created if missing)")
@@ -54,6 +77,21 @@ func (c *serveConfig) register(fs interface {
 	fs.StringVar(&c.CORSOrigins, "cors-origins", "", "comma-separated origins allowed by CORS (empty: CORS off)")
 	fs.BoolVar(&c.NoSync, "unsafe-no-sync", false, "skip fsync on commit (benchmarks only: a crash loses acknowledged writes)")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", 15*time.Second, "how long in-flight requests may finish on shutdown")
+	fs.StringVar(&c.LotteryTemplate, "lottery-template", "luckbox_lottery_result", "subscribe-message template id of lottery results (fields thing1 title, phrase2 中奖/未中奖, thing3 prize, time4 draw time)")
+	fs.StringVar(&c.ExchangeTemplate, "exchange-template", "luckbox_exchange_reminder", "subscribe-message template id of gift-exchange reminders (fields thing1 title, thing2 text)")
+	fs.IntVar(&c.PacketMaxCount, "packet-max-count", packet.DefaultMaxCount, "most shares in one red packet")
+	fs.Int64Var(&c.PacketMaxAmount, "packet-max-amount", packet.DefaultMaxAmount, "most fen in one red packet")
+	fs.DurationVar(&c.PacketTTL, "packet-ttl", packet.DefaultTTL, "how long a red packet lives before the remainder is refunded")
+	fs.Int64Var(&c.TopupMax, "topup-max", packet.DefaultMaxTopup, "most fen in one wallet top-up")
+	fs.StringVar(&c.WeChatMchID, "wechat-mch-id", "", "WeChat Pay merchant id (production)")
+	fs.StringVar(&c.WeChatMchSerial, "wechat-mch-serial", "", "serial number of the merchant API certificate (production)")
+	fs.StringVar(&c.WeChatMchKeyFile, "wechat-mch-key-file", "", "PEM file of the merchant API private key, apiclient_key.pem (production)")
+	fs.StringVar(&c.WeChatAPIv3Key, "wechat-apiv3-key", "", "WeChat Pay APIv3 key, 32 characters (production; prefer the environment variable)")
+	fs.StringVar(&c.WeChatPlatformSerial, "wechat-platform-serial", "", "WeChat Pay public key id or platform certificate serial (production)")
+	fs.StringVar(&c.WeChatPlatformKeyFile, "wechat-platform-key-file", "", "PEM file of the WeChat Pay public key or platform certificate (production)")
+	fs.StringVar(&c.WeChatPayBaseURL, "wechat-pay-base-url", "https://api.mch.weixin.qq.com", "WeChat Pay API base URL")
+	fs.StringVar(&c.PublicURL, "public-url", "", "public https URL of this server; payment notifications go to <public-url>/api/v1/pay/notify (production)")
+	fs.StringVar(&c.PprofAddr, "pprof-addr", "", "serve the Go profiler (net/http/pprof) on this address, e.g. 127.0.0.1:6060 (benchmarks and debugging; empty: off)")
 }
 
 // validate checks values the flag package can not.
@@ -76,6 +114,15 @@ func (c *serveConfig) validate() error {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(c.LogLevel)); err != nil {
 		return fmt.Errorf("invalid --log-level %q: must be debug, info, warn or error", c.LogLevel)
+	}
+	if t := strings.TrimSpace(c.LotteryTemplate); t == "" || len(t) > 128 {
+		return errors.New("invalid --lottery-template: must be a template id of 1..128 characters")
+	}
+	if t := strings.TrimSpace(c.ExchangeTemplate); t == "" || len(t) > 128 {
+		return errors.New("invalid --exchange-template: must be a template id of 1..128 characters")
+	}
+	if err := c.validatePackets(); err != nil {
+		return err
 	}
 	if c.AdminToken != "" && len(c.AdminToken) < 16 {
 		return errors.New("invalid --admin-token: must be at least 16 characters")
@@ -114,6 +161,8 @@ func runServe(ctx context.Context, args []string, env func(string) string, stdou
 func buckets() [][]byte {
 	var all [][]byte
 	all = append(all, auth.Buckets...)
+	all = append(all, lottery.Buckets...)
+	all = append(all, packet.Buckets...)
 	return all
 }
 
@@ -160,6 +209,14 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.Wr
 		WriteTimeout:      30 * time.Second, // streaming handlers extend their own deadline
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if app.deps.Lotteries != nil {
+		hs.RegisterOnShutdown(app.deps.Lotteries.Events().Close) // end live event streams
+	}
+	if cfg.PprofAddr != "" {
+		if err := startPprof(ctx, cfg.PprofAddr, log); err != nil {
+			return err
+		}
 	}
 	bgCtx, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	var bgDone sync.WaitGroup

@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 
 	"luckbox/auth"
 	"luckbox/data"
+	"luckbox/lottery"
+	"luckbox/packet"
 	"luckbox/web"
 	"luckbox/wechat"
 	"luckbox/wechat/fake"
@@ -31,9 +34,15 @@ func wire(ctx context.Context, cfg *serveConfig, db *data.DB, log *slog.Logger, 
 	a := &app{}
 	wcfg := wechat.Config{AppID: cfg.WeChatAppID, Secret: cfg.WeChatSecret, BaseURL: cfg.WeChatBaseURL}
 	nickname := func(string) string { return "微信用户" }
+	var demoKeys *fake.DemoKeys // WeChat Pay keys shared by the fake and the client in demo mode
 	if cfg.demo() {
 		wcfg = wechat.Config{AppID: demoAppID, Secret: randomHex(16), BaseURL: base + "/_fake/wechat"}
-		a.fake = fake.New(fake.Options{AppID: wcfg.AppID, Secret: wcfg.Secret})
+		keys, err := fake.NewDemoKeys(nil)
+		if err != nil {
+			return nil, err
+		}
+		demoKeys = &keys
+		a.fake = fake.New(fake.Options{AppID: wcfg.AppID, Secret: wcfg.Secret, Pay: keys.PayOptions(wcfg.AppID, demoMchID, nil)})
 		nickname = func(openid string) string { return openid } // demo users are named by their openid
 	}
 	a.wx = wechat.New(wcfg)
@@ -44,6 +53,21 @@ func wire(ctx context.Context, cfg *serveConfig, db *data.DB, log *slog.Logger, 
 	a.auth.RegisterBackground(a.background)
 
 	a.deps = web.Deps{DB: db, Auth: a.auth}
+	a.deps.Exchanges = lottery.NewExchangeService(db, a.auth, lottery.ExchangeOptions{ReminderTemplate: cfg.ExchangeTemplate})
+	a.deps.Phones = wxPhones{a.wx}
+	a.deps.Lotteries = lottery.New(db, a.auth, lottery.Options{Template: cfg.LotteryTemplate, Logger: log})
+	a.deps.Lotteries.RegisterBackground(a.background)
+	a.deps.LotteryCode = wxMiniCode{a.wx}
+	pay, err := newPay(cfg, demoKeys, wcfg.AppID, base)
+	if err != nil {
+		return nil, err
+	}
+	a.deps.Packets = packet.New(db, packet.Options{
+		MaxCount: cfg.PacketMaxCount, MaxAmount: cfg.PacketMaxAmount, TTL: cfg.PacketTTL, MaxTopup: cfg.TopupMax,
+		Payments: wxPayments{p: pay, appID: wcfg.AppID}, Logger: log,
+	})
+	a.deps.Packets.RegisterBackground(a.background)
+	a.deps.PayNotify = wxPayNotify{pay}
 	if a.fake != nil {
 		a.deps.Fake = a.fake
 	}
@@ -70,4 +94,32 @@ func (w wxPusher) SendSubscribe(ctx context.Context, openid, template, page stri
 
 // Permanent: refused by the user (43101), bad openid (40003), bad template
 // (40037), bad data (47003), bad page (41030) never succeed on retry.
-func (wxPusher) Permanent(err error) bool { return wechat.IsCode(err, 43101, 40003, 40037, 47003, 41030) }
+func (wxPusher) Permanent(err error) bool {
+	return wechat.IsCode(err, 43101, 40003, 40037, 47003, 41030)
+}
+
+// wxPhones adapts the WeChat client to web.PhoneResolver.
+type wxPhones struct{ c *wechat.Client }
+
+func (w wxPhones) PhoneFromCode(ctx context.Context, code string) (string, string, error) {
+	p, err := w.c.GetPhoneNumber(ctx, code)
+	return p.CountryCode, p.PurePhoneNumber, err
+}
+
+func (w wxPhones) PhoneFromEncrypted(_ context.Context, sessionKey, encryptedData, iv string) (string, string, error) {
+	p, err := wechat.DecryptPhone(w.c.AppID(), sessionKey, encryptedData, iv)
+	return p.CountryCode, p.PurePhoneNumber, err
+}
+
+// BadInput: 40029 invalid or expired code, 40163 code already used; data that
+// does not decrypt with the session key or carries another app's watermark.
+func (wxPhones) BadInput(err error) bool {
+	return wechat.IsCode(err, 40029, 40163) || errors.Is(err, wechat.ErrDecrypt) || errors.Is(err, wechat.ErrWatermark)
+}
+
+// wxMiniCode adapts the WeChat client to web.MiniCode.
+type wxMiniCode struct{ c *wechat.Client }
+
+func (w wxMiniCode) UnlimitedCode(ctx context.Context, scene, page string) ([]byte, error) {
+	return w.c.GetUnlimitedQRCode(ctx, scene, page, 0)
+}

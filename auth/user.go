@@ -16,6 +16,9 @@ import (
 var (
 	bucketUsers      = []byte("users")           // seq → user JSON
 	bucketUserOpenID = []byte("users_by_openid") // openid → seq
+	// bucketUserPhone indexes bound phones: phone ‖ '/' ‖ user seq (8) → empty.
+	// A phone may be bound by several accounts (one person, two WeChat ids).
+	bucketUserPhone = []byte("users_by_phone")
 )
 
 // User is a luckbox user. OpenID, UnionID and SessionKey are server-side
@@ -177,6 +180,17 @@ func (s *Service) SetPhone(ctx context.Context, userID, phone string) (User, err
 		if err != nil || !found {
 			return err
 		}
+		idx := data.MustBucket(tx, bucketUserPhone)
+		if u.Phone != "" && u.Phone != phone {
+			if err := idx.Delete(phoneKey(u.Phone, u.Seq)); err != nil {
+				return err
+			}
+		}
+		if phone != "" {
+			if err := idx.Put(phoneKey(phone, u.Seq), nil); err != nil {
+				return err
+			}
+		}
 		u.Phone = phone
 		return putUser(tx, u)
 	})
@@ -187,4 +201,29 @@ func (s *Service) SetPhone(ctx context.Context, userID, phone string) (User, err
 		return User{}, data.Errorf(data.ENotFound, "no such user")
 	}
 	return u, nil
+}
+
+func phoneKey(phone string, seq uint64) []byte {
+	return data.Key([]byte(phone), []byte{'/'}, data.U64(seq))
+}
+
+// UsersByPhoneInTx returns the users who bound phone (digits, without +86)
+// with SetPhone, in sign-up order; usually one, none if nobody did.
+func UsersByPhoneInTx(tx *bolt.Tx, phone string) ([]User, error) {
+	if phone == "" {
+		return nil, nil
+	}
+	prefix := append([]byte(phone), '/')
+	var out []User
+	c := data.MustBucket(tx, bucketUserPhone).Cursor()
+	for k, _ := c.Seek(prefix); k != nil && len(k) == len(prefix)+8 && string(k[:len(prefix)]) == string(prefix); k, _ = c.Next() {
+		u, ok, err := getUser(tx, data.ParseU64(k[len(prefix):]))
+		if err != nil {
+			return nil, fmt.Errorf("users by phone: %w", err)
+		}
+		if ok && u.Phone == phone {
+			out = append(out, u)
+		}
+	}
+	return out, nil
 }

@@ -42,6 +42,9 @@ type Options struct {
 	// OnCommit, if set, is called after every writer transaction with the
 	// number of operations it ran and how long it took (for metrics).
 	OnCommit func(ops int, d time.Duration)
+	// OnDeliver, if set, is called after every outbox delivery attempt with
+	// the message kind and the handler's error (nil on success), for metrics.
+	OnDeliver func(kind string, err error)
 }
 
 // DB is an open luckbox database.
@@ -55,6 +58,8 @@ type DB struct {
 
 	schedWake  chan struct{}
 	outboxWake chan struct{}
+
+	counts eventCounts // named after-commit counters (stats.go)
 }
 
 // ErrLocked is returned by Open when another process holds the file.
@@ -129,8 +134,8 @@ func (db *DB) init() error {
 func (db *DB) checkSchema() error {
 	return db.bolt.View(func(tx *bolt.Tx) error {
 		v := schemaVersion(tx)
-		if v > SchemaVersion {
-			return fmt.Errorf("%w: file schema %d, this binary knows up to %d", ErrNewerSchema, v, SchemaVersion)
+		if v > currentSchema {
+			return fmt.Errorf("%w: file schema %d, this binary knows up to %d", ErrNewerSchema, v, currentSchema)
 		}
 		return nil
 	})

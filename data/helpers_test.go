@@ -2,6 +2,7 @@ package data
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -40,6 +41,9 @@ func (c *fakeClock) Advance(d time.Duration) time.Time {
 func openAt(t testing.TB, path string, opts Options) *DB {
 	t.Helper()
 	opts.Buckets = append(opts.Buckets, testBucket)
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
 	db, err := Open(path, opts)
 	if err != nil {
 		t.Fatalf("Open(%s): %v", path, err)
@@ -108,7 +112,7 @@ func holdWriter(t testing.TB, db *DB) (release func()) {
 		t.Fatal("gate operation never ran")
 	}
 	var released sync.Once
-	return func() {
+	release = func() {
 		released.Do(func() {
 			close(gate)
 			if err := <-errc; err != nil {
@@ -116,6 +120,8 @@ func holdWriter(t testing.TB, db *DB) (release func()) {
 			}
 		})
 	}
+	t.Cleanup(release) // a failed test must not leave Close waiting on the gate
+	return release
 }
 
 // submitQueued submits ops one after another, each only once the previous one

@@ -13,6 +13,10 @@ var keySchemaVersion = []byte("schema_version")
 // raise SchemaVersion.
 var migrations = map[int]func(tx *bolt.Tx) error{}
 
+// currentSchema is the version Open migrates to: SchemaVersion, raised only
+// by tests that rehearse a migration to a version that does not exist yet.
+var currentSchema = SchemaVersion
+
 func schemaVersion(tx *bolt.Tx) int {
 	m := tx.Bucket(bucketMeta)
 	if m == nil {
@@ -21,18 +25,19 @@ func schemaVersion(tx *bolt.Tx) int {
 	return int(ParseU64(m.Get(keySchemaVersion)))
 }
 
-// migrate brings the file to SchemaVersion. A new file is stamped directly.
+// migrate brings the file to SchemaVersion (currentSchema). A new file is
+// stamped directly.
 func migrate(tx *bolt.Tx) error {
 	m := tx.Bucket(bucketMeta)
 	raw := m.Get(keySchemaVersion)
 	if raw == nil {
-		return m.Put(keySchemaVersion, U64(SchemaVersion))
+		return m.Put(keySchemaVersion, U64(uint64(currentSchema)))
 	}
 	v := int(ParseU64(raw))
-	if v > SchemaVersion {
-		return fmt.Errorf("%w: file schema %d, this binary knows up to %d", ErrNewerSchema, v, SchemaVersion)
+	if v > currentSchema {
+		return fmt.Errorf("%w: file schema %d, this binary knows up to %d", ErrNewerSchema, v, currentSchema)
 	}
-	for ; v < SchemaVersion; v++ {
+	for ; v < currentSchema; v++ {
 		step, ok := migrations[v]
 		if !ok {
 			return fmt.Errorf("no migration from schema %d", v)
@@ -41,7 +46,7 @@ func migrate(tx *bolt.Tx) error {
 			return fmt.Errorf("migrate schema %d to %d: %w", v, v+1, err)
 		}
 	}
-	return m.Put(keySchemaVersion, U64(SchemaVersion))
+	return m.Put(keySchemaVersion, U64(uint64(currentSchema)))
 }
 
 // Meta returns a copy of the meta value under key (nil if absent).

@@ -115,7 +115,9 @@ func (db *DB) dueMessages(now time.Time) (due []Message, next time.Time, err err
 		return tx.Bucket(bucketOutbox).ForEach(func(k, v []byte) error {
 			var m Message
 			if err := json.Unmarshal(v, &m); err != nil {
-				return fmt.Errorf("decode outbox message %d: %w", ParseU64(k), err)
+				// A record this binary can not read must not stall the others:
+				// hand it on as an unknown kind, which goes to the dead letters.
+				m = Message{Kind: "undecodable", Payload: json.RawMessage(`null`)}
 			}
 			m.ID = ParseU64(k)
 			if m.NextAt.After(now) {
@@ -131,7 +133,7 @@ func (db *DB) dueMessages(now time.Time) (due []Message, next time.Time, err err
 	return due, next, err
 }
 
-// backoff is the delay before attempt n+1: 1 s doubling up to 10 minutes.
+// backoff is the delay after the n-th failed attempt: 2 s, 4 s, 8 s ... up to 10 minutes.
 func backoff(attempts int) time.Duration {
 	d := time.Second << min(attempts, 10)
 	return min(d, 10*time.Minute)
@@ -215,6 +217,11 @@ func (db *DB) deliver(ctx context.Context, handlers map[string]OutboxHandler, ms
 	})
 	if err != nil {
 		db.log.Error("outbox: record deliveries", "err", err)
+	}
+	if h := db.opts.OnDeliver; h != nil {
+		for i, m := range msgs {
+			h(m.Kind, errs[i])
+		}
 	}
 	for i, m := range msgs {
 		if errs[i] != nil {

@@ -146,6 +146,9 @@ func (db *DB) runDue(ctx context.Context, handlers map[string]DueHandler, items 
 		}()
 	}
 	wg.Wait()
+	if ctx.Err() != nil {
+		return // shutting down: leave every item as it is for the next start
+	}
 	retryAt := db.now().Add(30 * time.Second)
 	err := db.Update(context.WithoutCancel(ctx), func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketDue)

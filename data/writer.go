@@ -18,7 +18,8 @@ import (
 // storage or programming failure; that aborts the shared transaction, and the
 // writer then runs the batch's operations again one at a time. So an Op may
 // run more than once: it must assign its results, not accumulate them, and it
-// must have no effects outside the transaction (use the outbox).
+// must have no effects outside the transaction (use the outbox). An Op must
+// never call DB.Update itself: the writer runs it, so that would deadlock.
 type Op func(tx *bolt.Tx) error
 
 // ErrClosed is returned for operations submitted after Close.

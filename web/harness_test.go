@@ -15,6 +15,8 @@ import (
 
 	"luckbox/auth"
 	"luckbox/data"
+	"luckbox/lottery"
+	"luckbox/packet"
 	"luckbox/wechat"
 	"luckbox/wechat/fake"
 )
@@ -102,6 +104,8 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 func testBuckets() [][]byte {
 	var all [][]byte
 	all = append(all, auth.Buckets...)
+	all = append(all, lottery.Buckets...)
+	all = append(all, packet.Buckets...)
 	return all
 }
 

@@ -1,16 +1,52 @@
 package web
 
 import (
+	"errors"
+	"net/http"
+	"sort"
 	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"luckbox/data"
+)
+
+// The metrics of GET /metrics. Package data knows nothing about Prometheus:
+// it exposes stats functions and hooks, and the collectors are built here.
+//
+//	luckbox_http_requests_total{method,route,status}        requests
+//	luckbox_http_request_duration_seconds{method,route,status} latency
+//	luckbox_writer_batch_ops                                operations per group commit (histogram)
+//	luckbox_writer_commit_seconds                           transaction time per group commit (histogram)
+//	luckbox_writer_queue_depth                              operations waiting for the writer
+//	luckbox_writer_retries_total                            failed batches retried one by one
+//	luckbox_outbox_pending, luckbox_outbox_dead_letters     outbox backlog and dead letters
+//	luckbox_outbox_deliveries_total{kind}                   delivery attempts
+//	luckbox_outbox_delivery_failures_total{kind,permanent}  failed delivery attempts
+//	luckbox_scheduler_due_items, luckbox_scheduler_lag_seconds  scheduled work and how late the earliest is
+//	luckbox_db_size_bytes                                   database file size
+//	luckbox_packet_grabs_total                              new grabs (POST /packets/{id}/grabs → 201)
+//	luckbox_lottery_draws_total, luckbox_packet_refunds_total   committed draws and expiry refunds
+//	luckbox_domain_events_total{event}                      every other data.DB.Count counter
+//	luckbox_rate_limited_total{class}                       requests answered 429
+//
+// plus the Go runtime and process collectors.
+
+// Counter names that domain operations pass to data.DB.Count and that have
+// their own series.
+const (
+	CountLotteryDraws  = "lottery_draws"  // a lottery was drawn (any mode)
+	CountPacketRefunds = "packet_refunds" // an expired packet's remainder was refunded
 )
 
 // httpMetrics are the request series of the HTTP layer.
 type httpMetrics struct {
-	requests *prometheus.CounterVec
-	latency  *prometheus.HistogramVec
+	requests    *prometheus.CounterVec
+	latency     *prometheus.HistogramVec
+	grabs       prometheus.Counter
+	rateLimited *prometheus.CounterVec
 }
 
 func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
@@ -19,19 +55,164 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 			Name: "luckbox_http_requests_total", Help: "HTTP requests by method, route and status.",
 		}, []string{"method", "route", "status"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "luckbox_http_request_duration_seconds", Help: "HTTP request latency by method and route.",
+			Name: "luckbox_http_request_duration_seconds", Help: "HTTP request latency by method, route and status.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
-		}, []string{"method", "route"}),
+		}, []string{"method", "route", "status"}),
+		grabs: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "luckbox_packet_grabs_total", Help: "New red-packet grabs (POST /api/v1/packets/{id}/grabs answered 201).",
+		}),
+		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "luckbox_rate_limited_total", Help: "Requests answered 429 rate_limited, by class (login, join, grab, create).",
+		}, []string{"class"}),
 	}
-	reg.MustRegister(m.requests, m.latency)
+	reg.MustRegister(m.requests, m.latency, m.grabs, m.rateLimited)
 	return m
 }
+
+// grabRoute is the route pattern whose 201 answers count as grabs.
+const grabRoute = "/api/v1/packets/{packetID}/grabs"
 
 // observe records one finished request.
 func (s *Server) observe(method, route string, status int, d time.Duration) {
 	if s.metrics == nil {
 		return
 	}
-	s.metrics.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
-	s.metrics.latency.WithLabelValues(method, route).Observe(d.Seconds())
+	st := strconv.Itoa(status)
+	s.metrics.requests.WithLabelValues(method, route, st).Inc()
+	s.metrics.latency.WithLabelValues(method, route, st).Observe(d.Seconds())
+	if status == http.StatusCreated && method == http.MethodPost && route == grabRoute {
+		s.metrics.grabs.Inc()
+	}
+}
+
+// StorageMetrics are the storage series fed by the data.Options hooks. Create
+// them before data.Open and pass ObserveCommit and ObserveDelivery as
+// Options.OnCommit and Options.OnDeliver.
+type StorageMetrics struct {
+	batch      prometheus.Histogram
+	commit     prometheus.Histogram
+	deliveries *prometheus.CounterVec
+	failures   *prometheus.CounterVec
+}
+
+// NewStorageMetrics registers the storage series on reg.
+func NewStorageMetrics(reg prometheus.Registerer) *StorageMetrics {
+	m := &StorageMetrics{
+		batch: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "luckbox_writer_batch_ops", Help: "Operations per group-commit transaction.",
+			Buckets: prometheus.ExponentialBuckets(1, 2, 12), // 1 .. 2048
+		}),
+		commit: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "luckbox_writer_commit_seconds", Help: "Time of one group-commit transaction, fsync included.",
+			Buckets: []float64{.0005, .001, .002, .005, .01, .02, .05, .1, .25, .5, 1},
+		}),
+		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "luckbox_outbox_deliveries_total", Help: "Outbox delivery attempts by message kind.",
+		}, []string{"kind"}),
+		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "luckbox_outbox_delivery_failures_total", Help: "Failed outbox delivery attempts by kind; permanent ones went to the dead letters.",
+		}, []string{"kind", "permanent"}),
+	}
+	reg.MustRegister(m.batch, m.commit, m.deliveries, m.failures)
+	return m
+}
+
+// ObserveCommit is the data.Options.OnCommit hook.
+func (m *StorageMetrics) ObserveCommit(ops int, d time.Duration) {
+	m.batch.Observe(float64(ops))
+	m.commit.Observe(d.Seconds())
+}
+
+// ObserveDelivery is the data.Options.OnDeliver hook.
+func (m *StorageMetrics) ObserveDelivery(kind string, err error) {
+	m.deliveries.WithLabelValues(kind).Inc()
+	if err != nil {
+		m.failures.WithLabelValues(kind, strconv.FormatBool(data.IsPermanent(err))).Inc()
+	}
+}
+
+// dbCollector reads the database's stats at scrape time.
+type dbCollector struct {
+	db  *data.DB
+	now func() time.Time
+
+	queue, retries, pending, dead, due, lag, size, draws, refunds, events *prometheus.Desc
+}
+
+func newDBCollector(db *data.DB, now func() time.Time) *dbCollector {
+	d := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc(name, help, labels, nil)
+	}
+	return &dbCollector{db: db, now: now,
+		queue:   d("luckbox_writer_queue_depth", "Operations waiting for the group-commit writer."),
+		retries: d("luckbox_writer_retries_total", "Group commits that failed and were retried one operation at a time."),
+		pending: d("luckbox_outbox_pending", "Outbox messages waiting for delivery (the backlog)."),
+		dead:    d("luckbox_outbox_dead_letters", "Outbox messages given up on (see the server log)."),
+		due:     d("luckbox_scheduler_due_items", "Scheduled items (lock, draw, expire, ...) in the due index."),
+		lag:     d("luckbox_scheduler_lag_seconds", "How late the earliest scheduled item is (0 when nothing is overdue)."),
+		size:    d("luckbox_db_size_bytes", "Database file size."),
+		draws:   d("luckbox_lottery_draws_total", "Lotteries drawn since start (committed)."),
+		refunds: d("luckbox_packet_refunds_total", "Expired red packets refunded since start (committed)."),
+		events:  d("luckbox_domain_events_total", "Other committed domain events since start.", "event"),
+	}
+}
+
+// Describe implements prometheus.Collector.
+func (c *dbCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.queue, c.retries, c.pending, c.dead, c.due, c.lag, c.size, c.draws, c.refunds, c.events} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	counter := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...)
+	}
+	ws := c.db.WriterStats()
+	gauge(c.queue, float64(ws.QueueDepth))
+	counter(c.retries, float64(ws.Retries))
+	if c.db.Ready() {
+		ob := c.db.OutboxStats()
+		gauge(c.pending, float64(ob.Pending))
+		gauge(c.dead, float64(ob.Dead))
+		n, lag := c.db.DueCount(c.now())
+		gauge(c.due, float64(n))
+		gauge(c.lag, lag.Seconds())
+	}
+	gauge(c.size, float64(c.db.Size()))
+	counts := c.db.Counts()
+	counter(c.draws, float64(counts[CountLotteryDraws]))
+	counter(c.refunds, float64(counts[CountPacketRefunds]))
+	names := make([]string, 0, len(counts))
+	for name := range counts {
+		if name != CountLotteryDraws && name != CountPacketRefunds {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		counter(c.events, float64(counts[name]), name)
+	}
+}
+
+// registerCollectors adds the database collector and the Go runtime and
+// process collectors (once per registry; a registry shared with main may
+// already have them).
+func (s *Server) registerCollectors() {
+	var are prometheus.AlreadyRegisteredError
+	for _, c := range []prometheus.Collector{
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	} {
+		if err := s.registry.Register(c); err != nil && !errors.As(err, &are) {
+			s.log.Warn("metrics: register collector", "err", err)
+		}
+	}
+	if s.DB != nil {
+		s.registry.MustRegister(newDBCollector(s.DB, s.now))
+	}
 }

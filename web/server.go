@@ -9,6 +9,8 @@ import (
 
 	"luckbox/auth"
 	"luckbox/data"
+	"luckbox/lottery"
+	"luckbox/packet"
 )
 
 // Deps are the services the HTTP layer calls. Fields left nil disable their
@@ -18,6 +20,19 @@ type Deps struct {
 	Auth *auth.Service // users, sessions, admin token, inbox
 	// Fake is the fake WeChat, mounted at /_fake/wechat in demo mode (nil in production).
 	Fake http.Handler
+	// Exchanges runs gift exchanges (the /exchanges and /admin/exchanges routes).
+	Exchanges *lottery.ExchangeService
+	// Phones resolves getPhoneNumber results for POST /me/phone.
+	Phones PhoneResolver
+	// Packets runs wallets, red packets and payment orders (/wallet, /packets, /pay/notify).
+	Packets *packet.Service
+	// PayNotify verifies and decrypts WeChat Pay notifications (POST /pay/notify).
+	PayNotify PayNotifier
+	// Lotteries runs lotteries (the /lotteries and /me/lotteries routes).
+	Lotteries *lottery.Service
+	// LotteryCode makes the mini-program codes of GET /lotteries/{id}/code.png
+	// (nil: that route answers 404).
+	LotteryCode MiniCode
 }
 
 // Options tune the HTTP layer.
@@ -42,6 +57,8 @@ type Server struct {
 
 	registry *prometheus.Registry
 	metrics  *httpMetrics
+
+	lotteryCodes codeCache // mini-program codes made, per lottery id
 }
 
 // New builds the server and its route table.

@@ -95,7 +95,10 @@ func TestPatchMe(t *testing.T) {
 	token, _ := h.login("dave")
 	r := h.do("PATCH", "/api/v1/me", token, map[string]string{"nickname": "  大卫 ", "avatar_url": "https://example.com/a.png"})
 	wantStatus(t, r, 200, "")
-	var me struct{ Nickname, AvatarURL string }
+	var me struct {
+		Nickname  string
+		AvatarURL string `json:"avatar_url"`
+	}
 	r.JSON(t, &me)
 	if me.Nickname != "大卫" || me.AvatarURL != "https://example.com/a.png" {
 		t.Fatalf("patched me = %+v", me)

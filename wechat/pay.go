@@ -38,8 +38,8 @@ const (
 	payDefaultTimeout = 15 * time.Second
 )
 
-// beijing is the time zone WeChat Pay uses in its timestamps.
-var beijing = time.FixedZone("CST", 8*60*60)
+// payCST is the time zone WeChat Pay uses in its timestamps.
+var payCST = time.FixedZone("CST", 8*60*60)
 
 // PayConfig configures a Pay client for WeChat Pay API v3.
 type PayConfig struct {
@@ -213,9 +213,9 @@ func (j payTransactionJSON) transaction() (Transaction, error) {
 	return t, nil
 }
 
-// validOutTradeNo reports whether s is a valid merchant order number:
+// payValidOutTradeNo reports whether s is a valid merchant order number:
 // 6..32 characters of digits, letters and _-|*.
-func validOutTradeNo(s string) bool {
+func payValidOutTradeNo(s string) bool {
 	if len(s) < 6 || len(s) > 32 {
 		return false
 	}
@@ -235,7 +235,7 @@ func validOutTradeNo(s string) bool {
 // returns the same prepay_id.
 func (p *Pay) JSAPIPrepay(ctx context.Context, r PrepayRequest) (prepayID string, err error) {
 	switch {
-	case !validOutTradeNo(r.OutTradeNo):
+	case !payValidOutTradeNo(r.OutTradeNo):
 		return "", fmt.Errorf("wechat pay: prepay: invalid out_trade_no %q", r.OutTradeNo)
 	case r.Total < 1:
 		return "", fmt.Errorf("wechat pay: prepay %s: total must be at least 1 fen", r.OutTradeNo)
@@ -271,7 +271,7 @@ func (p *Pay) JSAPIPrepay(ctx context.Context, r PrepayRequest) (prepayID string
 		Amount: amount{Total: r.Total, Currency: "CNY"}, Payer: payer{OpenID: r.PayerOpenID},
 	}
 	if !r.TimeExpire.IsZero() {
-		body.TimeExpire = r.TimeExpire.In(beijing).Format(time.RFC3339)
+		body.TimeExpire = r.TimeExpire.In(payCST).Format(time.RFC3339)
 	}
 	var out struct {
 		PrepayID string `json:"prepay_id"`
@@ -325,7 +325,7 @@ func (p *Pay) PaymentParams(prepayID string) (PaymentParams, error) {
 // (GET /v3/pay/transactions/out-trade-no/{out_trade_no}?mchid=). An unknown
 // order is a *PayError with Code ORDER_NOT_EXIST.
 func (p *Pay) QueryOrder(ctx context.Context, outTradeNo string) (Transaction, error) {
-	if !validOutTradeNo(outTradeNo) {
+	if !payValidOutTradeNo(outTradeNo) {
 		return Transaction{}, fmt.Errorf("wechat pay: query: invalid out_trade_no %q", outTradeNo)
 	}
 	var out payTransactionJSON
@@ -347,7 +347,7 @@ func (p *Pay) QueryOrder(ctx context.Context, outTradeNo string) (Transaction, e
 // (POST /v3/pay/transactions/out-trade-no/{out_trade_no}/close). Closing a
 // closed order succeeds; closing a paid one is a *PayError.
 func (p *Pay) CloseOrder(ctx context.Context, outTradeNo string) error {
-	if !validOutTradeNo(outTradeNo) {
+	if !payValidOutTradeNo(outTradeNo) {
 		return fmt.Errorf("wechat pay: close: invalid out_trade_no %q", outTradeNo)
 	}
 	path := "/v3/pay/transactions/out-trade-no/" + url.PathEscape(outTradeNo) + "/close"

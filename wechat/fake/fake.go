@@ -8,6 +8,7 @@
 package fake
 
 import (
+	"io"
 	"net/http"
 	"sync"
 	"time"
@@ -19,6 +20,13 @@ type Options struct {
 	Secret string // the app secret the fake accepts
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Rand is the source of codes, tokens and session keys; nil means
+	// crypto/rand.Reader.
+	Rand io.Reader
+	// Templates adds subscribe-message templates to (or overrides) the
+	// defaults of DefaultTemplates: template id → data key → field type
+	// ("thing", "phrase", "time", ...; empty means the key's prefix).
+	Templates map[string]map[string]string
 	// Pay configures the WeChat Pay v3 part (see pay.go); nil disables it.
 	Pay *PayOptions
 }
@@ -29,7 +37,7 @@ type Fake struct {
 	mux  *http.ServeMux
 	now  func() time.Time
 
-	mu sync.Mutex
+	mu   sync.Mutex
 	core coreState // login, tokens, phone, messages, codes (core.go)
 	pay  payState  // WeChat Pay orders (pay.go)
 }

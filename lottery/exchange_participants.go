@@ -1,0 +1,313 @@
+package lottery
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"luckbox/data"
+)
+
+// ExchangeParticipant is the admin's view of one participant.
+type ExchangeParticipant struct {
+	ID      string
+	Name    string
+	Phone   string
+	Group   string
+	Exclude []string // phones (of participants still on the list)
+	DrawnAt *time.Time
+	// RecipientID and RecipientName name whom the participant gives to; ""
+	// before the exchange starts.
+	RecipientID   string
+	RecipientName string
+	RemindedAt    *time.Time
+}
+
+// Drawn reports whether the participant has drawn.
+func (p ExchangeParticipant) Drawn() bool { return p.DrawnAt != nil }
+
+// errExNoParticipant answers an unknown participant id.
+func errExNoParticipant() error {
+	return data.Errorf(data.ENotFound, "no such participant in this gift exchange")
+}
+
+// errExStarted answers a change to a started exchange's list.
+func errExStarted() error {
+	return data.Errorf(data.EConflict, "the gift exchange has started; its list can no longer change")
+}
+
+// exGetParticipant loads participant pid of exchange ex inside tx.
+func exGetParticipant(tx *bolt.Tx, ex uint64, pid string) (uint64, exParticipantRec, bool, error) {
+	seq, tag, ok := data.DecodeID(pid)
+	if !ok {
+		return 0, exParticipantRec{}, false, nil
+	}
+	var p exParticipantRec
+	found, err := data.GetJSON(data.MustBucket(tx, bucketExParts), exPartKey(ex, seq), &p)
+	if err != nil {
+		return 0, exParticipantRec{}, false, fmt.Errorf("load participant: %w", err)
+	}
+	if !found || p.Tag != tag {
+		return 0, exParticipantRec{}, false, nil
+	}
+	return seq, p, true, nil
+}
+
+// exParticipantView renders p; lookup returns another participant of the same
+// exchange by sequence (ok false if deleted).
+func exParticipantView(seq uint64, p exParticipantRec, lookup func(uint64) (exParticipantRec, uint64, bool)) ExchangeParticipant {
+	v := ExchangeParticipant{ID: data.EncodeID(seq, p.Tag), Name: p.Name, Phone: p.Phone, Group: p.Group,
+		DrawnAt: p.DrawnAt, RemindedAt: p.RemindedAt, Exclude: []string{}}
+	for _, x := range p.Exclude {
+		if q, _, ok := lookup(x); ok {
+			v.Exclude = append(v.Exclude, q.Phone)
+		}
+	}
+	if p.Recipient != 0 {
+		if q, qseq, ok := lookup(p.Recipient); ok {
+			v.RecipientID, v.RecipientName = data.EncodeID(qseq, q.Tag), q.Name
+		}
+	}
+	return v
+}
+
+// exTxLookup looks participants of exchange ex up one by one inside tx.
+func exTxLookup(tx *bolt.Tx, ex uint64) func(uint64) (exParticipantRec, uint64, bool) {
+	b := data.MustBucket(tx, bucketExParts)
+	return func(seq uint64) (exParticipantRec, uint64, bool) {
+		var p exParticipantRec
+		v := b.Get(exPartKey(ex, seq))
+		if v == nil || json.Unmarshal(v, &p) != nil {
+			return exParticipantRec{}, 0, false
+		}
+		return p, seq, true
+	}
+}
+
+// Results lists an exchange's participants in import order with whether and
+// when each drew and whom each gives to (after start). drawn, if not nil,
+// keeps only those who have (true) or have not (false) drawn.
+func (s *ExchangeService) Results(ctx context.Context, id string, drawn *bool) ([]ExchangeParticipant, error) {
+	var out []ExchangeParticipant
+	var ok bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		exSeq, _, found, err := getExchange(tx, id)
+		if err != nil || !found {
+			return err
+		}
+		ok = true
+		type entry struct {
+			seq uint64
+			p   exParticipantRec
+		}
+		var all []entry
+		at := map[uint64]int{}
+		err = exForEachParticipant(tx, exSeq, func(seq uint64, p exParticipantRec) error {
+			at[seq] = len(all)
+			all = append(all, entry{seq, p})
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		lookup := func(seq uint64) (exParticipantRec, uint64, bool) {
+			i, ok := at[seq]
+			if !ok {
+				return exParticipantRec{}, 0, false
+			}
+			return all[i].p, seq, true
+		}
+		out = make([]ExchangeParticipant, 0, len(all))
+		for _, e := range all {
+			if drawn != nil && (e.p.DrawnAt != nil) != *drawn {
+				continue
+			}
+			out = append(out, exParticipantView(e.seq, e.p, lookup))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("exchange results: %w", err)
+	}
+	if !ok {
+		return nil, errExNoExchange()
+	}
+	return out, nil
+}
+
+// ParticipantUpdate holds the fields of a participant edit; nil fields stay.
+type ParticipantUpdate struct {
+	Name    *string
+	Phone   *string
+	Group   *string
+	Exclude *[]string // phones already on the list
+}
+
+// UpdateParticipant edits a participant of a draft exchange. The same rules
+// as for an import apply; a changed phone must not be on the list already,
+// and exclusions must name phones on the list.
+func (s *ExchangeService) UpdateParticipant(ctx context.Context, id, pid string, u ParticipantUpdate) (ExchangeParticipant, error) {
+	var name, phone, group string
+	var excl []string
+	var err error
+	if u.Name != nil {
+		if name, err = exCheckName(*u.Name); err != nil {
+			return ExchangeParticipant{}, data.Invalid("name", "%s", err)
+		}
+	}
+	if u.Phone != nil {
+		if phone, err = NormalizePhone(*u.Phone); err != nil {
+			return ExchangeParticipant{}, data.Invalid("phone", "%s", err)
+		}
+	}
+	if u.Group != nil {
+		if group, err = exCheckGroup(*u.Group); err != nil {
+			return ExchangeParticipant{}, data.Invalid("group", "%s", err)
+		}
+	}
+	if u.Exclude != nil {
+		if len(*u.Exclude) > MaxExcludes {
+			return ExchangeParticipant{}, data.Invalid("exclude", "lists %d phones; at most %d", len(*u.Exclude), MaxExcludes)
+		}
+		excl = []string{}
+		for _, x := range *u.Exclude {
+			p, err := NormalizePhone(x)
+			if err != nil {
+				return ExchangeParticipant{}, data.Invalid("exclude", "malformed phone %q: %s", exClip(x), err)
+			}
+			if !slices.Contains(excl, p) {
+				excl = append(excl, p)
+			}
+		}
+	}
+	var out ExchangeParticipant
+	var rejected error
+	err = s.db.Update(ctx, func(tx *bolt.Tx) error {
+		rejected = nil
+		exSeq, ex, ok, err := getExchange(tx, id)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			rejected = errExNoExchange()
+			return nil
+		}
+		seq, p, ok, err := exGetParticipant(tx, exSeq, pid)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			rejected = errExNoParticipant()
+			return nil
+		}
+		if ex.Status != ExchangeDraft {
+			rejected = errExStarted()
+			return nil
+		}
+		idx := data.MustBucket(tx, bucketExPhoneIndex)
+		newPhone := p.Phone
+		if u.Phone != nil && phone != p.Phone {
+			if idx.Get(exPhoneKey(exSeq, phone)) != nil {
+				rejected = data.Invalid("phone", "phone %s is already on the list", phone)
+				return nil
+			}
+			newPhone = phone
+		}
+		var exclSeqs []uint64
+		if u.Exclude != nil {
+			exclSeqs = []uint64{}
+			for _, x := range excl {
+				if x == newPhone {
+					rejected = data.Invalid("exclude", "excludes the participant's own phone %s", x)
+					return nil
+				}
+				xs := data.ParseU64(idx.Get(exPhoneKey(exSeq, x)))
+				if xs == 0 || xs == seq {
+					rejected = data.Invalid("exclude", "excludes %s, a phone not on the list", x)
+					return nil
+				}
+				exclSeqs = append(exclSeqs, xs)
+			}
+		}
+		if newPhone != p.Phone {
+			if err := idx.Delete(exPhoneKey(exSeq, p.Phone)); err != nil {
+				return err
+			}
+			if err := idx.Put(exPhoneKey(exSeq, newPhone), data.U64(seq)); err != nil {
+				return err
+			}
+			p.Phone = newPhone
+		}
+		if u.Name != nil {
+			p.Name = name
+		}
+		if u.Group != nil {
+			p.Group = group
+		}
+		if exclSeqs != nil {
+			p.Exclude = exclSeqs
+		}
+		if err := data.PutJSON(data.MustBucket(tx, bucketExParts), exPartKey(exSeq, seq), p); err != nil {
+			return err
+		}
+		ex.Version++
+		if err := putExchange(tx, exSeq, ex); err != nil {
+			return err
+		}
+		out = exParticipantView(seq, p, exTxLookup(tx, exSeq))
+		return nil
+	})
+	if err != nil {
+		return ExchangeParticipant{}, fmt.Errorf("update participant: %w", err)
+	}
+	if rejected != nil {
+		return ExchangeParticipant{}, rejected
+	}
+	return out, nil
+}
+
+// DeleteParticipant removes a participant from a draft exchange. Others'
+// exclusions of them lapse.
+func (s *ExchangeService) DeleteParticipant(ctx context.Context, id, pid string) error {
+	var rejected error
+	err := s.db.Update(ctx, func(tx *bolt.Tx) error {
+		rejected = nil
+		exSeq, ex, ok, err := getExchange(tx, id)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			rejected = errExNoExchange()
+			return nil
+		}
+		seq, p, ok, err := exGetParticipant(tx, exSeq, pid)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			rejected = errExNoParticipant()
+			return nil
+		}
+		if ex.Status != ExchangeDraft {
+			rejected = errExStarted()
+			return nil
+		}
+		if err := data.MustBucket(tx, bucketExParts).Delete(exPartKey(exSeq, seq)); err != nil {
+			return err
+		}
+		if err := data.MustBucket(tx, bucketExPhoneIndex).Delete(exPhoneKey(exSeq, p.Phone)); err != nil {
+			return err
+		}
+		ex.Participants--
+		ex.Version++
+		return putExchange(tx, exSeq, ex)
+	})
+	if err != nil {
+		return fmt.Errorf("delete participant: %w", err)
+	}
+	return rejected
+}

@@ -1,0 +1,240 @@
+package lottery
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	bolt "go.etcd.io/bbolt"
+
+	"luckbox/auth"
+	"luckbox/data"
+)
+
+// Get returns lottery id as viewer (a user seq; 0 for none) sees it.
+func (s *Service) Get(ctx context.Context, id string, viewer uint64) (Lottery, error) {
+	var out Lottery
+	var found bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		seq, r, ok, err := loadByID(tx, id)
+		if err != nil || !ok {
+			return err
+		}
+		found = true
+		out = view(tx, seq, &r, viewer)
+		return nil
+	})
+	if err != nil {
+		return Lottery{}, fmt.Errorf("get lottery: %w", err)
+	}
+	if !found {
+		return Lottery{}, errNotFound()
+	}
+	return out, nil
+}
+
+// Watch subscribes to the live events of lottery id and returns its state
+// at the moment of subscribing (so no change falls between the two). Call
+// cancel when done; the channel is closed when the watcher falls behind or
+// the broker closes.
+func (s *Service) Watch(ctx context.Context, id string, viewer uint64) (Lottery, <-chan Event, func(), error) {
+	seq, _, ok := data.DecodeID(id)
+	if !ok {
+		return Lottery{}, nil, nil, errNotFound()
+	}
+	ch, cancel := s.events.subscribe(seq)
+	l, err := s.Get(ctx, id, viewer)
+	if err != nil {
+		cancel()
+		return Lottery{}, nil, nil, err
+	}
+	return l, ch, cancel, nil
+}
+
+// Roles of Mine.
+const (
+	RoleCreated = "created"
+	RoleJoined  = "joined"
+)
+
+// Mine lists the lotteries user userSeq created or joined, newest first,
+// limit at a time. cursor is the next value of the previous page ("" for
+// the first); next is "" on the last page.
+func (s *Service) Mine(ctx context.Context, userSeq uint64, role, cursor string, limit int) (items []Lottery, next string, err error) {
+	var bucket []byte
+	switch role {
+	case RoleCreated:
+		bucket = bucketCreated
+	case RoleJoined:
+		bucket = bucketJoined
+	default:
+		return nil, "", data.Invalid("role", "must be created or joined")
+	}
+	if limit <= 0 {
+		limit = DefaultListLimit
+	}
+	limit = min(limit, MaxListLimit)
+	before := uint64(1<<64 - 1)
+	if cursor != "" {
+		seq, _, ok := data.DecodeID(cursor)
+		if !ok {
+			return nil, "", data.Invalid("cursor", "is not a cursor this endpoint returned")
+		}
+		before = seq
+	}
+	items = []Lottery{}
+	err = s.db.View(func(tx *bolt.Tx) error {
+		prefix := data.U64(userSeq)
+		c := data.MustBucket(tx, bucket).Cursor()
+		k, _ := c.Seek(pairKey(userSeq, before))
+		if k == nil || !hasPrefix(k, prefix) || pairSecond(k) >= before {
+			k, _ = c.Prev()
+		}
+		for ; k != nil && hasPrefix(k, prefix); k, _ = c.Prev() {
+			if len(items) == limit {
+				next = items[len(items)-1].ID
+				return nil
+			}
+			seq := pairSecond(k)
+			r, found, err := loadRecord(tx, seq)
+			if err != nil {
+				return err
+			}
+			if found {
+				items = append(items, view(tx, seq, &r, userSeq))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("list lotteries: %w", err)
+	}
+	return items, next, nil
+}
+
+// notDrawn is the conflict answered for results asked before the draw.
+func notDrawn(r *record) error {
+	if r.Status == StatusCanceled {
+		return data.Errorf(data.EConflict, "lottery is canceled: there are no results")
+	}
+	return data.Errorf(data.EConflict, "lottery is not drawn yet")
+}
+
+// parseRankCursor parses a position cursor of a results list.
+func parseRankCursor(cursor string) (uint64, error) {
+	if cursor == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseUint(cursor, 10, 64)
+	if err != nil {
+		return 0, data.Invalid("cursor", "is not a cursor this endpoint returned")
+	}
+	return n, nil
+}
+
+// Winners lists the winners of a drawn lottery in draw order with their
+// nicknames, limit at a time (cursor as in Mine). Before the draw it is a
+// conflict.
+func (s *Service) Winners(ctx context.Context, id, cursor string, limit int) (items []WinnerView, next string, err error) {
+	from, err := parseRankCursor(cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	if limit <= 0 {
+		limit = DefaultWinnersLimit
+	}
+	limit = min(limit, MaxWinnersLimit)
+	var reject error
+	items = []WinnerView{}
+	err = s.db.View(func(tx *bolt.Tx) error {
+		seq, r, ok, err := loadByID(tx, id)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			reject = errNotFound()
+			return nil
+		}
+		if r.Status != StatusDrawn {
+			reject = notDrawn(&r)
+			return nil
+		}
+		prefix := lkey(seq)
+		c := data.MustBucket(tx, bucketWinners).Cursor()
+		for k, v := c.Seek(pairKey(seq, from)); k != nil && hasPrefix(k, prefix); k, v = c.Next() {
+			if len(items) == limit {
+				next = strconv.FormatUint(pairSecond(k), 10)
+				return nil
+			}
+			u, tag, p := data.ParseU64(v), data.ParseU64(v[8:]), int(data.ParseU64(v[16:]))
+			w := WinnerView{UserID: data.EncodeID(u, tag)}
+			if p < len(r.Prizes) {
+				w.Prize = r.Prizes[p].Name
+			}
+			user, found, err := auth.UserBySeqInTx(tx, u)
+			if err != nil {
+				return err
+			}
+			if found {
+				w.Nickname = user.Nickname
+			}
+			items = append(items, w)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("list winners: %w", err)
+	}
+	if reject != nil {
+		return nil, "", reject
+	}
+	return items, next, nil
+}
+
+// Proof returns everything needed to recompute the winners of a drawn
+// lottery offline: the revealed seed, its hash, the entries in draw order,
+// their hash, the prizes and the winners. Before the draw it is a conflict.
+func (s *Service) Proof(ctx context.Context, id string) (Proof, error) {
+	var out Proof
+	var reject error
+	err := s.db.View(func(tx *bolt.Tx) error {
+		seq, r, ok, err := loadByID(tx, id)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			reject = errNotFound()
+			return nil
+		}
+		if r.Status != StatusDrawn {
+			reject = notDrawn(&r)
+			return nil
+		}
+		out = Proof{
+			Algorithm:   DrawAlgorithm,
+			Seed:        r.Seed,
+			SeedHash:    r.SeedHash,
+			Entries:     readEntries(tx, seq, r.Count),
+			EntriesHash: r.EntriesHash,
+			Prizes:      append([]Prize{}, r.Prizes...),
+			Winners:     make([]Winner, 0, r.WinnerCount),
+		}
+		prefix := lkey(seq)
+		c := data.MustBucket(tx, bucketWinners).Cursor()
+		for k, v := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, v = c.Next() {
+			w := Winner{UserID: data.EncodeID(data.ParseU64(v), data.ParseU64(v[8:]))}
+			if p := int(data.ParseU64(v[16:])); p < len(r.Prizes) {
+				w.Prize = r.Prizes[p].Name
+			}
+			out.Winners = append(out.Winners, w)
+		}
+		return nil
+	})
+	if err != nil {
+		return Proof{}, fmt.Errorf("lottery proof: %w", err)
+	}
+	if reject != nil {
+		return Proof{}, reject
+	}
+	return out, nil
+}

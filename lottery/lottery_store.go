@@ -1,0 +1,198 @@
+package lottery
+
+import (
+	"encoding/hex"
+	"fmt"
+	"time"
+	"unsafe"
+
+	bolt "go.etcd.io/bbolt"
+
+	"luckbox/data"
+)
+
+// record is a lottery as stored under its seq in bucketLotteries. It is kept
+// small (entries and winners live in their own buckets) because every join
+// rewrites it. Seed is secret until the draw: views show it only when the
+// status is drawn.
+type record struct {
+	Tag               uint64     `json:"tag"`
+	Title             string     `json:"title"`
+	Description       string     `json:"description"`
+	CreatorSeq        uint64     `json:"creator"`
+	CreatorTag        uint64     `json:"creator_tag"`
+	Status            string     `json:"status"`
+	Prizes            []Prize    `json:"prizes"`
+	Mode              string     `json:"mode"`
+	At                *time.Time `json:"at,omitempty"`
+	Participants      int        `json:"participants,omitempty"`
+	LockBeforeSeconds int        `json:"lock_before"`
+	MaxParticipants   int        `json:"max_participants"`
+	Count             int        `json:"count"`      // current entries
+	NextEntry         uint64     `json:"next_entry"` // last entry seq handed out
+	WinnerCount       int        `json:"winner_count"`
+	CreatedAt         time.Time  `json:"created_at"`
+	LockedAt          *time.Time `json:"locked_at,omitempty"`
+	DrawnAt           *time.Time `json:"drawn_at,omitempty"`
+	CanceledAt        *time.Time `json:"canceled_at,omitempty"`
+	Seed              string     `json:"seed"` // hex; secret until drawn
+	SeedHash          string     `json:"seed_hash"`
+	EntriesHash       string     `json:"entries_hash,omitempty"`
+	// NotifiedUpTo is the last entry seq whose participant has been told the
+	// result; NotifyDone is set when everyone has.
+	NotifiedUpTo uint64 `json:"notified_up_to,omitempty"`
+	NotifyDone   bool   `json:"notify_done,omitempty"`
+}
+
+// lockAt is when a time lottery locks (nil for other modes).
+func (r *record) lockAt() *time.Time {
+	if r.Mode != ModeTime || r.At == nil {
+		return nil
+	}
+	t := r.At.Add(-time.Duration(r.LockBeforeSeconds) * time.Second)
+	return &t
+}
+
+// closed reports whether entries may no longer change at now: the lottery is
+// not open, or it is a time lottery past its lock time whose lock has not run
+// yet (the scheduler may be late, e.g. at start-up).
+func (r *record) closed(now time.Time) bool {
+	if r.Status != StatusOpen {
+		return true
+	}
+	l := r.lockAt()
+	return l != nil && !now.Before(*l)
+}
+
+// key helpers.
+func lkey(seq uint64) []byte     { return data.U64(seq) }
+func pairKey(a, b uint64) []byte { return data.Key(data.U64(a), data.U64(b)) }
+func pairSecond(k []byte) uint64 { return data.ParseU64(k[8:]) }
+func hasPrefix(k, prefix []byte) bool {
+	return len(k) >= len(prefix) && string(k[:len(prefix)]) == string(prefix)
+}
+func entryValue(user, tag uint64) []byte { return data.Key(data.U64(user), data.U64(tag)) }
+
+// loadRecord reads a lottery by seq.
+func loadRecord(tx *bolt.Tx, seq uint64) (record, bool, error) {
+	var r record
+	ok, err := data.GetJSON(data.MustBucket(tx, bucketLotteries), lkey(seq), &r)
+	if err != nil {
+		return record{}, false, fmt.Errorf("load lottery %d: %w", seq, err)
+	}
+	return r, ok, nil
+}
+
+// loadByID reads a lottery by public id: a malformed id, an unknown seq or
+// a tag mismatch is not found.
+func loadByID(tx *bolt.Tx, id string) (uint64, record, bool, error) {
+	seq, tag, ok := data.DecodeID(id)
+	if !ok {
+		return 0, record{}, false, nil
+	}
+	r, found, err := loadRecord(tx, seq)
+	if err != nil || !found || r.Tag != tag {
+		return 0, record{}, false, err
+	}
+	return seq, r, true, nil
+}
+
+func putRecord(tx *bolt.Tx, seq uint64, r *record) error {
+	if err := data.PutJSON(data.MustBucket(tx, bucketLotteries), lkey(seq), r); err != nil {
+		return fmt.Errorf("store lottery %d: %w", seq, err)
+	}
+	return nil
+}
+
+func errNotFound() error { return data.Errorf(data.ENotFound, "no such lottery") }
+
+// readEntries returns the user ids of every entry of lottery seq in join
+// order (the draw order), read in one cursor pass. The ids are substrings of
+// one string, so a million entries cost a handful of allocations.
+func readEntries(tx *bolt.Tx, seq uint64, sizeHint int) []string {
+	prefix := lkey(seq)
+	buf := make([]byte, 0, sizeHint*data.IDLen)
+	n := 0
+	c := data.MustBucket(tx, bucketEntries).Cursor()
+	for k, v := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, v = c.Next() {
+		if len(v) < 16 {
+			continue
+		}
+		buf = append(buf, data.EncodeID(data.ParseU64(v), data.ParseU64(v[8:]))...)
+		n++
+	}
+	if n == 0 {
+		return []string{}
+	}
+	// buf is never written again, so the string may share its memory (this
+	// saves copying 26 MB for a million entries).
+	all := unsafe.String(&buf[0], len(buf))
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = all[i*data.IDLen : (i+1)*data.IDLen]
+	}
+	return ids
+}
+
+// view builds the public view of a lottery. viewer is the user seq of the
+// caller (0: none, Me stays nil).
+func view(tx *bolt.Tx, seq uint64, r *record, viewer uint64) Lottery {
+	l := Lottery{
+		ID:               data.EncodeID(seq, r.Tag),
+		Title:            r.Title,
+		Description:      r.Description,
+		CreatorID:        data.EncodeID(r.CreatorSeq, r.CreatorTag),
+		Status:           r.Status,
+		Prizes:           append([]Prize{}, r.Prizes...),
+		Draw:             DrawSpec{Mode: r.Mode},
+		LockAt:           r.lockAt(),
+		ParticipantCount: r.Count,
+		MaxParticipants:  r.MaxParticipants,
+		WinnerCount:      r.WinnerCount,
+		CreatedAt:        r.CreatedAt,
+		LockedAt:         r.LockedAt,
+		DrawnAt:          r.DrawnAt,
+		CanceledAt:       r.CanceledAt,
+		Fairness:         Fairness{Algorithm: DrawAlgorithm, SeedHash: r.SeedHash},
+	}
+	switch r.Mode {
+	case ModeTime:
+		l.Draw.At = r.At
+		l.LockBeforeSeconds = r.LockBeforeSeconds
+	case ModeCount:
+		n := r.Participants
+		l.Draw.Participants = &n
+	}
+	if r.EntriesHash != "" {
+		h := r.EntriesHash
+		l.Fairness.EntriesHash = &h
+	}
+	if r.Status == StatusDrawn {
+		seed := r.Seed
+		l.Fairness.Seed = &seed
+	}
+	if viewer != 0 {
+		l.Me = &Me{}
+		if data.MustBucket(tx, bucketMembers).Get(pairKey(seq, viewer)) != nil {
+			l.Me.Joined = true
+		}
+		if v := data.MustBucket(tx, bucketWon).Get(pairKey(seq, viewer)); len(v) >= 8 {
+			if i := int(data.ParseU64(v)); i < len(r.Prizes) {
+				name := r.Prizes[i].Name
+				l.Me.Prize = &name
+			}
+		}
+	}
+	return l
+}
+
+// decodeSeed parses the stored hex seed.
+func decodeSeed(r *record) ([32]byte, error) {
+	var seed [32]byte
+	b, err := hex.DecodeString(r.Seed)
+	if err != nil || len(b) != 32 {
+		return seed, fmt.Errorf("lottery seed is corrupt")
+	}
+	copy(seed[:], b)
+	return seed, nil
+}

@@ -1,0 +1,147 @@
+package packet
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"luckbox/data"
+)
+
+// ApplyPayment applies a verified transaction (a payment notification or an
+// order query) to its payment order, in one operation, exactly once: a top-up
+// credits the payer's balance; a packet order funds the packet, credits the
+// grabs made while it was pending and makes it active (finished if every
+// share is taken; expired with the remainder refunded to the sender's
+// balance if it expired meanwhile). A transaction that is not paid, or an
+// order already paid, changes nothing (applied is false). An unknown order is
+// not_found; an amount or app id that differs from the order's is
+// invalid_argument; both change nothing and are logged.
+func (s *Service) ApplyPayment(ctx context.Context, t Transaction) (applied bool, err error) {
+	if t.TradeState != TradeSuccess {
+		return false, nil
+	}
+	now := s.now().UTC()
+	var rej error
+	err = s.db.Update(ctx, func(tx *bolt.Tx) error {
+		rej, applied = nil, false
+		seq := data.ParseU64(data.MustBucket(tx, bucketOrdersByNo).Get([]byte(t.OutTradeNo)))
+		o, found, err := loadOrder(tx, seq)
+		if err != nil {
+			return err
+		}
+		switch {
+		case seq == 0 || !found:
+			rej = data.Errorf(data.ENotFound, "no payment order %q", t.OutTradeNo)
+		case o.Status == OrderPaid:
+			// A duplicate: WeChat Pay retries, or a query raced the notification.
+		case t.Total != o.Amount:
+			rej = data.Errorf(data.EInvalid, "amount %d does not match the order's %d", t.Total, o.Amount)
+		case t.AppID != o.AppID:
+			rej = data.Errorf(data.EInvalid, "app id does not match the order's")
+		}
+		if rej != nil || o.Status == OrderPaid {
+			return nil
+		}
+		o.Status, o.PaidAt, o.TransactionID = OrderPaid, now, t.TransactionID
+		if err := putOrder(tx, seq, o); err != nil {
+			return err
+		}
+		if err := addCounter(tx, counterMoneyIn, o.Amount); err != nil {
+			return err
+		}
+		switch o.Kind {
+		case OrderTopup:
+			if err := moveMoney(tx, o.User, o.Amount, LedgerTopup, data.EncodeID(seq, o.Tag), now); err != nil {
+				return err
+			}
+		case OrderPacket:
+			if err := s.fund(tx, o.Packet, o.Amount, now); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("order %d has unknown kind %q", seq, o.Kind)
+		}
+		applied = true
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("apply payment %s: %w", t.OutTradeNo, err)
+	}
+	if rej != nil {
+		s.log.Warn("payment: transaction rejected, nothing changed", "out_trade_no", t.OutTradeNo,
+			"transaction_id", t.TransactionID, "reason", rej.Error())
+		return false, rej
+	}
+	return applied, nil
+}
+
+// fund puts a WeChat-paid packet's money in escrow inside tx: the grabs made
+// while it was not funded are credited (in grab order), then it becomes
+// finished (every share taken), expired (remainder refunded to the sender's
+// balance) or active.
+func (s *Service) fund(tx *bolt.Tx, seq uint64, amount int64, now time.Time) error {
+	st, found, err := loadState(tx, seq)
+	if err != nil {
+		return err
+	}
+	if !found || st.Funded || st.Amount != amount {
+		return fmt.Errorf("fund packet %d: found %v, funded %v, amount %d for a payment of %d", seq, found, st.Funded, st.Amount, amount)
+	}
+	st.Funded = true
+	id := data.EncodeID(seq, st.Tag)
+	var last grab
+	for i := st.Credited; i < st.Next; i++ {
+		g, err := loadGrab(tx, seq, i)
+		if err != nil {
+			return err
+		}
+		if err := moveMoney(tx, g.User, g.Amount, LedgerPacketGrab, id, now); err != nil {
+			return err
+		}
+		last = g
+	}
+	st.Credited = st.Next
+	switch {
+	case st.Next == st.Count:
+		if last.At == 0 {
+			if last, err = loadGrab(tx, seq, st.Next-1); err != nil {
+				return err
+			}
+		}
+		s.finish(tx, seq, &st, time.Unix(0, last.At))
+	case st.expired(now):
+		if err := s.refund(tx, seq, &st, now); err != nil {
+			return err
+		}
+	default:
+		st.Status = StatusActive
+	}
+	return putState(tx, seq, &st)
+}
+
+// finish marks a funded packet whose last share was taken at at as finished
+// (the caller writes the state).
+func (s *Service) finish(tx *bolt.Tx, seq uint64, st *state, at time.Time) {
+	st.Status = StatusFinished
+	st.FinishedAt = at.UnixNano()
+	if st.Kind == KindLucky {
+		st.Best = uint32(bestIndex(loadShares(tx, seq))) + 1
+	}
+}
+
+// refund expires a packet: a funded remainder goes back to the sender's
+// balance with a ledger row (the caller writes the state).
+func (s *Service) refund(tx *bolt.Tx, seq uint64, st *state, now time.Time) error {
+	if st.Funded && st.RemainingAmount > 0 {
+		if err := moveMoney(tx, st.Sender, st.RemainingAmount, LedgerPacketRefund, data.EncodeID(seq, st.Tag), now); err != nil {
+			return err
+		}
+		st.Refunded = st.RemainingAmount
+		st.RemainingAmount = 0
+	}
+	st.Status = StatusExpired
+	return nil
+}

@@ -1,0 +1,94 @@
+package packet
+
+import (
+	"crypto/rand"
+	"io"
+	"log/slog"
+	"time"
+
+	"luckbox/data"
+)
+
+// Default limits of Options.
+const (
+	DefaultMaxCount  = 100
+	DefaultMaxAmount = 20000 // fen per packet
+	DefaultTTL       = 24 * time.Hour
+	DefaultMaxTopup  = 1_000_000 // fen per top-up
+	MaxGreeting      = 40        // characters
+	DefaultGreeting  = "恭喜发财，大吉大利"
+)
+
+// Options configure a Service.
+type Options struct {
+	MaxCount  int           // shares per packet at most (default 100)
+	MaxAmount int64         // fen per packet at most (default 20000)
+	TTL       time.Duration // how long a packet lives (default 24 h)
+	MaxTopup  int64         // fen per top-up at most (default 1,000,000)
+	// Payments is WeChat Pay; nil disables top-ups and pay_with "wechat".
+	Payments Payments
+	// QueryAfter is how long an order waits for its notification before the
+	// scheduler queries WeChat Pay (default 2 min; later queries back off).
+	QueryAfter time.Duration
+	// PayWindow is how long an order may be paid; after it the order is
+	// closed (default 2 h, the life of a prepay_id).
+	PayWindow time.Duration
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Rand is the source of ids, split seeds and salts (default crypto/rand).
+	Rand io.Reader
+	// Logger receives payment warnings (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// Service runs wallets, the ledger, red packets and payment orders.
+type Service struct {
+	db   *data.DB
+	opts Options
+	log  *slog.Logger
+	now  func() time.Time
+}
+
+// New returns a Service over db.
+func New(db *data.DB, opts Options) *Service {
+	if opts.MaxCount <= 0 {
+		opts.MaxCount = DefaultMaxCount
+	}
+	if opts.MaxAmount <= 0 {
+		opts.MaxAmount = DefaultMaxAmount
+	}
+	if opts.TTL <= 0 {
+		opts.TTL = DefaultTTL
+	}
+	if opts.MaxTopup <= 0 {
+		opts.MaxTopup = DefaultMaxTopup
+	}
+	if opts.QueryAfter <= 0 {
+		opts.QueryAfter = 2 * time.Minute
+	}
+	if opts.PayWindow <= 0 {
+		opts.PayWindow = 2 * time.Hour
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Rand == nil {
+		opts.Rand = rand.Reader
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	return &Service{db: db, opts: opts, log: opts.Logger, now: opts.Now}
+}
+
+// Limits returns the effective limits (for documentation and clients).
+func (s *Service) Limits() (maxCount int, maxAmount int64, ttl time.Duration, maxTopup int64) {
+	return s.opts.MaxCount, s.opts.MaxAmount, s.opts.TTL, s.opts.MaxTopup
+}
+
+// RegisterBackground registers the scheduled work of this package: packet
+// expiry (refunds) and queries of orders whose notification did not arrive.
+func (s *Service) RegisterBackground(b *data.Background) {
+	b.HandleDue(dueExpire, s.handleExpire)
+	b.HandleDue(duePayQuery, s.handlePayQuery)
+}

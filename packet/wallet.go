@@ -1,0 +1,147 @@
+package packet
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"luckbox/data"
+)
+
+// Ledger row kinds.
+const (
+	LedgerTopup        = "topup"         // a paid top-up order credited the balance
+	LedgerPacketSend   = "packet_send"   // a packet paid from the balance
+	LedgerPacketGrab   = "packet_grab"   // a grabbed share
+	LedgerPacketRefund = "packet_refund" // the remainder of an expired packet
+)
+
+// LedgerEntry is one balance change. Ref is the public id of the packet or
+// payment order that caused it.
+type LedgerEntry struct {
+	Delta        int64     `json:"delta"`
+	Kind         string    `json:"kind"`
+	Ref          string    `json:"ref"`
+	BalanceAfter int64     `json:"balance_after"`
+	At           time.Time `json:"at"`
+}
+
+// Counter names in bucketCounters.
+var (
+	counterMoneyIn  = []byte("money_in")  // paid payment orders
+	counterMoneyOut = []byte("money_out") // withdrawals (none yet)
+)
+
+func getInt(b *bolt.Bucket, k []byte) int64 {
+	v := b.Get(k)
+	if len(v) != 8 {
+		return 0
+	}
+	return int64(binary.BigEndian.Uint64(v))
+}
+
+func putInt(b *bolt.Bucket, k []byte, v int64) error {
+	return b.Put(k, binary.BigEndian.AppendUint64(nil, uint64(v)))
+}
+
+// balanceIn returns the balance of user inside tx.
+func balanceIn(tx *bolt.Tx, user uint64) int64 {
+	return getInt(data.MustBucket(tx, bucketWallets), data.U64(user))
+}
+
+// moveMoney changes user's balance by delta and appends the ledger row, in
+// the caller's write transaction. Callers check a debit against the balance
+// before they write anything; moveMoney refuses a negative result as a
+// programming error.
+func moveMoney(tx *bolt.Tx, user uint64, delta int64, kind, ref string, at time.Time) error {
+	wallets := data.MustBucket(tx, bucketWallets)
+	key := data.U64(user)
+	bal := getInt(wallets, key) + delta
+	if bal < 0 {
+		return fmt.Errorf("ledger: balance of user %d would be %d", user, bal)
+	}
+	if err := putInt(wallets, key, bal); err != nil {
+		return fmt.Errorf("ledger: put balance: %w", err)
+	}
+	ledger := data.MustBucket(tx, bucketLedger)
+	seq, err := ledger.NextSequence()
+	if err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	row, err := json.Marshal(LedgerEntry{Delta: delta, Kind: kind, Ref: ref, BalanceAfter: bal, At: at})
+	if err != nil {
+		return fmt.Errorf("ledger: encode: %w", err)
+	}
+	if err := ledger.Put(data.Key(key, data.U64(seq)), row); err != nil {
+		return fmt.Errorf("ledger: put: %w", err)
+	}
+	return nil
+}
+
+// addCounter adds delta to a global counter inside tx.
+func addCounter(tx *bolt.Tx, name []byte, delta int64) error {
+	b := data.MustBucket(tx, bucketCounters)
+	if err := putInt(b, name, getInt(b, name)+delta); err != nil {
+		return fmt.Errorf("counter %s: %w", name, err)
+	}
+	return nil
+}
+
+// Balance returns the user's wallet balance in fen (0 for a new user).
+func (s *Service) Balance(ctx context.Context, userSeq uint64) (int64, error) {
+	var bal int64
+	err := s.db.View(func(tx *bolt.Tx) error { bal = balanceIn(tx, userSeq); return nil })
+	if err != nil {
+		return 0, fmt.Errorf("balance: %w", err)
+	}
+	return bal, nil
+}
+
+// LedgerPage is the default and maximum page size of Ledger.
+const LedgerPage = 50
+
+// Ledger lists the user's balance changes, newest first, limit at a time;
+// cursor is the next cursor of the previous page ("" for the first page).
+func (s *Service) Ledger(ctx context.Context, userSeq uint64, cursor string, limit int) (items []LedgerEntry, next string, err error) {
+	if limit <= 0 || limit > LedgerPage {
+		limit = LedgerPage
+	}
+	start := uint64(1<<64 - 1)
+	if cursor != "" {
+		c, perr := strconv.ParseUint(cursor, 10, 64)
+		if perr != nil || c == 0 {
+			return nil, "", data.Invalid("cursor", "is not a cursor this endpoint returned")
+		}
+		start = c - 1
+	}
+	prefix := data.U64(userSeq)
+	err = s.db.View(func(tx *bolt.Tx) error {
+		c := data.MustBucket(tx, bucketLedger).Cursor()
+		k, v := c.Seek(data.Key(prefix, data.U64(start)))
+		if k == nil || string(k[:8]) != string(prefix) || data.ParseU64(k[8:]) > start {
+			k, v = c.Prev()
+		}
+		for ; k != nil && string(k[:8]) == string(prefix); k, v = c.Prev() {
+			if len(items) == limit {
+				next = strconv.FormatUint(data.ParseU64(k[8:])+1, 10)
+				return nil
+			}
+			var e LedgerEntry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return fmt.Errorf("decode ledger row: %w", err)
+			}
+			e.At = e.At.UTC()
+			items = append(items, e)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("ledger: %w", err)
+	}
+	return items, next, nil
+}

@@ -1,0 +1,67 @@
+package web
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+
+	"luckbox/data"
+	"luckbox/packet"
+)
+
+// PayNotifier verifies and decrypts WeChat Pay notifications (main adapts the
+// wechat client). An error wrapping packet.ErrBadSignature or
+// packet.ErrStaleNotification is answered 401; any other error 400.
+type PayNotifier interface {
+	ParseNotification(h http.Header, body []byte) (packet.Transaction, error)
+}
+
+// payAnswer is the body WeChat Pay expects when a notification is refused.
+type payAnswer struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func (s *Server) payFail(w http.ResponseWriter, r *http.Request, status int, message, reason string) {
+	s.log.LogAttrs(r.Context(), slog.LevelWarn, "payment notification refused",
+		slog.String("request_id", requestID(r.Context())), slog.Int("status", status), slog.String("reason", reason))
+	writeJSON(w, status, payAnswer{Code: "FAIL", Message: message})
+}
+
+// handlePayNotify is WeChat Pay's notify_url: it verifies the signature,
+// decrypts the transaction and applies it to its order exactly once. 204 on
+// success (also for a duplicate); 401 {"code":"FAIL"} for a bad or stale
+// signature or the signature probe; 4xx for anything else it refuses, which
+// changes nothing.
+func (s *Server) handlePayNotify(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		s.payFail(w, r, http.StatusRequestEntityTooLarge, "body too large", err.Error())
+		return
+	}
+	if s.PayNotify == nil || s.Packets == nil {
+		s.payFail(w, r, http.StatusNotFound, "payments are not configured", "no WeChat Pay configured")
+		return
+	}
+	t, err := s.PayNotify.ParseNotification(r.Header, body)
+	if err != nil {
+		if errors.Is(err, packet.ErrBadSignature) || errors.Is(err, packet.ErrStaleNotification) {
+			s.payFail(w, r, http.StatusUnauthorized, "signature verification failed", err.Error())
+			return
+		}
+		s.payFail(w, r, http.StatusBadRequest, "notification could not be read", err.Error())
+		return
+	}
+	if _, err := s.Packets.ApplyPayment(r.Context(), t); err != nil {
+		if e, ok := data.AsError(err); ok && statusOf[e.Code] != 0 && e.Code != data.EInternal {
+			s.payFail(w, r, statusOf[e.Code], e.Message, e.Message)
+			return
+		}
+		s.log.LogAttrs(r.Context(), slog.LevelError, "payment notification failed",
+			slog.String("request_id", requestID(r.Context())), slog.String("err", err.Error()))
+		writeJSON(w, http.StatusInternalServerError, payAnswer{Code: "FAIL", Message: "internal error"})
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -1,0 +1,327 @@
+package web
+
+import (
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"luckbox/auth"
+	"luckbox/data"
+)
+
+// Rate is a token-bucket limit: up to Burst requests at once, refilled at N
+// requests per Per. The zero Rate is off.
+type Rate struct {
+	N     int
+	Per   time.Duration
+	Burst int
+}
+
+// Off reports whether r imposes no limit.
+func (r Rate) Off() bool { return r.N <= 0 }
+
+var rateUnits = map[string]time.Duration{"s": time.Second, "m": time.Minute, "h": time.Hour}
+
+// String formats r the way ParseRate reads it.
+func (r Rate) String() string {
+	if r.Off() {
+		return "off"
+	}
+	unit := "s"
+	for u, d := range rateUnits {
+		if d == r.Per {
+			unit = u
+		}
+	}
+	return fmt.Sprintf("%d/%s,burst=%d", r.N, unit, r.Burst)
+}
+
+// maxRate bounds N and Burst of a Rate.
+const maxRate = 1_000_000
+
+// ParseRate reads "N/s", "N/m" or "N/h" (N requests per second, minute or
+// hour), optionally followed by ",burst=B" (requests allowed at once; default
+// N), or "off".
+func ParseRate(s string) (Rate, error) {
+	s = strings.TrimSpace(s)
+	if s == "off" || s == "0" {
+		return Rate{}, nil
+	}
+	spec, burst, hasBurst := strings.Cut(s, ",")
+	n, unit, ok := strings.Cut(strings.TrimSpace(spec), "/")
+	per, known := rateUnits[strings.TrimSpace(unit)]
+	if !ok || !known {
+		return Rate{}, fmt.Errorf("%q is not N/s, N/m or N/h (optionally ,burst=B), or off", s)
+	}
+	r := Rate{Per: per}
+	var err error
+	if r.N, err = strconv.Atoi(strings.TrimSpace(n)); err != nil || r.N < 1 || r.N > maxRate {
+		return Rate{}, fmt.Errorf("%q: the rate must be a whole number 1..%d", s, maxRate)
+	}
+	r.Burst = r.N
+	if hasBurst {
+		b, ok := strings.CutPrefix(strings.TrimSpace(burst), "burst=")
+		if r.Burst, err = strconv.Atoi(b); !ok || err != nil || r.Burst < 1 || r.Burst > maxRate {
+			return Rate{}, fmt.Errorf("%q: burst must be burst=B with B a whole number 1..%d", s, maxRate)
+		}
+	}
+	return r, nil
+}
+
+// RateLimits are the token buckets of the API. Login is per client IP; Join,
+// Grab and Create are per user (or admin) after authentication; IP limits
+// join, grab and create per client IP as well. Requests from loopback
+// addresses are never limited per IP (a local load generator, or a reverse
+// proxy on the same host without TrustProxy). The zero value is off.
+type RateLimits struct {
+	Login  Rate // POST /api/v1/login, per client IP
+	Join   Rate // POST /api/v1/lotteries/{id}/entries, per user
+	Grab   Rate // POST /api/v1/packets/{id}/grabs, per user
+	Create Rate // POST /api/v1/lotteries, /packets, /wallet/topups, /admin/exchanges, per user
+	IP     Rate // join, grab and create per client IP (off by default: many users may share one)
+}
+
+// DefaultRateLimits are generous enough for real use and benchmark runs.
+func DefaultRateLimits() RateLimits {
+	return RateLimits{
+		Login:  Rate{N: 20, Per: time.Second, Burst: 200},
+		Join:   Rate{N: 20, Per: time.Second, Burst: 100},
+		Grab:   Rate{N: 20, Per: time.Second, Burst: 100},
+		Create: Rate{N: 10, Per: time.Second, Burst: 100},
+	}
+}
+
+// Request classes of the rate limits.
+const (
+	classLogin  = "login"
+	classJoin   = "join"
+	classGrab   = "grab"
+	classCreate = "create"
+)
+
+var classMessage = map[string]string{
+	classLogin:  "too many login attempts from this address",
+	classJoin:   "too many lottery entries",
+	classGrab:   "too many grabs",
+	classCreate: "too many new items",
+}
+
+// rateClass classifies a request by method and path ("" when unlimited).
+func rateClass(r *http.Request) string {
+	if r.Method != http.MethodPost {
+		return ""
+	}
+	p, ok := strings.CutPrefix(r.URL.Path, "/api/v1/")
+	if !ok {
+		return ""
+	}
+	switch p {
+	case "login":
+		return classLogin
+	case "lotteries", "packets", "wallet/topups", "admin/exchanges":
+		return classCreate
+	}
+	parts := strings.Split(p, "/")
+	if len(parts) == 3 && parts[1] != "" {
+		switch {
+		case parts[0] == "lotteries" && parts[2] == "entries":
+			return classJoin
+		case parts[0] == "packets" && parts[2] == "grabs":
+			return classGrab
+		}
+	}
+	return ""
+}
+
+// maxBuckets bounds the keys one limiter remembers.
+const maxBuckets = 100_000
+
+// limiter is a set of token buckets, one per key. Memory is bounded: a
+// bucket that has refilled is the same as no bucket and is forgotten at the
+// next sweep; past maxBuckets even partly used ones are dropped (lenient
+// rather than unbounded).
+type limiter struct {
+	rate     Rate
+	interval float64 // seconds per token
+
+	mu      sync.Mutex
+	buckets map[string]*bucket
+	sweepAt int
+}
+
+type bucket struct {
+	tokens float64
+	at     time.Time
+}
+
+func newLimiter(r Rate) *limiter {
+	if r.Off() {
+		return nil
+	}
+	return &limiter{rate: r, interval: r.Per.Seconds() / float64(r.N), buckets: map[string]*bucket{}, sweepAt: 1024}
+}
+
+// take spends one token of key's bucket; if there is none it reports how
+// long until there is.
+func (l *limiter) take(key string, now time.Time) (bool, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.buckets[key]
+	if b == nil {
+		if len(l.buckets) >= l.sweepAt {
+			l.sweep(now)
+		}
+		b = &bucket{tokens: float64(l.rate.Burst), at: now}
+		l.buckets[key] = b
+	} else {
+		l.refill(b, now)
+	}
+	if b.tokens >= 1 {
+		b.tokens--
+		return true, 0
+	}
+	return false, time.Duration((1 - b.tokens) * l.interval * float64(time.Second))
+}
+
+func (l *limiter) refill(b *bucket, now time.Time) {
+	if el := now.Sub(b.at).Seconds(); el > 0 {
+		b.tokens = math.Min(float64(l.rate.Burst), b.tokens+el/l.interval)
+		b.at = now
+	}
+}
+
+func (l *limiter) sweep(now time.Time) {
+	for k, b := range l.buckets {
+		l.refill(b, now)
+		if b.tokens >= float64(l.rate.Burst) {
+			delete(l.buckets, k)
+		}
+	}
+	for k := range l.buckets {
+		if len(l.buckets) < maxBuckets {
+			break
+		}
+		delete(l.buckets, k)
+	}
+	l.sweepAt = max(1024, 2*len(l.buckets))
+}
+
+// size is the number of remembered buckets (tests).
+func (l *limiter) size() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.buckets)
+}
+
+// rateLimiters are the server's limiters; nil fields are off.
+type rateLimiters struct {
+	login *limiter            // per IP
+	ip    *limiter            // per IP and class: join, grab, create
+	user  map[string]*limiter // per principal, by class
+}
+
+func newRateLimiters(rl RateLimits) *rateLimiters {
+	l := &rateLimiters{login: newLimiter(rl.Login), ip: newLimiter(rl.IP), user: map[string]*limiter{}}
+	for class, r := range map[string]Rate{classJoin: rl.Join, classGrab: rl.Grab, classCreate: rl.Create} {
+		if lim := newLimiter(r); lim != nil {
+			l.user[class] = lim
+		}
+	}
+	return l
+}
+
+// limitByIP applies the per-IP limits: login, and join, grab and create when
+// RateLimits.IP is set. It runs before authentication.
+func (s *Server) limitByIP(next http.Handler) http.Handler {
+	if s.rl.login == nil && s.rl.ip == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		class := rateClass(r)
+		l := s.rl.ip
+		if class == classLogin {
+			l = s.rl.login
+		}
+		if class != "" && l != nil {
+			if ip := s.clientIP(r); ip != nil && !ip.IsLoopback() {
+				if ok, wait := l.take(class+" "+ipKey(ip), s.now()); !ok {
+					s.tooManyRequests(w, r, class, wait)
+					return
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// limitByUser applies the per-user limits of join, grab and create; it runs
+// after authentication, before idempotency (a 429 is never stored as a reply).
+func (s *Server) limitByUser(next http.Handler) http.Handler {
+	if len(s.rl.user) == 0 {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if class := rateClass(r); s.rl.user[class] != nil {
+			key := "admin"
+			if p, _ := auth.PrincipalFrom(r.Context()); !p.Admin {
+				key = strconv.FormatUint(p.User.Seq, 10)
+			}
+			if ok, wait := s.rl.user[class].take(key, s.now()); !ok {
+				s.tooManyRequests(w, r, class, wait)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// tooManyRequests answers 429 rate_limited with Retry-After in whole seconds.
+func (s *Server) tooManyRequests(w http.ResponseWriter, r *http.Request, class string, wait time.Duration) {
+	secs := max(1, int(math.Ceil(wait.Seconds())))
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	if s.metrics != nil {
+		s.metrics.rateLimited.WithLabelValues(class).Inc()
+	}
+	s.writeError(w, r, data.Errorf(data.ERateLimited, "%s; retry in %d s", classMessage[class], secs))
+}
+
+// clientIP is the address of the client: the connection's peer, or, with
+// Options.TrustProxy and a peer on a loopback or private address (the
+// reverse proxy), X-Real-IP or else the last X-Forwarded-For entry (the one
+// the proxy added; earlier ones are the client's word).
+func (s *Server) clientIP(r *http.Request) net.IP {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	peer := net.ParseIP(host)
+	if s.opts.TrustProxy && peer != nil && (peer.IsLoopback() || peer.IsPrivate()) {
+		if ip := net.ParseIP(strings.TrimSpace(r.Header.Get("X-Real-IP"))); ip != nil {
+			return ip
+		}
+		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
+			last := xff[len(xff)-1]
+			if i := strings.LastIndexByte(last, ','); i >= 0 {
+				last = last[i+1:]
+			}
+			if ip := net.ParseIP(strings.TrimSpace(last)); ip != nil {
+				return ip
+			}
+		}
+	}
+	return peer
+}
+
+// ipKey is the bucket key of an address: IPv4 as is, IPv6 by its /64 (one
+// subscriber usually holds a whole /64).
+func ipKey(ip net.IP) string {
+	if v4 := ip.To4(); v4 != nil {
+		return v4.String()
+	}
+	return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
+}

@@ -1,0 +1,85 @@
+// The fairness proof of a drawn lottery, verified in the browser.
+import { h, replace, button } from '../dom.js';
+import { t } from '../i18n.js';
+import { seg } from '../api.js';
+import { shortID } from '../format.js';
+import { verifyProof, ALGORITHM } from '../draw.js';
+import { hasSubtle } from '../sha256.js';
+import { card, errorBox, notice } from '../ui.js';
+
+/** proofView loads a lottery's proof and verifies it on request. */
+export async function proofView(ctx) {
+  const [id] = ctx.params;
+  const [lottery, proof] = await Promise.all([
+    ctx.api.get(`/api/v1/lotteries/${seg(id)}`),
+    ctx.api.get(`/api/v1/lotteries/${seg(id)}/proof`),
+  ]);
+  if (!ctx.alive()) return;
+  const f = lottery.fairness || {};
+  renderVerifier(ctx, {
+    title: t('proof.title', { title: lottery.title }),
+    back: `#/lottery/${seg(id)}`,
+    json: JSON.stringify(proof, null, 2),
+    commitment: { seed_hash: f.seed_hash, entries_hash: f.entries_hash },
+  });
+}
+
+/** verifyView verifies any proof pasted by the reader. */
+export async function verifyView(ctx) {
+  renderVerifier(ctx, { title: t('proof.anyTitle'), back: '#/', json: '', commitment: null });
+}
+
+function renderVerifier(ctx, { title, back, json, commitment }) {
+  const text = h('textarea', { id: 'proof-json', rows: 14, spellcheck: 'false', class: 'mono' }, json);
+  const out = h('div', { id: 'proof-result', 'aria-live': 'polite' });
+  const verify = async () => {
+    let proof;
+    try {
+      proof = JSON.parse(text.value);
+    } catch (err) {
+      replace(out, resultBox({ ok: false, steps: [{ key: 'json', ok: false, info: { reason: err.message } }] }));
+      return;
+    }
+    try {
+      const res = await verifyProof(proof, commitment);
+      replace(out, resultBox(res, proof));
+    } catch (err) {
+      replace(out, errorBox(err));
+    }
+  };
+  replace(ctx.view,
+    h('div', { class: 'page-head' }, h('a', { class: 'back', href: back }, '‹ ', t('common.back')), h('h1', {}, title)),
+    card(t('proof.how'),
+      h('p', {}, t('proof.explain', { algorithm: ALGORITHM })),
+      h('ol', { class: 'steps-explain' }, [1, 2, 3, 4].map((i) => h('li', {}, t(`proof.step${i}`)))),
+      commitment ? h('p', { class: 'muted' }, t('proof.commitment')) : null,
+      hasSubtle() ? null : notice('info', t('proof.noSubtle'))),
+    card(t('proof.json'), text,
+      h('div', { class: 'actions' }, button(`🔍 ${t('proof.verify')}`, verify, { class: 'primary', id: 'proof-verify' }))),
+    out);
+}
+
+function stepText(s) {
+  const i = s.info || {};
+  if (s.ok) return t(`verify.${s.key}.ok`, i);
+  return t(`verify.${s.key}.fail`, {
+    ...i,
+    got_user: shortID(i.got_user), want_user: shortID(i.want_user),
+    got: i.got === undefined ? '' : String(i.got), want: i.want === undefined ? '' : String(i.want),
+  });
+}
+
+function resultBox(res, proof) {
+  return h('section', { class: `card verdict ${res.ok ? 'pass' : 'fail'}`, 'data-ok': String(res.ok), id: 'proof-verdict' },
+    h('h2', {}, res.ok ? `✅ ${t('proof.pass')}` : `❌ ${t('proof.fail')}`),
+    h('ol', { class: 'checks' }, res.steps.map((s) => h('li', { class: s.ok ? 'ok' : 'bad', 'data-step': s.key }, s.ok ? '✓ ' : '✗ ', stepText(s)))),
+    res.recomputed && res.recomputed.length ? h('details', { open: res.ok ? null : true },
+      h('summary', {}, t('proof.recomputed', { n: res.recomputed.length })),
+      h('div', { class: 'table-wrap' }, h('table', { id: 'proof-recomputed' },
+        h('thead', {}, h('tr', {}, h('th', {}, '#'), h('th', {}, t('proof.user')), h('th', {}, t('proof.prize')), h('th', {}, t('proof.inProof')))),
+        h('tbody', {}, res.recomputed.map((w, i) => {
+          const p = (proof && proof.winners && proof.winners[i]) || {};
+          const same = p.user_id === w.user_id && p.prize === w.prize;
+          return h('tr', { class: same ? '' : 'bad' }, h('td', {}, String(i + 1)), h('td', {}, h('code', {}, w.user_id)), h('td', {}, w.prize), h('td', {}, same ? '✓' : `✗ ${p.user_id || '—'} / ${p.prize || '—'}`));
+        }))))) : null);
+}

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"luckbox/packet"
+	"luckbox/wechat"
+	"luckbox/wechat/fake"
+)
+
+// demoMchID is the WeChat Pay merchant id of demo mode.
+const demoMchID = "1900000109"
+
+// validatePackets checks the red-packet limits and, in production, that
+// every WeChat Pay setting is there (the server refuses to start without).
+func (c *serveConfig) validatePackets() error {
+	switch {
+	case c.PacketMaxCount < 1 || c.PacketMaxCount > 10000:
+		return fmt.Errorf("invalid --packet-max-count %d: must be 1..10000", c.PacketMaxCount)
+	case c.PacketMaxAmount < 1:
+		return fmt.Errorf("invalid --packet-max-amount %d: must be at least 1 fen", c.PacketMaxAmount)
+	case c.PacketTTL < time.Minute:
+		return fmt.Errorf("invalid --packet-ttl %s: must be at least 1m", c.PacketTTL)
+	case c.TopupMax < 1:
+		return fmt.Errorf("invalid --topup-max %d: must be at least 1 fen", c.TopupMax)
+	}
+	if c.demo() {
+		return nil
+	}
+	for _, s := range []struct{ flag, value string }{
+		{"--wechat-mch-id", c.WeChatMchID},
+		{"--wechat-mch-serial", c.WeChatMchSerial},
+		{"--wechat-mch-key-file", c.WeChatMchKeyFile},
+		{"--wechat-apiv3-key", c.WeChatAPIv3Key},
+		{"--wechat-platform-serial", c.WeChatPlatformSerial},
+		{"--wechat-platform-key-file", c.WeChatPlatformKeyFile},
+		{"--public-url", c.PublicURL},
+	} {
+		if strings.TrimSpace(s.value) == "" {
+			return fmt.Errorf("missing %s (%s): WeChat Pay needs it in production (with --wechat-app-id set)", s.flag, envName(strings.TrimPrefix(s.flag, "--")))
+		}
+	}
+	if len(c.WeChatAPIv3Key) != 32 {
+		return fmt.Errorf("invalid --wechat-apiv3-key: must be 32 characters, got %d", len(c.WeChatAPIv3Key))
+	}
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" {
+		return fmt.Errorf("invalid --public-url %q: must be an absolute http(s) URL", c.PublicURL)
+	}
+	return nil
+}
+
+// newPay builds the WeChat Pay client: in demo mode against the fake (with
+// the demo keys), in production from the configured key files.
+func newPay(cfg *serveConfig, demoKeys *fake.DemoKeys, appID, base string) (*wechat.Pay, error) {
+	if demoKeys != nil {
+		return wechat.NewPay(wechat.PayConfig{
+			AppID: appID, MchID: demoMchID,
+			MchSerial: demoKeys.MchSerial, MchKey: demoKeys.MchKey, APIv3Key: demoKeys.APIv3Key,
+			PlatformSerial: demoKeys.PlatformSerial, PlatformKey: &demoKeys.PlatformKey.PublicKey,
+			NotifyURL: base + "/api/v1/pay/notify", BaseURL: base + "/_fake/wechat",
+		})
+	}
+	mchPEM, err := os.ReadFile(cfg.WeChatMchKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("--wechat-mch-key-file: %w", err)
+	}
+	mchKey, err := wechat.ParsePrivateKeyPEM(mchPEM)
+	if err != nil {
+		return nil, fmt.Errorf("--wechat-mch-key-file: %w", err)
+	}
+	platPEM, err := os.ReadFile(cfg.WeChatPlatformKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("--wechat-platform-key-file: %w", err)
+	}
+	platKey, err := wechat.ParsePublicKeyPEM(platPEM)
+	if err != nil {
+		return nil, fmt.Errorf("--wechat-platform-key-file: %w", err)
+	}
+	pay, err := wechat.NewPay(wechat.PayConfig{
+		AppID: appID, MchID: cfg.WeChatMchID, MchSerial: cfg.WeChatMchSerial, MchKey: mchKey,
+		APIv3Key: cfg.WeChatAPIv3Key, PlatformSerial: cfg.WeChatPlatformSerial, PlatformKey: platKey,
+		NotifyURL: strings.TrimRight(cfg.PublicURL, "/") + "/api/v1/pay/notify", BaseURL: cfg.WeChatPayBaseURL,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("WeChat Pay settings: %w", err)
+	}
+	return pay, nil
+}
+
+// wxPayments adapts the WeChat Pay client to packet.Payments.
+type wxPayments struct {
+	p     *wechat.Pay
+	appID string
+}
+
+func (w wxPayments) AppID() string { return w.appID }
+
+func (w wxPayments) Prepay(ctx context.Context, r packet.PrepayRequest) (string, error) {
+	return w.p.JSAPIPrepay(ctx, wechat.PrepayRequest{OutTradeNo: r.OutTradeNo, Description: r.Description,
+		PayerOpenID: r.PayerOpenID, Attach: r.Attach, Total: r.Total})
+}
+
+func (w wxPayments) PayParams(prepayID string) (packet.PayParams, error) {
+	pp, err := w.p.PaymentParams(prepayID)
+	return packet.PayParams(pp), err
+}
+
+func (w wxPayments) Query(ctx context.Context, outTradeNo string) (packet.Transaction, error) {
+	t, err := w.p.QueryOrder(ctx, outTradeNo)
+	var pe *wechat.PayError
+	if errors.As(err, &pe) && pe.Code == "ORDER_NOT_EXIST" {
+		return packet.Transaction{}, fmt.Errorf("%w: %v", packet.ErrOrderNotExist, err)
+	}
+	if err != nil {
+		return packet.Transaction{}, err
+	}
+	return transaction(t), nil
+}
+
+func (w wxPayments) Close(ctx context.Context, outTradeNo string) error {
+	err := w.p.CloseOrder(ctx, outTradeNo)
+	var pe *wechat.PayError
+	if errors.As(err, &pe) && pe.Code == "ORDERPAID" {
+		return fmt.Errorf("%w: %v", packet.ErrOrderPaid, err)
+	}
+	return err
+}
+
+func transaction(t wechat.Transaction) packet.Transaction {
+	return packet.Transaction{AppID: t.AppID, OutTradeNo: t.OutTradeNo, TransactionID: t.TransactionID,
+		TradeState: t.TradeState, Total: t.Total, SuccessTime: t.SuccessTime}
+}
+
+// wxPayNotify adapts the WeChat Pay client to web.PayNotifier, mapping its
+// signature errors to the packet sentinels.
+type wxPayNotify struct{ p *wechat.Pay }
+
+func (w wxPayNotify) ParseNotification(h http.Header, body []byte) (packet.Transaction, error) {
+	t, err := w.p.ParseNotification(h, body)
+	switch {
+	case errors.Is(err, wechat.ErrBadSignature): // includes the SIGNTEST probe
+		return packet.Transaction{}, fmt.Errorf("%w: %v", packet.ErrBadSignature, err)
+	case errors.Is(err, wechat.ErrStaleNotification):
+		return packet.Transaction{}, fmt.Errorf("%w: %v", packet.ErrStaleNotification, err)
+	case err != nil:
+		return packet.Transaction{}, err
+	}
+	return transaction(t), nil
+}
