@@ -4,6 +4,7 @@
 // Usage:
 //
 //	luckbox [serve] [flags]   run the server (default)
+//	luckbox verify --proof F  recompute a lottery's winners from its proof
 //	luckbox help              list the subcommands
 //
 // Every flag has a LUCKBOX_* environment fallback (--session-ttl reads
@@ -43,6 +44,7 @@ func commands() []command {
 		{"serve", "run the server (the default)", runServe},
 		{"audit", "check the money invariants of a database file or backup", runAudit},
 		{"verify", "recompute a lottery's winners from its fairness proof", runVerify},
+		{"bench", "load-test a server (or one it starts) and check its invariants", runBench},
 	}
 }
 

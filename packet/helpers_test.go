@@ -129,11 +129,15 @@ type env struct {
 	pay   *fakePay
 	svc   *Service
 	opts  Options
+	sync  bool // fsync on commit (benchmarks); tests skip it
 }
 
-func newEnv(t testing.TB, opts Options) *env {
+func newEnv(t testing.TB, opts Options) *env { return newEnvSync(t, opts, false) }
+
+func newEnvSync(t testing.TB, opts Options, sync bool) *env {
 	t.Helper()
-	e := &env{t: t, path: filepath.Join(t.TempDir(), "p.db"), clock: &testClock{t: time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)}, pay: newFakePay(), opts: opts}
+	e := &env{t: t, path: filepath.Join(t.TempDir(), "p.db"), clock: &testClock{t: time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)},
+		pay: newFakePay(), opts: opts, sync: sync}
 	e.open()
 	return e
 }
@@ -141,7 +145,7 @@ func newEnv(t testing.TB, opts Options) *env {
 func (e *env) open() {
 	e.t.Helper()
 	db, err := data.Open(e.path, data.Options{Buckets: append(append([][]byte{}, auth.Buckets...), Buckets...),
-		Now: e.clock.Now, NoSync: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Now: e.clock.Now, NoSync: !e.sync, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -81,11 +81,6 @@ func New(db *data.DB, opts Options) *Service {
 	return &Service{db: db, opts: opts, log: opts.Logger, now: opts.Now}
 }
 
-// Limits returns the effective limits (for documentation and clients).
-func (s *Service) Limits() (maxCount int, maxAmount int64, ttl time.Duration, maxTopup int64) {
-	return s.opts.MaxCount, s.opts.MaxAmount, s.opts.TTL, s.opts.MaxTopup
-}
-
 // RegisterBackground registers the scheduled work of this package: packet
 // expiry (refunds) and queries of orders whose notification did not arrive.
 func (s *Service) RegisterBackground(b *data.Background) {

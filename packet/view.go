@@ -3,7 +3,6 @@ package packet
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	"fmt"
 	"strconv"
 	"time"
@@ -367,10 +366,4 @@ func (s *Service) AdminList(ctx context.Context, cursor string) ([]Packet, strin
 		return nil, "", fmt.Errorf("list packets: %w", err)
 	}
 	return items, next, nil
-}
-
-// hexBytes is a helper for tests and the audit: decode a hex string.
-func hexBytes(s string) []byte {
-	b, _ := hex.DecodeString(s)
-	return b
 }

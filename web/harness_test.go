@@ -45,17 +45,18 @@ func (c *clock) Add(d time.Duration) {
 // harness is a real router over a temp database, with the fake WeChat mounted
 // and the real WeChat client pointed at it, served by httptest.
 type harness struct {
-	t     testing.TB
-	db    *data.DB
-	fake  *fake.Fake
-	wx    *wechat.Client
-	auth  *auth.Service
-	srv   *Server
-	ts    *httptest.Server
-	clock *clock
-	bg    *data.Background
-	stop  context.CancelFunc
-	done  chan struct{}
+	t          testing.TB
+	webOptions []func(*Options) // adjust the server's Options (set by harnessOptions)
+	db         *data.DB
+	fake       *fake.Fake
+	wx         *wechat.Client
+	auth       *auth.Service
+	srv        *Server
+	ts         *httptest.Server
+	clock      *clock
+	bg         *data.Background
+	stop       context.CancelFunc
+	done       chan struct{}
 }
 
 // harnessOption adjusts a harness before it is built (features add their
@@ -86,7 +87,11 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	for _, o := range opts {
 		o(h, &deps)
 	}
-	h.srv = New(deps, Options{Logger: log, Now: h.clock.Now})
+	wopts := Options{Logger: log, Now: h.clock.Now}
+	for _, f := range h.webOptions {
+		f(&wopts)
+	}
+	h.srv = New(deps, wopts)
 	handler = h.srv.Handler()
 	ctx, cancel := context.WithCancel(context.Background())
 	h.stop, h.done = cancel, make(chan struct{})

@@ -172,7 +172,7 @@ func (s *Server) handleLotteryProof(w http.ResponseWriter, r *http.Request) {
 	// it twice.
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Cache-Control", "public, max-age=3600") // a drawn lottery's proof never changes
+	h.Set("Cache-Control", "private, max-age=3600") // a drawn lottery's proof never changes
 	w.WriteHeader(http.StatusOK)
 	_ = json.NewEncoder(w).Encode(p)
 }

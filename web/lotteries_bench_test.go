@@ -62,5 +62,6 @@ func benchJoins(b *testing.B, clients int) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "joins/s")
 	if st := h.db.WriterStats(); st.Batches > 0 {
 		b.ReportMetric(float64(st.Ops)/float64(st.Batches), "ops/commit")
+		b.ReportMetric(float64(st.CommitTime.Microseconds())/float64(st.Batches), "µs/commit")
 	}
 }

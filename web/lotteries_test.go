@@ -379,7 +379,9 @@ func TestLotteryCreateValidation(t *testing.T) {
 		return map[string]any{"title": "抽奖", "prizes": []any{map[string]any{"name": "P", "quantity": 1}}, "draw": map[string]any{"mode": "manual"}}
 	}
 	set := func(k string, v any) map[string]any { m := valid(); m[k] = v; return m }
-	timeDraw := func(at time.Time) map[string]any { return map[string]any{"mode": "time", "at": at.Format(time.RFC3339)} }
+	timeDraw := func(at time.Time) map[string]any {
+		return map[string]any{"mode": "time", "at": at.Format(time.RFC3339)}
+	}
 	prize := func(name string, q int) map[string]any { return map[string]any{"name": name, "quantity": q} }
 	manyPrizes := make([]any, 21)
 	for i := range manyPrizes {

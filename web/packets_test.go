@@ -43,6 +43,12 @@ var testPayKeys = sync.OnceValues(func() (fake.DemoKeys, error) { return fake.Ne
 // withPacketOptions wires wallets and red packets into a harness, with the
 // fake WeChat Pay (real signatures and encryption) and the real client.
 func withPacketOptions(o packet.Options) harnessOption {
+	return withPacketConfig(o, "/api/v1/pay/notify")
+}
+
+// withPacketConfig is withPacketOptions with the notify_url path given to
+// WeChat Pay (another path loses every notification).
+func withPacketConfig(o packet.Options, notifyPath string) harnessOption {
 	return func(h *harness, d *Deps) {
 		keys, err := testPayKeys()
 		if err != nil {
@@ -53,7 +59,7 @@ func withPacketOptions(o packet.Options) harnessOption {
 		pay, err := wechat.NewPay(wechat.PayConfig{
 			AppID: testAppID, MchID: testMchID, MchSerial: keys.MchSerial, MchKey: keys.MchKey, APIv3Key: keys.APIv3Key,
 			PlatformSerial: keys.PlatformSerial, PlatformKey: &keys.PlatformKey.PublicKey,
-			NotifyURL: h.ts.URL + "/api/v1/pay/notify", BaseURL: h.ts.URL + "/_fake/wechat",
+			NotifyURL: h.ts.URL + notifyPath, BaseURL: h.ts.URL + "/_fake/wechat",
 		})
 		if err != nil {
 			h.t.Fatal(err)
@@ -781,6 +787,44 @@ func TestPacketExpiryRefund(t *testing.T) {
 	}
 	if refunds != 1 || h.balance(alice) != 400+600-g.Amount {
 		t.Fatalf("%d refunds, balance %d", refunds, h.balance(alice))
+	}
+	h.auditOK()
+}
+
+// TestLostNotificationIsQueried: WeChat Pay's notifications never arrive
+// (notify_url is wrong); the scheduler queries the order after 2 minutes,
+// through the real client and the fake's signed answers, and credits it once.
+func TestLostNotificationIsQueried(t *testing.T) {
+	h := newHarness(t, withPacketConfig(packet.Options{}, "/nowhere"))
+	alice, _ := h.login("alice")
+	r := h.do("POST", "/api/v1/wallet/topups", alice, map[string]int64{"amount": 1234})
+	wantStatus(t, r, 201, "")
+	var o struct {
+		OrderID    string `json:"order_id"`
+		OutTradeNo string `json:"out_trade_no"`
+	}
+	r.JSON(t, &o)
+	if got := h.paySucceed(o.OutTradeNo, 1); got[0] != 404 {
+		t.Fatalf("delivered %v", got)
+	}
+	if h.balance(alice) != 0 {
+		t.Fatal("credited without a notification or a query")
+	}
+	h.clock.Add(2 * time.Minute)
+	h.db.Poke()
+	deadline := time.Now().Add(10 * time.Second)
+	for h.balance(alice) != 1234 {
+		if time.Now().After(deadline) {
+			t.Fatal("the overdue order was not queried")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	h.clock.Add(time.Hour)
+	h.db.Poke()
+	var st struct{ Status string }
+	h.do("GET", "/api/v1/wallet/topups/"+o.OrderID, alice, nil).JSON(t, &st)
+	if st.Status != "paid" || len(h.ledger(alice).Items) != 1 {
+		t.Fatalf("order %s, ledger %+v", st.Status, h.ledger(alice).Items)
 	}
 	h.auditOK()
 }

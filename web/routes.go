@@ -22,12 +22,15 @@ func (s *Server) routes() http.Handler {
 	r.Get("/healthz", s.handleHealthz)
 	r.Get("/readyz", s.handleReadyz)
 	r.Method(http.MethodGet, "/metrics", s.handleMetrics())
+	r.Get("/docs", s.handleDocs)
+	r.Get("/docs/{asset}", s.handleDocsAsset)
 	s.uiRoutes(r) // the demo client (/), the admin console (/admin) and /static/*
 	if s.Fake != nil {
 		r.Mount("/_fake/wechat", http.StripPrefix("/_fake/wechat", s.Fake))
 	}
 
 	r.Route("/api/v1", func(r chi.Router) {
+		r.Use(s.limitByIP) // per-IP rate limits (login)
 		// Public endpoints.
 		r.Get("/openapi.json", s.handleOpenAPI)
 		r.Post("/login", s.handleLogin)
@@ -38,7 +41,7 @@ func (s *Server) routes() http.Handler {
 
 		// Everything else needs a token.
 		r.Group(func(r chi.Router) {
-			r.Use(s.authenticate, s.idempotent)
+			r.Use(s.authenticate, s.limitByUser, s.idempotent)
 
 			r.Group(func(r chi.Router) {
 				r.Use(s.requireUser)
@@ -87,6 +90,7 @@ func (s *Server) routes() http.Handler {
 				r.Get("/exchanges/{id}/results", s.handleExchangeResults)
 				r.Post("/exchanges/{id}/reminders", s.handleExchangeReminders)
 				r.Get("/audit", s.handleAudit)
+				r.Get("/backup", s.handleBackup)
 				r.Get("/packets", s.handleAdminPackets)
 				r.Get("/packets/{packetID}", s.handleAdminPacket)
 			})

@@ -45,6 +45,13 @@ type Options struct {
 	// Registry collects metrics; nil makes a fresh one. main registers the
 	// storage and domain series on the same registry.
 	Registry *prometheus.Registry
+	// RateLimits are the token buckets of login, join, grab and create
+	// (ratelimit.go); the zero value is off. main passes the configured ones.
+	RateLimits RateLimits
+	// TrustProxy takes the client address of per-IP limits from X-Real-IP or
+	// X-Forwarded-For when the peer is a loopback or private address (a
+	// reverse proxy such as nginx).
+	TrustProxy bool
 }
 
 // Server is the HTTP layer. Use Handler to serve it.
@@ -57,6 +64,7 @@ type Server struct {
 
 	registry *prometheus.Registry
 	metrics  *httpMetrics
+	rl       *rateLimiters
 
 	lotteryCodes codeCache // mini-program codes made, per lottery id
 }
@@ -75,11 +83,14 @@ func New(deps Deps, opts Options) *Server {
 	if opts.MaxImport <= 0 {
 		opts.MaxImport = 16 << 20
 	}
+	opts.Logger = slog.New(LogHandler(opts.Logger.Handler())) // request_id on every request's log line
 	s := &Server{Deps: deps, opts: opts, log: opts.Logger, now: opts.Now, registry: opts.Registry}
 	if s.registry == nil {
 		s.registry = prometheus.NewRegistry()
 	}
 	s.metrics = newHTTPMetrics(s.registry)
+	s.registerCollectors()
+	s.rl = newRateLimiters(opts.RateLimits)
 	s.handler = s.routes()
 	return s
 }

@@ -240,7 +240,14 @@ func (e *Env) measure(ctx context.Context, scenario string, l Load, step Step) R
 	if e.Opt.OnMeasure != nil {
 		e.Opt.OnMeasure(scenario, expected)
 	}
-	return Run(ctx, l, step)
+	pid := 0
+	if s := e.Server(); s != nil {
+		pid = s.PID()
+	}
+	before := sampleCPU(pid)
+	res := Run(ctx, l, step)
+	res.CPU = cpuBetween(before, sampleCPU(pid))
+	return res
 }
 
 // warm opens n keep-alive connections (n concurrent pings), so a measured

@@ -3,6 +3,7 @@ package loadgen
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"sync/atomic"
 	"time"
 
@@ -72,17 +73,26 @@ func (e *Env) verifyDraw(ctx context.Context, l LotteryView, creator User, joine
 	if drawn.Status != "drawn" {
 		return took, fmt.Errorf("lottery %s is %q after the draw", l.ID, drawn.Status)
 	}
-	var winners struct {
-		Items []lottery.Winner `json:"items"`
-	}
-	if _, err := e.C.Call(ctx, "GET", "/api/v1/lotteries/"+l.ID+"/winners", creator.Token, nil, &winners, 200); err != nil {
-		return took, err
+	var all []lottery.Winner
+	for cursor := ""; ; {
+		var page struct {
+			Items      []lottery.Winner `json:"items"`
+			NextCursor string           `json:"next_cursor"`
+		}
+		path := "/api/v1/lotteries/" + l.ID + "/winners?cursor=" + url.QueryEscape(cursor)
+		if _, err := e.C.Call(ctx, "GET", path, creator.Token, nil, &page, 200); err != nil {
+			return took, err
+		}
+		all = append(all, page.Items...)
+		if cursor = page.NextCursor; cursor == "" {
+			break
+		}
 	}
 	var proof lottery.Proof
 	if _, err := e.C.Call(ctx, "GET", "/api/v1/lotteries/"+l.ID+"/proof", creator.Token, nil, &proof, 200); err != nil {
 		return took, err
 	}
-	return took, CheckDraw(joined, prizes, winners.Items, proof)
+	return took, CheckDraw(joined, prizes, all, proof)
 }
 
 // CheckDraw checks a drawn lottery: the proof verifies, its entries are

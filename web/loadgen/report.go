@@ -79,6 +79,9 @@ func (r *Report) addResult(res Result) {
 		r.Lines = append(r.Lines, Line{Outcome: "(all)", Count: h.Count(), Rate: float64(h.Count()) / res.Elapsed.Seconds(),
 			P50: h.Quantile(0.50), P90: h.Quantile(0.90), P99: h.Quantile(0.99), Max: h.Max()})
 	}
+	if res.CPU.ok {
+		r.fact("cpu", "%s", res.CPU)
+	}
 	if res.Errors > 0 {
 		r.fail(fmt.Errorf("%d requests failed, e.g. %s", res.Errors, strings.Join(res.ErrorSamples, " | ")))
 	}

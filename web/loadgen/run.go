@@ -42,6 +42,8 @@ type Result struct {
 	ErrorSamples []string
 	// Stopped is true when a step ran out of work before the time was up.
 	Stopped bool
+	// CPU is how busy the machine was meanwhile (filled in by Env).
+	CPU CPU
 }
 
 // Count is the number of steps with the given outcome.

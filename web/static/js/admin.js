@@ -1,0 +1,391 @@
+// The admin console: gift exchanges (create, CSV import, start, results,
+// export, reminders), packets and lotteries overview, audit and backup. It
+// calls the public admin API with the admin token, kept in sessionStorage.
+import { h, replace, $, field, button, download, copyText } from './dom.js';
+import { t, lang, setLang, initLang, has } from './i18n.js';
+import { Api, ApiError, q, seg } from './api.js';
+import { money, dateTime, shortID } from './format.js';
+import { card, errorBox, badge, loading, empty, notice, toast } from './ui.js';
+
+const KEY = 'luckbox.admin';
+const adminToken = () => sessionStorage.getItem(KEY) || '';
+const api = new Api(adminToken, () => {
+  sessionStorage.removeItem(KEY);
+  toast(t('admin.tokenRejected'), 'error');
+  render();
+});
+
+let documented = null; // paths of the OpenAPI document: which admin endpoints this server has
+
+async function hasEndpoint(path) {
+  if (!documented) {
+    try {
+      documented = Object.keys((await api.get('/api/v1/openapi.json', { noAuth: true })).paths || {});
+    } catch {
+      documented = [];
+    }
+  }
+  return documented.includes(path);
+}
+
+const routes = [
+  [/^\/?$/, exchangesView],
+  [/^\/exchanges$/, exchangesView],
+  [/^\/exchange\/([^/]+)$/, exchangeView],
+  [/^\/packets$/, packetsView],
+  [/^\/packet\/([^/]+)$/, packetView],
+  [/^\/lotteries$/, lotteriesView],
+  [/^\/audit$/, auditView],
+  [/^\/backup$/, backupView],
+];
+
+const nav = [
+  ['exchanges', '#/exchanges', '🎄', ['/exchange', '/']],
+  ['lotteries', '#/lotteries', '🎁', ['/lotteries']],
+  ['packets', '#/packets', '🧧', ['/packet']],
+  ['audit', '#/audit', '⚖️', ['/audit']],
+  ['backup', '#/backup', '💾', ['/backup']],
+];
+
+let generation = 0;
+let cleanups = [];
+const path = () => decodeURIComponent(location.hash.replace(/^#/, '')) || '/';
+
+function renderChrome() {
+  document.documentElement.lang = lang() === 'zh' ? 'zh-CN' : 'en';
+  document.title = `${t('app.name')} · ${t('admin.title')}`;
+  const p = path();
+  const signedIn = Boolean(adminToken());
+  replace($('#top'),
+    h('a', { class: 'brand', href: '#/' }, h('span', { class: 'logo', 'aria-hidden': 'true' }, '🍀'), t('app.name'), h('small', {}, t('admin.title'))),
+    h('div', { class: 'top-actions' },
+      h('a', { class: 'link', href: '/' }, t('admin.toDemo')),
+      signedIn ? h('button', { type: 'button', class: 'link', id: 'admin-logout', onclick: () => { sessionStorage.removeItem(KEY); render(); } }, t('admin.signOut')) : null,
+      h('button', { type: 'button', class: 'lang', id: 'lang-switch', onclick: () => { setLang(lang() === 'zh' ? 'en' : 'zh'); render(); } }, t('app.otherLang'))));
+  replace($('#nav'), signedIn ? nav.map(([key, href, icon, prefixes]) =>
+    h('a', { href, 'data-nav': key, class: prefixes.some((x) => (x === '/' ? p === '/' : p.startsWith(x))) ? 'active' : '' },
+      h('span', { class: 'nav-icon', 'aria-hidden': 'true' }, icon), h('span', {}, t(`admin.nav.${key}`)))) : []);
+}
+
+/** render shows the console page of the current hash. */
+async function render() {
+  const gen = ++generation;
+  for (const fn of cleanups) fn();
+  cleanups = [];
+  renderChrome();
+  const view = $('#view');
+  view.classList.remove('ready');
+  const ctx = { view, params: [], alive: () => gen === generation, rerender: () => { if (gen === generation) render(); } };
+  try {
+    if (!adminToken()) {
+      signInView(ctx);
+    } else {
+      const p = path();
+      const r = routes.find(([re]) => re.test(p));
+      if (!r) replace(view, card(t('common.notFound'), h('a', { href: '#/' }, t('common.home'))));
+      else {
+        ctx.params = r[0].exec(p).slice(1);
+        await r[1](ctx);
+      }
+    }
+  } catch (err) {
+    if (ctx.alive()) replace(view, errorBox(err));
+  }
+  if (ctx.alive()) view.classList.add('ready');
+}
+
+function signInView(ctx) {
+  const input = h('input', { id: 'admin-token', type: 'password', autocomplete: 'off', spellcheck: 'false' });
+  const st = h('div', { class: 'status-slot' });
+  const submit = async () => {
+    const token = input.value.trim();
+    if (!token) return;
+    try {
+      // Any admin call checks the token; the exchanges list is cheap.
+      await new Api(() => token).get('/api/v1/admin/exchanges');
+      sessionStorage.setItem(KEY, token);
+      render();
+    } catch (err) {
+      replace(st, err instanceof ApiError && (err.status === 401 || err.status === 403) ? notice('error', t('admin.badToken')) : errorBox(err));
+    }
+  };
+  replace(ctx.view, h('section', { class: 'card hero narrow' },
+    h('h1', {}, t('admin.signInTitle')), h('p', { class: 'muted' }, t('admin.signInExplain')),
+    h('form', { class: 'form', onsubmit: (e) => { e.preventDefault(); submit(); } },
+      field(t('admin.token'), input), st, h('button', { type: 'submit', class: 'primary block', id: 'admin-signin' }, t('admin.signIn')))));
+}
+
+// ---- Gift exchanges ----
+
+async function exchangesView(ctx) {
+  const list = await api.get('/api/v1/admin/exchanges');
+  if (!ctx.alive()) return;
+  const title = h('input', { id: 'ex-title', maxlength: 64, placeholder: t('admin.ex.titleHint') });
+  const st = h('div', { class: 'status-slot' });
+  const create = async () => {
+    try {
+      const e = await api.post('/api/v1/admin/exchanges', { title: title.value.trim() });
+      location.hash = `#/exchange/${seg(e.id)}`;
+    } catch (err) {
+      replace(st, errorBox(err));
+    }
+  };
+  replace(ctx.view,
+    h('div', { class: 'page-head' }, h('h1', {}, t('admin.nav.exchanges'))),
+    card(t('admin.ex.new'), h('form', { class: 'inline-form', onsubmit: (e) => { e.preventDefault(); create(); } },
+      field(t('admin.ex.title'), title), h('button', { type: 'submit', class: 'primary', id: 'ex-create' }, t('admin.ex.create'))), st),
+    card(t('admin.ex.all'), list.items.length ? h('div', { class: 'list', id: 'ex-list' }, list.items.map((e) =>
+      h('a', { class: 'item', href: `#/exchange/${seg(e.id)}`, 'data-id': e.id },
+        h('div', { class: 'item-main' }, h('strong', {}, e.title), h('small', { class: 'muted' }, dateTime(e.created_at))),
+        h('div', { class: 'item-side' }, badge(e.status, 'xstatus'), h('small', {}, t('admin.ex.counts', { drawn: e.drawn_count, n: e.participant_count }))))))
+      : empty(t('admin.ex.none'))));
+}
+
+const SAMPLE_CSV = 'name,phone,group,exclude\n张三,13800000001,研发,\n李四,13800000002,研发,\n王五,13800000003,市场,13800000001\n赵六,13800000004,市场,\n';
+
+async function exchangeView(ctx) {
+  const [id] = ctx.params;
+  let ex = await api.get(`/api/v1/admin/exchanges/${seg(id)}`);
+  if (!ctx.alive()) return;
+  let filter = '';
+  const head = h('div');
+  const results = h('div', { id: 'results' });
+  const importSlot = h('div', { id: 'import-result' });
+  const actionSlot = h('div', { class: 'status-slot', id: 'ex-action-result' });
+
+  const reloadExchange = async () => {
+    ex = await api.get(`/api/v1/admin/exchanges/${seg(id)}`);
+    drawHead();
+  };
+  const loadResults = async () => {
+    try {
+      const page = await api.get(`/api/v1/admin/exchanges/${seg(id)}/results${q({ drawn: filter })}`);
+      if (!ctx.alive()) return;
+      replace(results, page.items.length ? h('div', { class: 'table-wrap' }, h('table', { id: 'results-table' },
+        h('thead', {}, h('tr', {}, [t('admin.ex.name'), t('admin.ex.phone'), t('admin.ex.group'), t('admin.ex.exclude'), t('admin.ex.drawn'), t('admin.ex.recipient'), ''].map((x) => h('th', {}, x)))),
+        h('tbody', {}, page.items.map((p) => h('tr', { 'data-phone': p.phone, 'data-drawn': String(p.drawn) },
+          h('td', {}, p.name), h('td', {}, p.phone), h('td', {}, p.group || '—'), h('td', {}, (p.exclude || []).join('; ') || '—'),
+          h('td', {}, p.drawn ? `✓ ${dateTime(p.drawn_at)}` : '—'), h('td', { class: 'recipient' }, p.recipient || '—'),
+          h('td', {}, ex.status === 'draft' ? button('✕', async () => {
+            try {
+              await api.del(`/api/v1/admin/exchanges/${seg(id)}/participants/${seg(p.id)}`);
+              await reloadExchange();
+              await loadResults();
+            } catch (err) {
+              replace(actionSlot, errorBox(err));
+            }
+          }, { class: 'icon', title: t('common.remove') }) : null))))))
+        : empty(t('admin.ex.noResults')));
+    } catch (err) {
+      replace(results, errorBox(err));
+    }
+  };
+
+  const csv = h('textarea', { id: 'csv-text', rows: 7, class: 'mono', spellcheck: 'false', placeholder: SAMPLE_CSV });
+  const file = h('input', { type: 'file', id: 'csv-file', accept: '.csv,text/csv', onchange: async () => {
+    const f = file.files && file.files[0];
+    if (f) csv.value = await f.text();
+  } });
+  const upload = async () => {
+    replace(importSlot);
+    try {
+      const res = await api.post(`/api/v1/admin/exchanges/${seg(id)}/participants`, csv.value, { contentType: 'text/csv; charset=utf-8' });
+      replace(importSlot, notice('ok', t('admin.ex.imported', { n: res.imported })));
+      csv.value = '';
+      await reloadExchange();
+      await loadResults();
+    } catch (err) {
+      replace(importSlot, h('div', { id: 'import-errors' }, errorBox(err)));
+    }
+  };
+  const start = async () => {
+    replace(actionSlot);
+    try {
+      ex = await api.post(`/api/v1/admin/exchanges/${seg(id)}/start`);
+      replace(actionSlot, notice('ok', t('admin.ex.started')));
+      drawHead();
+      await loadResults();
+    } catch (err) {
+      replace(actionSlot, errorBox(err));
+    }
+  };
+  const remind = async () => {
+    replace(actionSlot);
+    try {
+      const r = await api.post(`/api/v1/admin/exchanges/${seg(id)}/reminders`);
+      replace(actionSlot, notice('ok', t('admin.ex.reminded', { n: r.reminded, recent: r.skipped_recent || 0, none: r.without_account || 0 })));
+    } catch (err) {
+      replace(actionSlot, errorBox(err));
+    }
+  };
+  const exportCSV = async () => {
+    try {
+      const res = await api.get(`/api/v1/admin/exchanges/${seg(id)}/results${q({ drawn: filter })}`, { raw: true, accept: 'text/csv' });
+      download(await res.blob(), `exchange-${id}-results.csv`);
+    } catch (err) {
+      replace(actionSlot, errorBox(err));
+    }
+  };
+  const link = `${location.origin}/#/exchange/${id}`;
+
+  function drawHead() {
+    replace(head,
+      h('div', { class: 'page-head' }, h('a', { class: 'back', href: '#/exchanges' }, '‹ ', t('common.back')),
+        h('h1', { id: 'ex-heading' }, ex.title), h('span', { id: 'ex-status', 'data-status': ex.status }, badge(ex.status, 'xstatus'))),
+      h('section', { class: 'card' },
+        h('div', { class: 'stats' },
+          h('div', { class: 'stat' }, h('span', { class: 'stat-num', id: 'ex-count' }, String(ex.participant_count)), h('span', { class: 'stat-label' }, t('admin.ex.participants'))),
+          h('div', { class: 'stat' }, h('span', { class: 'stat-num', id: 'ex-drawn' }, String(ex.drawn_count)), h('span', { class: 'stat-label' }, t('admin.ex.drawnCount')))),
+        h('div', { class: 'kv' }, h('span', {}, t('admin.ex.created')), h('span', {}, dateTime(ex.created_at))),
+        ex.started_at ? h('div', { class: 'kv' }, h('span', {}, t('admin.ex.startedAt')), h('span', {}, dateTime(ex.started_at))) : null,
+        ex.assignment_hash ? h('div', { class: 'kv' }, h('span', {}, t('admin.ex.hash')), h('code', {}, ex.assignment_hash)) : null,
+        h('div', { class: 'kv' }, h('span', {}, t('admin.ex.link')), h('span', { class: 'share' }, h('input', { readonly: true, value: link, id: 'ex-link' }),
+          button(t('common.copy'), async () => toast(await copyText(link) ? t('common.copied') : link), { class: 'secondary small' }))),
+        h('div', { class: 'actions' },
+          ex.status === 'draft' ? button(`▶ ${t('admin.ex.start')}`, start, { class: 'primary', id: 'ex-start' }) : null,
+          ex.status === 'started' ? button(`🔔 ${t('admin.ex.remind')}`, remind, { class: 'secondary', id: 'ex-remind' }) : null),
+        actionSlot),
+      ex.status === 'draft' ? card(t('admin.ex.import'),
+        h('p', { class: 'muted' }, t('admin.ex.importExplain')),
+        h('pre', { class: 'mono small sample' }, SAMPLE_CSV),
+        field(t('admin.ex.file'), file), field(t('admin.ex.paste'), csv),
+        h('div', { class: 'actions' }, button(`⬆ ${t('admin.ex.upload')}`, upload, { class: 'primary', id: 'csv-upload' })),
+        importSlot) : null);
+  }
+
+  drawHead();
+  const select = h('select', { id: 'results-filter', onchange: () => { filter = select.value; loadResults(); } },
+    h('option', { value: '' }, t('admin.ex.filterAll')), h('option', { value: 'true' }, t('admin.ex.filterDrawn')), h('option', { value: 'false' }, t('admin.ex.filterNotDrawn')));
+  replace(ctx.view, head,
+    h('section', { class: 'card' },
+      h('div', { class: 'row-between wrap' }, h('h2', {}, t('admin.ex.results')),
+        h('div', { class: 'actions' }, select, button(`⬇ ${t('admin.ex.export')}`, exportCSV, { class: 'secondary', id: 'ex-export' }))),
+      results));
+  await loadResults();
+}
+
+// ---- Packets ----
+
+async function packetsView(ctx) {
+  const body = h('tbody');
+  const wrap = h('div', {}, loading());
+  const load = async (cursor = '') => {
+    const page = await api.get(`/api/v1/admin/packets${q({ cursor })}`);
+    if (!ctx.alive()) return;
+    if (!cursor) {
+      replace(wrap, page.items.length ? h('div', { class: 'table-wrap' }, h('table', { id: 'admin-packets' },
+        h('thead', {}, h('tr', {}, [t('admin.pk.created'), t('admin.pk.kind'), t('admin.pk.amount'), t('admin.pk.grabbed'), t('admin.pk.status'), t('admin.pk.sender')].map((x) => h('th', {}, x)))),
+        body)) : empty(t('admin.pk.none')));
+    }
+    body.append(...page.items.map((p) => h('tr', { 'data-id': p.id },
+      h('td', {}, h('a', { href: `#/packet/${seg(p.id)}` }, dateTime(p.created_at))),
+      h('td', {}, t(`packet.kind.${p.kind}`)),
+      h('td', { class: 'num' }, money(p.amount)),
+      h('td', {}, `${p.count - p.remaining_count}/${p.count}`),
+      h('td', {}, badge(p.status, 'pstatus')),
+      h('td', {}, h('code', {}, shortID(p.sender_id))))));
+    wrap.querySelector('.more')?.remove();
+    if (page.next_cursor) wrap.append(button(t('common.more'), () => load(page.next_cursor), { class: 'secondary more' }));
+  };
+  replace(ctx.view, h('div', { class: 'page-head' }, h('h1', {}, t('admin.nav.packets'))), card('', wrap));
+  await load();
+}
+
+async function packetView(ctx) {
+  const [id] = ctx.params;
+  const p = await api.get(`/api/v1/admin/packets/${seg(id)}`);
+  if (!ctx.alive()) return;
+  const kv = (k, v) => h('div', { class: 'kv' }, h('span', {}, k), h('span', {}, v));
+  replace(ctx.view,
+    h('div', { class: 'page-head' }, h('a', { class: 'back', href: '#/packets' }, '‹ ', t('common.back')), h('h1', {}, p.greeting || t('packet.defaultGreeting')), badge(p.status, 'pstatus')),
+    card('', kv(t('admin.pk.kind'), t(`packet.kind.${p.kind}`)), kv(t('admin.pk.amount'), money(p.amount)),
+      kv(t('admin.pk.remaining'), `${money(p.remaining_amount)} (${p.remaining_count})`), kv(t('admin.pk.refunded'), money(p.refunded_amount)),
+      kv(t('admin.pk.sender'), h('code', {}, p.sender_id)), kv(t('admin.pk.created'), dateTime(p.created_at)), kv(t('admin.pk.expires'), dateTime(p.expires_at))),
+    card(t('packet.grabs'), (p.grabs || []).length ? h('div', { class: 'table-wrap' }, h('table', {},
+      h('thead', {}, h('tr', {}, [t('admin.pk.user'), t('admin.pk.amount'), t('admin.pk.at'), ''].map((x) => h('th', {}, x)))),
+      h('tbody', {}, p.grabs.map((g) => h('tr', {}, h('td', {}, g.nickname || shortID(g.user_id)), h('td', { class: 'num' }, money(g.amount)), h('td', {}, dateTime(g.at)),
+        h('td', {}, g.best_luck ? `👑 ${t('packet.bestLuck')}` : '')))))) : empty(t('packet.noGrabs'))));
+}
+
+// ---- Lotteries ----
+
+async function lotteriesView(ctx) {
+  const available = await hasEndpoint('/api/v1/admin/lotteries');
+  if (!ctx.alive()) return;
+  if (!available) {
+    replace(ctx.view, h('div', { class: 'page-head' }, h('h1', {}, t('admin.nav.lotteries'))),
+      card('', notice('info', t('admin.lt.noEndpoint'))));
+    return;
+  }
+  const wrap = h('div', {}, loading());
+  const body = h('tbody');
+  const load = async (cursor = '') => {
+    const page = await api.get(`/api/v1/admin/lotteries${q({ cursor })}`);
+    if (!ctx.alive()) return;
+    if (!cursor) {
+      replace(wrap, page.items.length ? h('div', { class: 'table-wrap' }, h('table', { id: 'admin-lotteries' },
+        h('thead', {}, h('tr', {}, [t('admin.lt.title'), t('admin.lt.status'), t('admin.lt.mode'), t('admin.lt.people'), t('admin.lt.created')].map((x) => h('th', {}, x)))),
+        body)) : empty(t('admin.lt.none')));
+    }
+    body.append(...page.items.map((l) => h('tr', { 'data-id': l.id },
+      h('td', {}, l.title), h('td', {}, badge(l.status)), h('td', {}, t(`lottery.mode.${l.draw.mode}`)),
+      h('td', { class: 'num' }, String(l.participant_count)), h('td', {}, dateTime(l.created_at)))));
+    wrap.querySelector('.more')?.remove();
+    if (page.next_cursor) wrap.append(button(t('common.more'), () => load(page.next_cursor), { class: 'secondary more' }));
+  };
+  replace(ctx.view, h('div', { class: 'page-head' }, h('h1', {}, t('admin.nav.lotteries'))), card('', wrap));
+  await load();
+}
+
+// ---- Audit and backup ----
+
+async function auditView(ctx) {
+  const out = h('div', { id: 'audit-result' });
+  const run = async () => {
+    replace(out, loading());
+    try {
+      const rep = await api.get('/api/v1/admin/audit');
+      const tot = rep.totals || {};
+      replace(out,
+        notice(rep.ok ? 'ok' : 'error', h('strong', { id: 'audit-ok', 'data-ok': String(rep.ok) }, rep.ok ? `✅ ${t('admin.audit.ok')}` : `❌ ${t('admin.audit.bad')}`)),
+        h('div', { class: 'table-wrap' }, h('table', { id: 'audit-checks' },
+          h('thead', {}, h('tr', {}, [t('admin.audit.check'), t('admin.audit.checked'), t('admin.audit.result')].map((x) => h('th', {}, x)))),
+          h('tbody', {}, (rep.checks || []).map((c) => h('tr', { class: c.ok ? '' : 'bad', 'data-check': c.name },
+            h('td', {}, has(`audit.${c.name}`) ? t(`audit.${c.name}`) : c.name), h('td', { class: 'num' }, String(c.checked)),
+            h('td', {}, c.ok ? '✓' : (c.failures || []).join('; '))))))),
+        h('div', { class: 'stats' },
+          ['balances', 'escrow', 'money_in', 'money_out'].map((k) => h('div', { class: 'stat' }, h('span', { class: 'stat-num' }, money(tot[k] || 0)), h('span', { class: 'stat-label' }, t(`admin.audit.${k}`)))),
+          ['wallets', 'packets', 'orders'].map((k) => h('div', { class: 'stat' }, h('span', { class: 'stat-num' }, String(tot[k] || 0)), h('span', { class: 'stat-label' }, t(`admin.audit.${k}`))))));
+    } catch (err) {
+      replace(out, errorBox(err));
+    }
+  };
+  replace(ctx.view, h('div', { class: 'page-head' }, h('h1', {}, t('admin.nav.audit'))),
+    card('', h('p', { class: 'muted' }, t('admin.audit.explain')), h('div', { class: 'actions' }, button(t('admin.audit.run'), run, { class: 'primary', id: 'audit-run' })), out));
+  await run();
+}
+
+async function backupView(ctx) {
+  const available = await hasEndpoint('/api/v1/admin/backup');
+  if (!ctx.alive()) return;
+  const out = h('div', { class: 'status-slot', id: 'backup-result' });
+  const run = async () => {
+    try {
+      const res = await api.get('/api/v1/admin/backup', { raw: true, accept: 'application/octet-stream' });
+      const blob = await res.blob();
+      const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+      download(blob, `luckbox-${stamp}.db`);
+      replace(out, notice('ok', t('admin.backup.done', { size: (blob.size / 1024).toFixed(1) })));
+    } catch (err) {
+      replace(out, errorBox(err));
+    }
+  };
+  replace(ctx.view, h('div', { class: 'page-head' }, h('h1', {}, t('admin.nav.backup'))),
+    card('', h('p', { class: 'muted' }, t('admin.backup.explain')),
+      available ? null : notice('info', t('admin.backup.missing')),
+      h('div', { class: 'actions' }, button(`⬇ ${t('admin.backup.download')}`, run, { class: 'primary', id: 'backup-download' })), out));
+}
+
+initLang();
+window.addEventListener('hashchange', render);
+render();
