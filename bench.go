@@ -72,6 +72,7 @@ func runBench(ctx context.Context, args []string, env func(string) string, stdou
 	fs.IntVar(&cfg.Opt.DrawWinners, "draw-winners", d.DrawWinners, "draw: winners")
 	fs.IntVar(&cfg.Opt.ExchangeParticipants, "exchange-participants", d.ExchangeParticipants, "exchange: participants")
 	fs.Int64Var(&cfg.Opt.TopupMax, "topup-max", 0, "largest top-up the --url server takes (default 1000000; a started server takes more)")
+	fs.BoolVar(&cfg.Opt.NetHTTP, "net-http", false, "measure with net/http's client instead of the lean built-in one (costs the shared CPU more)")
 	fs.StringVar(&cfg.Profile, "cpuprofile", "", "directory for a CPU profile of the started server per measured phase")
 	fs.Var(&cfg.ServerArgs, "server-arg", "extra flag for the started server, e.g. --server-arg=--unsafe-no-sync (repeatable)")
 	if err := parseFlags(fs, args, env); err != nil {

@@ -18,7 +18,11 @@ func newFlagSet(name string, out io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.Usage = func() {
-		fmt.Fprintf(out, "usage: luckbox %s [flags]\n\nEvery flag can also be set with its environment variable.\n\n", name)
+		fmt.Fprintf(out, "usage: luckbox %s [flags]\n\nEvery flag can also be set with its environment variable", name)
+		if fs.Lookup(configFlag) != nil {
+			fmt.Fprint(out, " or in the --config file (JSON, keys = flag names; flag > environment > file > default)")
+		}
+		fmt.Fprint(out, ".\n\n")
 		fs.VisitAll(func(f *flag.Flag) {
 			def := f.DefValue
 			if def == "" {
@@ -31,7 +35,9 @@ func newFlagSet(name string, out io.Writer) *flag.FlagSet {
 }
 
 // parseFlags parses args, then fills every flag not given on the command line
-// from its LUCKBOX_* environment variable. A bad value names its setting.
+// from its LUCKBOX_* environment variable, then, for a flag set with a
+// --config flag that names a file, every flag still unset from that file
+// (config_file.go). A bad value names its setting.
 func parseFlags(fs *flag.FlagSet, args []string, env func(string) string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -47,10 +53,17 @@ func parseFlags(fs *flag.FlagSet, args []string, env func(string) string) error 
 			return
 		}
 		if v := env(envName(f.Name)); v != "" {
+			set[f.Name] = true
 			if e := f.Value.Set(v); e != nil {
 				err = fmt.Errorf("invalid value %q for %s: %v", v, envName(f.Name), e)
 			}
 		}
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	if cf := fs.Lookup(configFlag); cf != nil && cf.Value.String() != "" {
+		return applyConfigFile(fs, cf.Value.String(), func(name string) bool { return set[name] })
+	}
+	return nil
 }

@@ -47,7 +47,7 @@ const (
 	crashPayers   = 8   // users who only top up
 	crashPackets  = 3   // new packets per round, one share per grabber
 	crashLots     = 3   // new manual lotteries per round
-	crashWorkers  = 16
+	crashWorkers  = 32
 )
 
 // crashAdminToken is the admin token of the crash test's server.
@@ -146,17 +146,23 @@ func TestCrash(t *testing.T) {
 		delay := time.Duration(30+rng.IntN(400)) * time.Millisecond
 		s.timedAt = time.Now().Add(delay + 400*time.Millisecond)
 		s.createTimed(t, ctx)
-		loadCtx, stopLoad := context.WithCancel(ctx)
+		// Workers stop starting requests after the kill, but the requests in
+		// flight are not canceled: a response that got out before the kill is
+		// read and counts as acknowledged.
+		var stop atomic.Bool
 		var wg sync.WaitGroup
 		for w := range crashWorkers {
 			wg.Add(1)
-			go func() { defer wg.Done(); s.work(loadCtx, rand.New(rand.NewPCG(seed, uint64(round*1000+w)))) }()
+			go func() {
+				defer wg.Done()
+				s.work(ctx, &stop, rand.New(rand.NewPCG(seed, uint64(round*1000+w))))
+			}()
 		}
 		time.Sleep(delay)
 		if err := child.Kill(); err != nil {
 			t.Fatal(err)
 		}
-		stopLoad()
+		stop.Store(true)
 		wg.Wait()
 		t.Logf("round %d: killed after %s with %d grabs, %d joins, %d credits acknowledged", round, delay,
 			s.grabsRun.Load(), s.joinsRun.Load(), s.paidRun.Load())
@@ -285,9 +291,9 @@ func (s *crashState) createTimed(t *testing.T, ctx context.Context) {
 	}
 }
 
-// work sends grabs, joins and top-ups until ctx ends (the server is killed).
-func (s *crashState) work(ctx context.Context, rng *rand.Rand) {
-	for ctx.Err() == nil {
+// work sends grabs, joins and top-ups until stop is set (the server is killed).
+func (s *crashState) work(ctx context.Context, stop *atomic.Bool, rng *rand.Rand) {
+	for !stop.Load() {
 		switch k := rng.IntN(10); {
 		case k < 4:
 			p, u := rng.IntN(len(s.packets)), rng.IntN(len(s.grabbers))
@@ -300,7 +306,7 @@ func (s *crashState) work(ctx context.Context, rng *rand.Rand) {
 				s.mu.Unlock()
 				s.grabsRun.Add(1)
 			}
-		case k < 8:
+		case k < 9:
 			l, u := rng.IntN(len(s.lots)), rng.IntN(len(s.grabbers))
 			if _, err := s.c.Call(ctx, "POST", "/api/v1/lotteries/"+s.lots[l]+"/entries", s.grabbers[u].Token, nil, nil, 200, 201); err == nil {
 				s.mu.Lock()

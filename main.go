@@ -5,6 +5,8 @@
 //
 //	luckbox [serve] [flags]   run the server (default)
 //	luckbox verify --proof F  recompute a lottery's winners from its proof
+//	luckbox backup --out F    back up a running server or a stopped file
+//	luckbox restore --from F  put a backup in place of a stopped server's file
 //	luckbox help              list the subcommands
 //
 // Every flag has a LUCKBOX_* environment fallback (--session-ttl reads
@@ -45,6 +47,8 @@ func commands() []command {
 		{"audit", "check the money invariants of a database file or backup", runAudit},
 		{"verify", "recompute a lottery's winners from its fairness proof", runVerify},
 		{"bench", "load-test a server (or one it starts) and check its invariants", runBench},
+		{"backup", "write a checked backup of a running server or a stopped database file", runBackup},
+		{"restore", "check a backup and put it in place of a stopped server's database file", runRestore},
 	}
 }
 

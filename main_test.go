@@ -189,6 +189,16 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 		{[]string{"--wechat-app-id", "wx1"}, nil, "--wechat-secret"},
 		{[]string{"--admin-token", "short"}, nil, "--admin-token"},
 		{[]string{"--no-such-flag"}, nil, "no-such-flag"},
+		{[]string{"--rate-login", "lots"}, nil, "rate-login"},
+		{[]string{"--rate-grab", "5/x"}, nil, "rate-grab"},
+		{[]string{"--rate-create", "5/s,burst=0"}, nil, "rate-create"},
+		{nil, map[string]string{"LUCKBOX_RATE_JOIN": "fast"}, "LUCKBOX_RATE_JOIN"},
+		{[]string{"--rate-limit", "maybe"}, nil, "--rate-limit"},
+		{[]string{"--tls-cert", "cert.pem"}, nil, "--tls-key"},
+		{[]string{"--tls-key", "key.pem"}, nil, "--tls-cert"},
+		{[]string{"--tls-cert", "/nonexistent/cert.pem", "--tls-key", "/nonexistent/key.pem"}, nil, "--tls-cert"},
+		{[]string{"--trust-proxy=maybe"}, nil, "trust-proxy"},
+		{[]string{"--config", "/nonexistent/luckbox.json"}, nil, "--config"},
 	}
 	for _, c := range cases {
 		var stderr bytes.Buffer

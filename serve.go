@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -56,6 +57,17 @@ type serveConfig struct {
 	PublicURL             string
 	// PprofAddr, if set, serves net/http/pprof there (benchmarks, debugging).
 	PprofAddr string
+	// Config is the JSON configuration file (config_file.go).
+	Config string
+	// TLSCert and TLSKey make the server serve HTTPS itself (serve_tls.go).
+	TLSCert, TLSKey string
+	// TrustProxy takes client addresses from X-Forwarded-For behind a proxy.
+	TrustProxy bool
+	// RateLimit is "on" or "off" (no limits at all); Rates are the limits.
+	RateLimit string
+	Rates     web.RateLimits
+
+	certs *certReloader // the served certificate with TLS (set by serve, not a setting)
 }
 
 func (c *serveConfig) register(fs interface {
@@ -64,6 +76,7 @@ func (c *serveConfig) register(fs interface {
 	BoolVar(*bool, string, bool, string)
 	IntVar(*int, string, int, string)
 	Int64Var(*int64, string, int64, string)
+	Var(flag.Value, string, string)
 }) {
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "listen address (host:port)")
 	fs.StringVar(&c.Data, "data", "./luckbox.db", "database file (created if missing)")
@@ -92,6 +105,17 @@ func (c *serveConfig) register(fs interface {
 	fs.StringVar(&c.WeChatPayBaseURL, "wechat-pay-base-url", "https://api.mch.weixin.qq.com", "WeChat Pay API base URL")
 	fs.StringVar(&c.PublicURL, "public-url", "", "public https URL of this server; payment notifications go to <public-url>/api/v1/pay/notify (production)")
 	fs.StringVar(&c.PprofAddr, "pprof-addr", "", "serve the Go profiler (net/http/pprof) on this address, e.g. 127.0.0.1:6060 (benchmarks and debugging; empty: off)")
+	fs.StringVar(&c.Config, configFlag, "", "JSON file of settings, keys = flag names, e.g. {\"addr\": \"0.0.0.0:8080\"}; flags and LUCKBOX_* variables override it")
+	fs.StringVar(&c.TLSCert, "tls-cert", "", "PEM certificate (chain) file: serve HTTPS directly (with --tls-key; renewed files are picked up within a minute)")
+	fs.StringVar(&c.TLSKey, "tls-key", "", "PEM private key file of --tls-cert")
+	fs.BoolVar(&c.TrustProxy, "trust-proxy", false, "behind a reverse proxy on a loopback or private address: take the client address of per-IP rate limits from X-Real-IP / X-Forwarded-For")
+	fs.StringVar(&c.RateLimit, "rate-limit", "on", "on, or off to disable every rate limit (benchmarks)")
+	c.Rates = web.DefaultRateLimits()
+	fs.Var(rateValue{&c.Rates.Login}, "rate-login", "logins per client IP: N/s, N/m or N/h, optionally ,burst=B; or off")
+	fs.Var(rateValue{&c.Rates.Join}, "rate-join", "lottery joins per user (same syntax)")
+	fs.Var(rateValue{&c.Rates.Grab}, "rate-grab", "red-packet grabs per user (same syntax)")
+	fs.Var(rateValue{&c.Rates.Create}, "rate-create", "new lotteries, packets, top-ups and exchanges per user (same syntax)")
+	fs.Var(rateValue{&c.Rates.IP}, "rate-ip", "joins, grabs and creations per client IP, on top of the per-user limits (same syntax; off by default: users may share an address)")
 }
 
 // validate checks values the flag package can not.
@@ -127,7 +151,10 @@ func (c *serveConfig) validate() error {
 	if c.AdminToken != "" && len(c.AdminToken) < 16 {
 		return errors.New("invalid --admin-token: must be at least 16 characters")
 	}
-	return nil
+	if err := c.validateRateLimit(); err != nil {
+		return err
+	}
+	return c.validateTLS()
 }
 
 // demo reports whether the server runs with the fake WeChat.
@@ -171,11 +198,21 @@ func buckets() [][]byte {
 // the database closes.
 func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.Writer) error {
 	reg := prometheus.NewRegistry()
-	db, err := data.Open(cfg.Data, data.Options{Buckets: buckets(), Logger: log, NoSync: cfg.NoSync})
+	storage := web.NewStorageMetrics(reg) // the dbCollector joins it in web.New
+	db, err := data.Open(cfg.Data, data.Options{Buckets: buckets(), Logger: log, NoSync: cfg.NoSync,
+		OnCommit: storage.ObserveCommit, OnDeliver: storage.ObserveDelivery})
+	if errors.Is(err, data.ErrNewerSchema) {
+		return fmt.Errorf("%w; run the newer luckbox binary (downgrades are not supported: to go back, restore a backup taken before the upgrade)", err)
+	}
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	if cfg.servesTLS() {
+		if cfg.certs, err = newCertReloader(cfg.TLSCert, cfg.TLSKey, log); err != nil {
+			return err
+		}
+	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -183,12 +220,16 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.Wr
 	}
 	defer ln.Close()
 	base := "http://" + loopbackAddr(ln.Addr())
+	if cfg.servesTLS() {
+		base = "https://" + loopbackAddr(ln.Addr())
+	}
 
 	app, err := wire(ctx, cfg, db, log, base)
 	if err != nil {
 		return err
 	}
-	srv := web.New(app.deps, web.Options{Logger: log, Registry: reg, CORSOrigins: splitList(cfg.CORSOrigins)})
+	srv := web.New(app.deps, web.Options{Logger: log, Registry: reg, CORSOrigins: splitList(cfg.CORSOrigins),
+		RateLimits: cfg.rateLimits(), TrustProxy: cfg.TrustProxy})
 
 	generated, err := app.auth.SetupAdminToken(ctx, cfg.AdminToken)
 	if err != nil {
@@ -224,7 +265,16 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.Wr
 	go func() { defer bgDone.Done(); app.background.Run(bgCtx) }()
 
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- hs.Serve(ln) }()
+	if cfg.certs != nil {
+		hs.TLSConfig = cfg.certs.config()
+	}
+	go func() {
+		if cfg.certs != nil {
+			serveErr <- hs.ServeTLS(ln, "", "")
+			return
+		}
+		serveErr <- hs.Serve(ln)
+	}()
 	log.Info("luckbox listening", "url", base, "data", cfg.Data)
 	fmt.Fprintf(stdout, "luckbox listening on %s\n", base)
 

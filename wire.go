@@ -36,13 +36,13 @@ func wire(ctx context.Context, cfg *serveConfig, db *data.DB, log *slog.Logger, 
 	nickname := func(string) string { return "微信用户" }
 	var demoKeys *fake.DemoKeys // WeChat Pay keys shared by the fake and the client in demo mode
 	if cfg.demo() {
-		wcfg = wechat.Config{AppID: demoAppID, Secret: randomHex(16), BaseURL: base + "/_fake/wechat"}
+		wcfg = wechat.Config{AppID: demoAppID, Secret: randomHex(16), BaseURL: base + "/_fake/wechat", HTTPClient: cfg.loopbackClient()}
 		keys, err := fake.NewDemoKeys(nil)
 		if err != nil {
 			return nil, err
 		}
 		demoKeys = &keys
-		a.fake = fake.New(fake.Options{AppID: wcfg.AppID, Secret: wcfg.Secret, Pay: keys.PayOptions(wcfg.AppID, demoMchID, nil)})
+		a.fake = fake.New(fake.Options{AppID: wcfg.AppID, Secret: wcfg.Secret, Pay: keys.PayOptions(wcfg.AppID, demoMchID, cfg.loopbackClient())})
 		nickname = func(openid string) string { return openid } // demo users are named by their openid
 	}
 	a.wx = wechat.New(wcfg)
@@ -69,6 +69,9 @@ func wire(ctx context.Context, cfg *serveConfig, db *data.DB, log *slog.Logger, 
 	a.deps.Packets.RegisterBackground(a.background)
 	a.deps.PayNotify = wxPayNotify{pay}
 	if a.fake != nil {
+		if !cfg.demo() {
+			return nil, errors.New("refusing to mount the fake WeChat in production (with --wechat-app-id set)")
+		}
 		a.deps.Fake = a.fake
 	}
 	return a, nil

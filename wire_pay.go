@@ -50,10 +50,10 @@ func (c *serveConfig) validatePackets() error {
 	if len(c.WeChatAPIv3Key) != 32 {
 		return fmt.Errorf("invalid --wechat-apiv3-key: must be 32 characters, got %d", len(c.WeChatAPIv3Key))
 	}
-	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" {
-		return fmt.Errorf("invalid --public-url %q: must be an absolute http(s) URL", c.PublicURL)
+	if u, err := url.Parse(c.PublicURL); err != nil || u.Scheme != "https" || u.Host == "" || u.RawQuery != "" {
+		return fmt.Errorf("invalid --public-url %q: must be an absolute https URL in production (WeChat Pay notifies only https addresses)", c.PublicURL)
 	}
-	return nil
+	return c.validateProduction()
 }
 
 // newPay builds the WeChat Pay client: in demo mode against the fake (with
@@ -64,7 +64,7 @@ func newPay(cfg *serveConfig, demoKeys *fake.DemoKeys, appID, base string) (*wec
 			AppID: appID, MchID: demoMchID,
 			MchSerial: demoKeys.MchSerial, MchKey: demoKeys.MchKey, APIv3Key: demoKeys.APIv3Key,
 			PlatformSerial: demoKeys.PlatformSerial, PlatformKey: &demoKeys.PlatformKey.PublicKey,
-			NotifyURL: base + "/api/v1/pay/notify", BaseURL: base + "/_fake/wechat",
+			NotifyURL: base + "/api/v1/pay/notify", BaseURL: base + "/_fake/wechat", HTTPClient: cfg.loopbackClient(),
 		})
 	}
 	mchPEM, err := os.ReadFile(cfg.WeChatMchKeyFile)

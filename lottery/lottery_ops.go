@@ -315,8 +315,13 @@ func (s *Service) drawTx(tx *bolt.Tx, seq uint64, r *record, now time.Time) erro
 	}
 	ev := drawnEvent{DrawnAt: now, ParticipantCount: r.Count, WinnerCount: len(winners), EntriesHash: ehHex, Seed: r.Seed}
 	tx.OnCommit(func() { s.events.publish(seq, EventDrawn, ev) })
+	s.db.Count(tx, CountDraws, 1)
 	return nil
 }
+
+// CountDraws is the data.DB.Count counter of committed lottery draws (the
+// luckbox_lottery_draws_total metric).
+const CountDraws = "lottery_draws"
 
 // dueLock locks a time lottery at draw.at − lock_before_seconds: the entries
 // are fixed and their hash published. Idempotent: anything but an open time

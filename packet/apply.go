@@ -141,7 +141,12 @@ func (s *Service) refund(tx *bolt.Tx, seq uint64, st *state, now time.Time) erro
 		}
 		st.Refunded = st.RemainingAmount
 		st.RemainingAmount = 0
+		s.db.Count(tx, CountRefunds, 1)
 	}
 	st.Status = StatusExpired
 	return nil
 }
+
+// CountRefunds is the data.DB.Count counter of committed expiry refunds (the
+// luckbox_packet_refunds_total metric).
+const CountRefunds = "packet_refunds"

@@ -11,6 +11,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"luckbox/data"
+	"luckbox/lottery"
+	"luckbox/packet"
 )
 
 // The metrics of GET /metrics. Package data knows nothing about Prometheus:
@@ -37,8 +39,8 @@ import (
 // Counter names that domain operations pass to data.DB.Count and that have
 // their own series.
 const (
-	CountLotteryDraws  = "lottery_draws"  // a lottery was drawn (any mode)
-	CountPacketRefunds = "packet_refunds" // an expired packet's remainder was refunded
+	CountLotteryDraws  = lottery.CountDraws  // a lottery was drawn (any mode)
+	CountPacketRefunds = packet.CountRefunds // an expired packet's remainder was refunded
 )
 
 // httpMetrics are the request series of the HTTP layer.
@@ -123,11 +125,17 @@ func (m *StorageMetrics) ObserveCommit(ops int, d time.Duration) {
 	m.commit.Observe(d.Seconds())
 }
 
-// ObserveDelivery is the data.Options.OnDeliver hook.
+// ObserveDelivery is the data.Options.OnDeliver hook. The failure series
+// of a kind exist (at 0) from its first delivery on, so alerts see them.
 func (m *StorageMetrics) ObserveDelivery(kind string, err error) {
 	m.deliveries.WithLabelValues(kind).Inc()
-	if err != nil {
-		m.failures.WithLabelValues(kind, strconv.FormatBool(data.IsPermanent(err))).Inc()
+	retry, permanent := m.failures.WithLabelValues(kind, "false"), m.failures.WithLabelValues(kind, "true")
+	switch {
+	case err == nil:
+	case data.IsPermanent(err):
+		permanent.Inc()
+	default:
+		retry.Inc()
 	}
 }
 

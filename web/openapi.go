@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"net/url"
+	"regexp"
 	"sort"
+	"strings"
 	"sync"
 )
 
@@ -79,7 +82,29 @@ func buildOpenAPI(fsys fs.FS) ([]byte, error) {
 			doc["tags"] = append(existing, tags...)
 		}
 	}
+	addRateLimitResponses(paths)
 	return json.MarshalIndent(doc, "", "  ")
+}
+
+// pathParam matches a {param} of an OpenAPI path.
+var pathParam = regexp.MustCompile(`\{[^/{}]+\}`)
+
+// addRateLimitResponses documents the 429 answer on every operation a rate
+// limit covers (rateClass in ratelimit.go), so the document follows the
+// limiter rather than each fragment repeating it.
+func addRateLimitResponses(paths map[string]any) {
+	for p, item := range paths {
+		for m, op := range asMap(item) {
+			r := &http.Request{Method: strings.ToUpper(m), URL: &url.URL{Path: pathParam.ReplaceAllString(p, "x")}}
+			if asMap(op) == nil || rateClass(r) == "" {
+				continue
+			}
+			responses := ensureMap(asMap(op), "responses")
+			if _, ok := responses["429"]; !ok {
+				responses["429"] = map[string]any{"$ref": "#/components/responses/RateLimited"}
+			}
+		}
+	}
 }
 
 func readJSON(fsys fs.FS, name string, v any) error {

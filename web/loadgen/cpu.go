@@ -53,15 +53,33 @@ func machineBusy() (time.Duration, error) {
 	return time.Duration(busy) * clockTick, nil
 }
 
+// processWrites is the number of bytes a process has caused to be written
+// to storage (write_bytes of /proc/<pid>/io).
+func processWrites(pid int) (int64, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/io")
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "write_bytes: "); ok {
+			return strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		}
+	}
+	return 0, fmt.Errorf("no write_bytes in /proc/%d/io", pid)
+}
+
 // CPU is how busy the machine was during a measured phase, in cores (1.0 =
-// one core fully busy).
+// one core fully busy), and what the server wrote to storage.
 type CPU struct {
 	Server, Generator, Others float64
-	ok                        bool
+	// DiskWrites is the bytes the server wrote to storage (-1: unknown).
+	DiskWrites int64
+	ok         bool
 }
 
 type cpuSample struct {
 	server, self, machine time.Duration
+	writes                int64
 	at                    time.Time
 	ok                    bool
 }
@@ -75,9 +93,13 @@ func sampleCPU(serverPID int) cpuSample {
 	if s.machine, err = machineBusy(); err != nil {
 		s.ok = false
 	}
+	s.writes = -1
 	if serverPID > 0 {
 		if s.server, err = processCPU(serverPID); err != nil {
 			s.ok = false
+		}
+		if w, err := processWrites(serverPID); err == nil {
+			s.writes = w
 		}
 	}
 	return s
@@ -93,6 +115,10 @@ func cpuBetween(a, b cpuSample) CPU {
 		Generator: (b.self - a.self).Seconds() / d,
 	}
 	c.Others = max(0, (b.machine-a.machine).Seconds()/d-c.Server-c.Generator)
+	c.DiskWrites = -1
+	if a.writes >= 0 && b.writes >= 0 {
+		c.DiskWrites = b.writes - a.writes
+	}
 	return c
 }
 

@@ -39,6 +39,9 @@ type Options struct {
 	ExchangeParticipants int
 	// TopupMax is the largest single top-up the server accepts (--topup-max).
 	TopupMax int64
+	// NetHTTP makes measured phases use net/http's client instead of the
+	// lean FastPool (to see what the generator's own cost does to the figures).
+	NetHTTP bool
 	// Log receives progress lines (nil: discarded).
 	Log io.Writer
 	// OnMeasure, if set, is called as a measured phase starts, with its
@@ -103,6 +106,8 @@ type Env struct {
 	credited []int64
 	sender   *User
 	server   *Child
+	fast     *FastPool
+	fastBase string
 }
 
 // NewEnv prepares a run against the server c talks to.
@@ -230,8 +235,26 @@ func (e *Env) checkWallets(ctx context.Context, n int) error {
 	return nil
 }
 
+// do sends one request of a measured phase on the worker's connection.
+func (e *Env) do(ctx context.Context, worker int, method, path, token string) (Response, error) {
+	if e.fast == nil {
+		return e.C.Do(ctx, method, path, token, nil, "")
+	}
+	return e.fast.Do(ctx, worker, method, path, token, nil)
+}
+
 // measure runs a measured phase after warming one connection per worker.
 func (e *Env) measure(ctx context.Context, scenario string, l Load, step Step) Result {
+	if !e.Opt.NetHTTP && (e.fast == nil || e.fastBase != e.C.Base() || len(e.fast.conns) < l.Workers) {
+		if e.fast != nil {
+			e.fast.Close()
+		}
+		fp, err := NewFastPool(e.C.Base(), max(l.Workers, e.Opt.Concurrency))
+		if err != nil {
+			return Result{Errors: 1, ErrorSamples: []string{err.Error()}, Outcomes: map[string]*Histogram{}, All: &Histogram{}}
+		}
+		e.fast, e.fastBase = fp, e.C.Base()
+	}
 	e.warm(ctx, l.Workers)
 	expected := l.Duration
 	if expected <= 0 {
@@ -244,9 +267,12 @@ func (e *Env) measure(ctx context.Context, scenario string, l Load, step Step) R
 	if s := e.Server(); s != nil {
 		pid = s.PID()
 	}
+	m0, _ := e.C.Metrics(ctx)
 	before := sampleCPU(pid)
 	res := Run(ctx, l, step)
 	res.CPU = cpuBetween(before, sampleCPU(pid))
+	m1, _ := e.C.Metrics(ctx)
+	res.Writer = writerBetween(m0, m1)
 	return res
 }
 
@@ -254,11 +280,11 @@ func (e *Env) measure(ctx context.Context, scenario string, l Load, step Step) R
 // phase does not time connection set-up.
 func (e *Env) warm(ctx context.Context, n int) {
 	var wg sync.WaitGroup
-	for range n {
+	for w := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			e.C.Do(ctx, "GET", "/healthz", "", nil, "")
+			e.do(ctx, w, "GET", "/healthz", "")
 		}()
 	}
 	wg.Wait()

@@ -125,8 +125,8 @@ func runExchange(ctx context.Context, e *Env) (*Report, error) {
 	path := "/api/v1/exchanges/" + ex.ID + "/draw"
 	told := make([]string, n)
 	res := e.measure(ctx, "exchange", Load{Workers: e.Opt.Concurrency, Total: int64(n)},
-		func(ctx context.Context, _ int, i int64) (string, error) {
-			resp, err := e.C.Do(ctx, "POST", path, users[i].Token, nil, "")
+		func(ctx context.Context, w int, i int64) (string, error) {
+			resp, err := e.do(ctx, w, "POST", path, users[i].Token)
 			if err != nil {
 				return "", err
 			}

@@ -49,8 +49,8 @@ func (e *Env) createLottery(ctx context.Context, title string, prizes []lottery.
 const outJoin = "join"
 
 // join sends one join and counts an acknowledged entry.
-func (e *Env) join(ctx context.Context, path string, u User) (string, error) {
-	resp, err := e.C.Do(ctx, "POST", path, u.Token, nil, "")
+func (e *Env) join(ctx context.Context, w int, path string, u User) (string, error) {
+	resp, err := e.do(ctx, w, "POST", path, u.Token)
 	if err != nil {
 		return "", err
 	}
@@ -153,10 +153,13 @@ func runJoin(ctx context.Context, e *Env) (*Report, error) {
 	prizes := prizesFor(10)
 	lots := make([]LotteryView, nl)
 	paths := make([]string, nl)
-	var creator User
+	creator, err := e.Sender(ctx)
+	if err != nil {
+		return nil, err
+	}
 	err = parallel(ctx, nl, 8, func(ctx context.Context, i int) error {
-		l, c, err := e.createLottery(ctx, fmt.Sprintf("bench join %d", i), prizes)
-		lots[i], paths[i], creator = l, "/api/v1/lotteries/"+l.ID+"/entries", c
+		l, _, err := e.createLottery(ctx, fmt.Sprintf("bench join %d", i), prizes)
+		lots[i], paths[i] = l, "/api/v1/lotteries/"+l.ID+"/entries"
 		return err
 	})
 	if err != nil {
@@ -165,9 +168,12 @@ func runJoin(ctx context.Context, e *Env) (*Report, error) {
 	total := int64(nl * nu)
 	acked := make([]bool, total)
 	res := e.measure(ctx, "join", Load{Workers: e.Opt.Concurrency, Duration: e.Opt.Duration, Total: total},
-		func(ctx context.Context, _ int, n int64) (string, error) {
-			l, u := int(n%int64(nl)), int(n/int64(nl))
-			out, err := e.join(ctx, paths[l], users[u])
+		func(ctx context.Context, w int, n int64) (string, error) {
+			// Request n is user u's k-th join; consecutive requests come
+			// from different users.
+			u, k := int(n%int64(nu)), int(n/int64(nu))
+			l := (k + u) % nl
+			out, err := e.join(ctx, w, paths[l], users[u])
 			acked[n] = err == nil
 			return out, err
 		})
@@ -178,9 +184,15 @@ func runJoin(ctx context.Context, e *Env) (*Report, error) {
 	}
 	// Every lottery counts exactly its acknowledged joins.
 	counts := make([]int, nl)
+	joined := map[string]bool{} // the acknowledged joins of the first lottery
 	for n, ok := range acked {
 		if ok {
-			counts[n%nl]++
+			u, k := n%nu, n/nu
+			l := (k + u) % nl
+			counts[l]++
+			if l == 0 {
+				joined[users[u].ID] = true
+			}
 		}
 	}
 	err = parallel(ctx, nl, 8, func(ctx context.Context, i int) error {
@@ -199,12 +211,6 @@ func runJoin(ctx context.Context, e *Env) (*Report, error) {
 	}
 	r.check("%d lotteries count exactly their acknowledged joins", nl)
 	// The first lottery is drawn: its proof lists exactly the acknowledged joins.
-	joined := map[string]bool{}
-	for n := int64(0); n < total; n += int64(nl) {
-		if acked[n] {
-			joined[users[n/int64(nl)].ID] = true
-		}
-	}
 	if _, err := e.verifyDraw(ctx, lots[0], creator, joined, prizes); err != nil {
 		r.fail(fmt.Errorf("lottery %s: %w", lots[0].ID, err))
 	} else {
@@ -231,8 +237,8 @@ func runDraw(ctx context.Context, e *Env) (*Report, error) {
 	path := "/api/v1/lotteries/" + l.ID + "/entries"
 	var joins atomic.Int64
 	res := e.measure(ctx, "draw", Load{Workers: e.Opt.Concurrency, Total: int64(n)},
-		func(ctx context.Context, _ int, i int64) (string, error) {
-			out, err := e.join(ctx, path, users[i])
+		func(ctx context.Context, w int, i int64) (string, error) {
+			out, err := e.join(ctx, w, path, users[i])
 			if err == nil {
 				joins.Add(1)
 			}
@@ -259,6 +265,11 @@ func runDraw(ctx context.Context, e *Env) (*Report, error) {
 		r.fail(err)
 	} else {
 		r.fact("result notifications", "first, middle and last entrant notified %s after the draw", time.Since(start).Round(time.Millisecond))
+	}
+	if ok, err := e.waitOutbox(ctx, 10*time.Minute); err != nil {
+		r.fail(err)
+	} else if ok {
+		r.fact("outbox", "drained %s after the draw (every notification delivered)", time.Since(start).Round(time.Millisecond))
 	}
 	r.fail(e.audit(ctx, r))
 	return r, nil

@@ -1,10 +1,11 @@
 package loadgen
 
 import (
+	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -97,8 +98,16 @@ type packetSet struct {
 	amount int64
 	sender User
 
-	mu    sync.Mutex
-	acked []map[string]int64 // per packet: user id → amount
+	// rec[n] is what request n of the measured phase did: written by the
+	// one worker that sent it, read after the phase (see collect).
+	rec []grabRec
+}
+
+// grabRec is one grab request: packet index, pool user index and the amount
+// of an acknowledged grab (0 if it was not one).
+type grabRec struct {
+	p, u   int32
+	amount int64
 }
 
 // createPackets funds the sender and creates n lucky packets of count shares
@@ -112,8 +121,7 @@ func (e *Env) createPackets(ctx context.Context, n, count int, amount int64) (*p
 	if err := e.Fund(ctx, sender, int64(n)*amount); err != nil {
 		return nil, fmt.Errorf("fund the sender: %w", err)
 	}
-	ps := &packetSet{ids: make([]string, n), paths: make([]string, n), count: count, amount: amount,
-		sender: sender, acked: make([]map[string]int64, n)}
+	ps := &packetSet{ids: make([]string, n), paths: make([]string, n), count: count, amount: amount, sender: sender}
 	err = parallel(ctx, n, min(e.setupWorkers(), 32), func(ctx context.Context, i int) error {
 		var p PacketView
 		in := map[string]any{"kind": "lucky", "count": count, "amount": amount, "greeting": "bench"}
@@ -128,7 +136,6 @@ func (e *Env) createPackets(ctx context.Context, n, count int, amount int64) (*p
 		}
 		ps.ids[i] = p.ID
 		ps.paths[i] = "/api/v1/packets/" + p.ID + "/grabs"
-		ps.acked[i] = map[string]int64{}
 		return nil
 	})
 	if err != nil {
@@ -144,25 +151,20 @@ const (
 	outExhausted = "exhausted"
 )
 
-// grab sends one grab of packet p by pool user u and records an
+// grab sends request n: a grab of packet p by pool user ui, and records an
 // acknowledged share. exhaustedOK says whether 410 exhausted is expected.
-func (e *Env) grab(ctx context.Context, ps *packetSet, p, ui int, u User, exhaustedOK bool) (string, error) {
-	resp, err := e.C.Do(ctx, "POST", ps.paths[p], u.Token, nil, "")
+func (e *Env) grab(ctx context.Context, w int, ps *packetSet, n int64, p, ui int, u User, exhaustedOK bool) (string, error) {
+	resp, err := e.do(ctx, w, "POST", ps.paths[p], u.Token)
 	if err != nil {
 		return "", err
 	}
 	switch resp.Status {
 	case 201:
-		var g struct {
-			Amount int64 `json:"amount"`
+		amount, ok := jsonInt(resp.Body, `"amount":`)
+		if !ok || amount < 1 {
+			return "", fmt.Errorf("grab answer %q has no amount", resp.Body)
 		}
-		if err := json.Unmarshal(resp.Body, &g); err != nil || g.Amount < 1 {
-			return "", fmt.Errorf("grab answer %q: %v", resp.Body, err)
-		}
-		ps.mu.Lock()
-		ps.acked[p][u.ID] = g.Amount
-		ps.mu.Unlock()
-		e.credit(ui, g.Amount)
+		ps.rec[n] = grabRec{p: int32(p), u: int32(ui), amount: amount}
 		return outGrab, nil
 	case 410:
 		if exhaustedOK {
@@ -172,9 +174,42 @@ func (e *Env) grab(ctx context.Context, ps *packetSet, p, ui int, u User, exhaus
 	return "", newError("POST", ps.paths[p], resp)
 }
 
+// jsonInt finds key (e.g. `"amount":`) in a small JSON object and parses the
+// integer after it: the generator's cheap alternative to json.Unmarshal.
+func jsonInt(b []byte, key string) (int64, bool) {
+	i := bytes.Index(b, []byte(key))
+	if i < 0 {
+		return 0, false
+	}
+	b = bytes.TrimLeft(b[i+len(key):], " ")
+	j := 0
+	for j < len(b) && (b[j] >= '0' && b[j] <= '9' || j == 0 && b[j] == '-') {
+		j++
+	}
+	v, err := strconv.ParseInt(string(b[:j]), 10, 64)
+	return v, err == nil
+}
+
+// collect turns the phase's records into the acknowledged grabs per packet
+// (user id → amount) and credits the users.
+func (e *Env) collect(ps *packetSet, users []User) []map[string]int64 {
+	acked := make([]map[string]int64, len(ps.ids))
+	for i := range acked {
+		acked[i] = map[string]int64{}
+	}
+	for _, r := range ps.rec {
+		if r.amount > 0 {
+			acked[r.p][users[r.u].ID] = r.amount
+			e.credit(int(r.u), r.amount)
+		}
+	}
+	return acked
+}
+
 // check reads every packet back and compares it with the acknowledged
 // grabs, then checks the wallets of the first users pool users and the audit.
-func (e *Env) checkPackets(ctx context.Context, r *Report, ps *packetSet, users int) {
+func (e *Env) checkPackets(ctx context.Context, r *Report, ps *packetSet, pool []User, users int) {
+	acked := e.collect(ps, pool)
 	var mu sync.Mutex
 	var grabs int
 	err := parallel(ctx, len(ps.ids), 8, func(ctx context.Context, i int) error {
@@ -182,7 +217,7 @@ func (e *Env) checkPackets(ctx context.Context, r *Report, ps *packetSet, users 
 		if _, err := e.C.Call(ctx, "GET", "/api/v1/packets/"+ps.ids[i], ps.sender.Token, nil, &p, 200); err != nil {
 			return err
 		}
-		if err := CheckPacket(p, ps.acked[i]); err != nil {
+		if err := CheckPacket(p, acked[i]); err != nil {
 			return err
 		}
 		mu.Lock()
@@ -223,23 +258,24 @@ func runGrabHot(ctx context.Context, e *Env) (*Report, error) {
 		return nil, err
 	}
 	total := int64(gens * h * c)
+	ps.rec = make([]grabRec, total)
 	res := e.measure(ctx, "grab-hot", Load{Workers: e.Opt.Concurrency, Duration: e.Opt.Duration, Total: total},
-		func(ctx context.Context, _ int, n int64) (string, error) {
+		func(ctx context.Context, w int, n int64) (string, error) {
 			slot, k := int(n%int64(h)), int(n/int64(h))
 			gen, u := k/c, k%c
-			return e.grab(ctx, ps, gen*h+slot, u, users[u], false)
+			return e.grab(ctx, w, ps, n, gen*h+slot, u, users[u], false)
 		})
 	r.addResult(res)
 	r.fact("grabs", "%d successful grabs/s (%d packets of %d shares, %d at a time)", int64(res.Rate(outGrab)), gens*h, c, h)
 	if res.Count(outGrab)+res.Errors >= total {
 		r.note("every planned share was grabbed before the time was up: raise --rate-cap for a longer run")
 	}
-	e.checkPackets(ctx, r, ps, c)
+	e.checkPackets(ctx, r, ps, users, c)
 	return r, nil
 }
 
-// runGrabSpread: grabs go round-robin (in a shuffled order) over
-// SpreadPackets active packets.
+// runGrabSpread: grabs spread over SpreadPackets active packets; each of the
+// users grabs every packet once, in a shuffled order.
 func runGrabSpread(ctx context.Context, e *Env) (*Report, error) {
 	r := &Report{}
 	np := e.Opt.SpreadPackets
@@ -254,17 +290,21 @@ func runGrabSpread(ctx context.Context, e *Env) (*Report, error) {
 	}
 	perm := rand.Perm(np)
 	total := int64(np * c)
+	ps.rec = make([]grabRec, total)
 	res := e.measure(ctx, "grab-spread", Load{Workers: e.Opt.Concurrency, Duration: e.Opt.Duration, Total: total},
-		func(ctx context.Context, _ int, n int64) (string, error) {
-			p, u := perm[int(n%int64(np))], int(n/int64(np))
-			return e.grab(ctx, ps, p, u, users[u], false)
+		func(ctx context.Context, w int, n int64) (string, error) {
+			// Request n is user u's k-th grab; consecutive requests come from
+			// different users and go to different packets.
+			u, k := int(n%int64(c)), int(n/int64(c))
+			p := perm[(k+u)%np]
+			return e.grab(ctx, w, ps, n, p, u, users[u], false)
 		})
 	r.addResult(res)
 	r.fact("grabs", "%d successful grabs/s over %d active packets", int64(res.Rate(outGrab)), np)
 	if res.Count(outGrab)+res.Errors >= total {
 		r.note("every planned share was grabbed before the time was up: raise --rate-cap for a longer run")
 	}
-	e.checkPackets(ctx, r, ps, c)
+	e.checkPackets(ctx, r, ps, users, c)
 	return r, nil
 }
 
@@ -283,10 +323,11 @@ func runStorm(ctx context.Context, e *Env) (*Report, error) {
 		return nil, err
 	}
 	perm := rand.Perm(nu)
+	ps.rec = make([]grabRec, nu*np)
 	res := e.measure(ctx, "storm", Load{Workers: e.Opt.Concurrency, Total: int64(nu * np)},
-		func(ctx context.Context, _ int, n int64) (string, error) {
+		func(ctx context.Context, w int, n int64) (string, error) {
 			p, u := int(n/int64(nu)), perm[int(n%int64(nu))]
-			return e.grab(ctx, ps, p, u, users[u], true)
+			return e.grab(ctx, w, ps, n, p, u, users[u], true)
 		})
 	r.addResult(res)
 	r.fact("successful grabs", "%.0f/s", res.Rate(outGrab))
@@ -297,6 +338,6 @@ func runStorm(ctx context.Context, e *Env) (*Report, error) {
 	} else {
 		r.check("%d grabs won, %d rejected as exhausted", g, x)
 	}
-	e.checkPackets(ctx, r, ps, nu)
+	e.checkPackets(ctx, r, ps, users, nu)
 	return r, nil
 }

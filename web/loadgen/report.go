@@ -81,6 +81,20 @@ func (r *Report) addResult(res Result) {
 	}
 	if res.CPU.ok {
 		r.fact("cpu", "%s", res.CPU)
+		if n := res.All.Count(); n > 0 {
+			per := func(cores float64) time.Duration {
+				return time.Duration(cores * float64(res.Elapsed) / float64(n))
+			}
+			r.fact("cpu per request", "server %s, load generator %s (ceiling on 2 idle cores ≈ %.0f requests/s)",
+				per(res.CPU.Server).Round(100*time.Nanosecond), per(res.CPU.Generator).Round(100*time.Nanosecond),
+				2/((res.CPU.Server+res.CPU.Generator)*res.Elapsed.Seconds()/float64(n)))
+			if w := res.CPU.DiskWrites; w > 0 {
+				r.fact("disk writes", "%s by the server, %.1f KiB per request", MB(w), float64(w)/float64(n)/1024)
+			}
+		}
+	}
+	if res.Writer.ok {
+		r.fact("writer", "%s", res.Writer)
 	}
 	if res.Errors > 0 {
 		r.fail(fmt.Errorf("%d requests failed, e.g. %s", res.Errors, strings.Join(res.ErrorSamples, " | ")))
@@ -114,9 +128,12 @@ func WriteReports(w io.Writer, reports []*Report) {
 		for _, n := range r.Notes {
 			fmt.Fprintf(w, "  note: %s\n", n)
 		}
-		if r.Failure != nil {
+		switch {
+		case r.Failure != nil:
 			fmt.Fprintf(w, "  CHECK FAILED: %v\n", r.Failure)
-		} else {
+		case len(r.Checks) == 0:
+			fmt.Fprintf(w, "  nothing checked\n")
+		default:
 			fmt.Fprintf(w, "  check ok: %s\n", strings.Join(r.Checks, "; "))
 		}
 	}

@@ -42,8 +42,10 @@ type Result struct {
 	ErrorSamples []string
 	// Stopped is true when a step ran out of work before the time was up.
 	Stopped bool
-	// CPU is how busy the machine was meanwhile (filled in by Env).
-	CPU CPU
+	// CPU is how busy the machine was meanwhile, Writer what the server's
+	// group-commit writer did (both filled in by Env).
+	CPU    CPU
+	Writer writerStats
 }
 
 // Count is the number of steps with the given outcome.

@@ -68,8 +68,8 @@ func RunScenario(ctx context.Context, e *Env, s Scenario) (*Report, error) {
 
 func runPing(ctx context.Context, e *Env) (*Report, error) {
 	r := &Report{}
-	res := e.measure(ctx, "ping", Load{Workers: e.Opt.Concurrency, Duration: e.Opt.Duration}, func(ctx context.Context, _ int, _ int64) (string, error) {
-		resp, err := e.C.Do(ctx, "GET", "/healthz", "", nil, "")
+	res := e.measure(ctx, "ping", Load{Workers: e.Opt.Concurrency, Duration: e.Opt.Duration}, func(ctx context.Context, w int, _ int64) (string, error) {
+		resp, err := e.do(ctx, w, "GET", "/healthz", "")
 		if err != nil {
 			return "", err
 		}

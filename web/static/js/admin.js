@@ -6,6 +6,7 @@ import { t, lang, setLang, initLang, has } from './i18n.js';
 import { Api, ApiError, q, seg } from './api.js';
 import { money, dateTime, shortID } from './format.js';
 import { card, errorBox, badge, loading, empty, notice, toast } from './ui.js';
+import { icon } from './icons.js';
 
 const KEY = 'luckbox.admin';
 const adminToken = () => sessionStorage.getItem(KEY) || '';
@@ -40,11 +41,11 @@ const routes = [
 ];
 
 const nav = [
-  ['exchanges', '#/exchanges', '🎄', ['/exchange', '/']],
-  ['lotteries', '#/lotteries', '🎁', ['/lotteries']],
-  ['packets', '#/packets', '🧧', ['/packet']],
-  ['audit', '#/audit', '⚖️', ['/audit']],
-  ['backup', '#/backup', '💾', ['/backup']],
+  ['exchanges', '#/exchanges', 'tree', ['/exchange', '/']],
+  ['lotteries', '#/lotteries', 'gift', ['/lotteries']],
+  ['packets', '#/packets', 'packet', ['/packet']],
+  ['audit', '#/audit', 'scale', ['/audit']],
+  ['backup', '#/backup', 'database', ['/backup']],
 ];
 
 let generation = 0;
@@ -57,14 +58,14 @@ function renderChrome() {
   const p = path();
   const signedIn = Boolean(adminToken());
   replace($('#top'),
-    h('a', { class: 'brand', href: '#/' }, h('span', { class: 'logo', 'aria-hidden': 'true' }, '🍀'), t('app.name'), h('small', {}, t('admin.title'))),
+    h('a', { class: 'brand', href: '#/' }, h('span', { class: 'logo' }, icon('clover')), t('app.name'), h('small', {}, t('admin.title'))),
     h('div', { class: 'top-actions' },
       h('a', { class: 'link', href: '/' }, t('admin.toDemo')),
       signedIn ? h('button', { type: 'button', class: 'link', id: 'admin-logout', onclick: () => { sessionStorage.removeItem(KEY); render(); } }, t('admin.signOut')) : null,
       h('button', { type: 'button', class: 'lang', id: 'lang-switch', onclick: () => { setLang(lang() === 'zh' ? 'en' : 'zh'); render(); } }, t('app.otherLang'))));
-  replace($('#nav'), signedIn ? nav.map(([key, href, icon, prefixes]) =>
+  replace($('#nav'), signedIn ? nav.map(([key, href, glyph, prefixes]) =>
     h('a', { href, 'data-nav': key, class: prefixes.some((x) => (x === '/' ? p === '/' : p.startsWith(x))) ? 'active' : '' },
-      h('span', { class: 'nav-icon', 'aria-hidden': 'true' }, icon), h('span', {}, t(`admin.nav.${key}`)))) : []);
+      h('span', { class: 'nav-icon' }, icon(glyph)), h('span', {}, t(`admin.nav.${key}`)))) : []);
 }
 
 /** render shows the console page of the current hash. */
@@ -159,13 +160,20 @@ async function exchangeView(ctx) {
   };
   const loadResults = async () => {
     try {
-      const page = await api.get(`/api/v1/admin/exchanges/${seg(id)}/results${q({ drawn: filter })}`);
+      const [page, fresh] = await Promise.all([
+        api.get(`/api/v1/admin/exchanges/${seg(id)}/results${q({ drawn: filter })}`),
+        api.get(`/api/v1/admin/exchanges/${seg(id)}`),
+      ]);
       if (!ctx.alive()) return;
+      if (fresh.drawn_count !== ex.drawn_count || fresh.status !== ex.status || fresh.participant_count !== ex.participant_count) {
+        ex = fresh;
+        drawHead();
+      }
       replace(results, page.items.length ? h('div', { class: 'table-wrap' }, h('table', { id: 'results-table' },
         h('thead', {}, h('tr', {}, [t('admin.ex.name'), t('admin.ex.phone'), t('admin.ex.group'), t('admin.ex.exclude'), t('admin.ex.drawn'), t('admin.ex.recipient'), ''].map((x) => h('th', {}, x)))),
         h('tbody', {}, page.items.map((p) => h('tr', { 'data-phone': p.phone, 'data-drawn': String(p.drawn) },
           h('td', {}, p.name), h('td', {}, p.phone), h('td', {}, p.group || '—'), h('td', {}, (p.exclude || []).join('; ') || '—'),
-          h('td', {}, p.drawn ? `✓ ${dateTime(p.drawn_at)}` : '—'), h('td', { class: 'recipient' }, p.recipient || '—'),
+          h('td', {}, p.drawn ? `✓ ${dateTime(p.drawn_at)}` : '—'), h('td', { class: 'rcpt' }, p.recipient || '—'),
           h('td', {}, ex.status === 'draft' ? button('✕', async () => {
             try {
               await api.del(`/api/v1/admin/exchanges/${seg(id)}/participants/${seg(p.id)}`);
@@ -242,14 +250,14 @@ async function exchangeView(ctx) {
         h('div', { class: 'kv' }, h('span', {}, t('admin.ex.link')), h('span', { class: 'share' }, h('input', { readonly: true, value: link, id: 'ex-link' }),
           button(t('common.copy'), async () => toast(await copyText(link) ? t('common.copied') : link), { class: 'secondary small' }))),
         h('div', { class: 'actions' },
-          ex.status === 'draft' ? button(`▶ ${t('admin.ex.start')}`, start, { class: 'primary', id: 'ex-start' }) : null,
-          ex.status === 'started' ? button(`🔔 ${t('admin.ex.remind')}`, remind, { class: 'secondary', id: 'ex-remind' }) : null),
+          ex.status === 'draft' ? button([icon('play'), t('admin.ex.start')], start, { class: 'primary', id: 'ex-start' }) : null,
+          ex.status === 'started' ? button([icon('bell'), t('admin.ex.remind')], remind, { class: 'secondary', id: 'ex-remind' }) : null),
         actionSlot),
       ex.status === 'draft' ? card(t('admin.ex.import'),
         h('p', { class: 'muted' }, t('admin.ex.importExplain')),
         h('pre', { class: 'mono small sample' }, SAMPLE_CSV),
         field(t('admin.ex.file'), file), field(t('admin.ex.paste'), csv),
-        h('div', { class: 'actions' }, button(`⬆ ${t('admin.ex.upload')}`, upload, { class: 'primary', id: 'csv-upload' })),
+        h('div', { class: 'actions' }, button([icon('upload'), t('admin.ex.upload')], upload, { class: 'primary', id: 'csv-upload' })),
         importSlot) : null);
   }
 
@@ -259,7 +267,7 @@ async function exchangeView(ctx) {
   replace(ctx.view, head,
     h('section', { class: 'card' },
       h('div', { class: 'row-between wrap' }, h('h2', {}, t('admin.ex.results')),
-        h('div', { class: 'actions' }, select, button(`⬇ ${t('admin.ex.export')}`, exportCSV, { class: 'secondary', id: 'ex-export' }))),
+        h('div', { class: 'actions' }, select, button([icon('download'), t('admin.ex.export')], exportCSV, { class: 'secondary', id: 'ex-export' }))),
       results));
   await loadResults();
 }
@@ -304,7 +312,7 @@ async function packetView(ctx) {
     card(t('packet.grabs'), (p.grabs || []).length ? h('div', { class: 'table-wrap' }, h('table', {},
       h('thead', {}, h('tr', {}, [t('admin.pk.user'), t('admin.pk.amount'), t('admin.pk.at'), ''].map((x) => h('th', {}, x)))),
       h('tbody', {}, p.grabs.map((g) => h('tr', {}, h('td', {}, g.nickname || shortID(g.user_id)), h('td', { class: 'num' }, money(g.amount)), h('td', {}, dateTime(g.at)),
-        h('td', {}, g.best_luck ? `👑 ${t('packet.bestLuck')}` : '')))))) : empty(t('packet.noGrabs'))));
+        h('td', {}, g.best_luck ? h('span', { class: 'best-luck small' }, icon('crown'), ' ', t('packet.bestLuck')) : '')))))) : empty(t('packet.noGrabs'))));
 }
 
 // ---- Lotteries ----
@@ -347,7 +355,7 @@ async function auditView(ctx) {
       const rep = await api.get('/api/v1/admin/audit');
       const tot = rep.totals || {};
       replace(out,
-        notice(rep.ok ? 'ok' : 'error', h('strong', { id: 'audit-ok', 'data-ok': String(rep.ok) }, rep.ok ? `✅ ${t('admin.audit.ok')}` : `❌ ${t('admin.audit.bad')}`)),
+        notice(rep.ok ? 'ok' : 'error', h('strong', { id: 'audit-ok', 'data-ok': String(rep.ok) }, icon(rep.ok ? 'check' : 'cross'), ' ', t(rep.ok ? 'admin.audit.ok' : 'admin.audit.bad'))),
         h('div', { class: 'table-wrap' }, h('table', { id: 'audit-checks' },
           h('thead', {}, h('tr', {}, [t('admin.audit.check'), t('admin.audit.checked'), t('admin.audit.result')].map((x) => h('th', {}, x)))),
           h('tbody', {}, (rep.checks || []).map((c) => h('tr', { class: c.ok ? '' : 'bad', 'data-check': c.name },
@@ -383,7 +391,7 @@ async function backupView(ctx) {
   replace(ctx.view, h('div', { class: 'page-head' }, h('h1', {}, t('admin.nav.backup'))),
     card('', h('p', { class: 'muted' }, t('admin.backup.explain')),
       available ? null : notice('info', t('admin.backup.missing')),
-      h('div', { class: 'actions' }, button(`⬇ ${t('admin.backup.download')}`, run, { class: 'primary', id: 'backup-download' })), out));
+      h('div', { class: 'actions' }, button([icon('download'), t('admin.backup.download')], run, { class: 'primary', id: 'backup-download' })), out));
 }
 
 initLang();

@@ -33,7 +33,9 @@ export class Api {
    * request sends one call. opts: body (JSON value, or a string sent as is
    * with opts.contentType), accept, raw (return the Response, for files),
    * noAuth. Authenticated POSTs carry an Idempotency-Key, so a retry of the
-   * same request is answered from the server's record.
+   * same request is answered from the server's record; calls that are
+   * idempotent by themselves (a grab, a join) pass idempotencyKey: false to
+   * spare the server the record.
    */
   async request(method, path, opts = {}) {
     const headers = { Accept: opts.accept || 'application/json' };
@@ -49,7 +51,7 @@ export class Api {
         headers['Content-Type'] = 'application/json';
       }
     }
-    if (method === 'POST' && token) headers['Idempotency-Key'] = opts.idempotencyKey || randomKey();
+    if (method === 'POST' && token && opts.idempotencyKey !== false) headers['Idempotency-Key'] = opts.idempotencyKey || randomKey();
     let res;
     try {
       res = await fetch(path, { method, headers, body, cache: 'no-store' });

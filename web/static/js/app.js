@@ -11,6 +11,7 @@ import { walletView } from './views/wallet.js';
 import { packetListView, packetNewView, packetDetailView } from './views/packets.js';
 import { exchangeEnterView, exchangeView } from './views/exchange.js';
 import { inboxView } from './views/inbox.js';
+import { icon, avatar } from './icons.js';
 
 const api = new Api(session.token, () => {
   session.clear();
@@ -36,11 +37,11 @@ const routes = [
 ];
 
 const nav = [
-  ['lotteries', '#/lotteries', '🎁', '/lotter'],
-  ['packets', '#/packets', '🧧', '/packet'],
-  ['wallet', '#/wallet', '👛', '/wallet'],
-  ['exchange', '#/exchange', '🎄', '/exchange'],
-  ['inbox', '#/inbox', '✉️', '/inbox'],
+  ['lotteries', '#/lotteries', 'gift', '/lotter'],
+  ['packets', '#/packets', 'packet', '/packet'],
+  ['wallet', '#/wallet', 'wallet', '/wallet'],
+  ['exchange', '#/exchange', 'tree', '/exchange'],
+  ['inbox', '#/inbox', 'mail', '/inbox'],
 ];
 
 let generation = 0;
@@ -56,16 +57,16 @@ function renderChrome() {
   document.title = `${t('app.name')} · ${t('app.demo')}`;
   const p = path();
   replace($('#top'),
-    h('a', { class: 'brand', href: '#/' }, h('span', { class: 'logo', 'aria-hidden': 'true' }, '🍀'), t('app.name'),
+    h('a', { class: 'brand', href: '#/' }, h('span', { class: 'logo' }, icon('clover')), t('app.name'),
       h('small', {}, t('app.demo'))),
     h('div', { class: 'top-actions' },
-      s ? h('span', { class: 'me-chip', id: 'me-chip', title: s.user.id }, h('span', { class: 'avatar' }, (s.user.nickname || '?').slice(0, 1).toUpperCase()),
+      s ? h('span', { class: 'me-chip', id: 'me-chip', title: s.user.id }, avatar(s.user.nickname),
         h('span', { class: 'me-name' }, s.user.nickname)) : null,
       s ? h('button', { type: 'button', class: 'link', id: 'logout', onclick: async () => { await session.logout(api); location.hash = '#/'; render(); } }, t('login.switch')) : null,
       h('button', { type: 'button', class: 'lang', id: 'lang-switch', onclick: () => { setLang(lang() === 'zh' ? 'en' : 'zh'); render(); } }, t('app.otherLang'))));
-  replace($('#nav'), s ? nav.map(([key, href, icon, prefix]) =>
+  replace($('#nav'), s ? nav.map(([key, href, glyph, prefix]) =>
     h('a', { href, class: p.startsWith(prefix) ? 'active' : '', 'data-nav': key },
-      h('span', { class: 'nav-icon', 'aria-hidden': 'true' }, icon), h('span', {}, t(`nav.${key}`)))) : []);
+      h('span', { class: 'nav-icon' }, icon(glyph)), h('span', {}, t(`nav.${key}`)))) : []);
 }
 
 /** render shows the page of the current hash. */

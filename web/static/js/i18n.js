@@ -194,7 +194,6 @@ const zh = {
   'wallet.noFakePay': '服务器没有运行在演示模式，请在小程序里用 wx.requestPayment 支付。',
   'wallet.ledger': '账单',
   'wallet.noLedger': '还没有账单。',
-  'wallet.when': '时间',
   'wallet.kind': '类型',
   'wallet.delta': '金额',
   'wallet.after': '余额',
@@ -569,7 +568,6 @@ const en = {
   'wallet.noFakePay': 'The server is not in demo mode; pay with wx.requestPayment in the mini-program.',
   'wallet.ledger': 'Ledger',
   'wallet.noLedger': 'No ledger entries yet.',
-  'wallet.when': 'When',
   'wallet.kind': 'What',
   'wallet.delta': 'Amount',
   'wallet.after': 'Balance',
@@ -751,7 +749,10 @@ const STORE = 'luckbox.lang';
 function detect() {
   try {
     const fromURL = new URLSearchParams(location.search).get('lang');
-    if (fromURL === 'zh' || fromURL === 'en') return fromURL;
+    if (fromURL === 'zh' || fromURL === 'en') {
+      localStorage.setItem(STORE, fromURL); // a link's language sticks
+      return fromURL;
+    }
     const saved = localStorage.getItem(STORE);
     if (saved === 'zh' || saved === 'en') return saved;
   } catch {

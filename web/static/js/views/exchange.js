@@ -5,6 +5,7 @@ import { t } from '../i18n.js';
 import { ApiError, seg } from '../api.js';
 import { dateTime } from '../format.js';
 import { card, errorBox, badge, notice, toast } from '../ui.js';
+import { icon } from '../icons.js';
 
 /**
  * phoneCard binds the user's phone through the fake getPhoneNumber button:
@@ -77,7 +78,7 @@ export async function exchangeView(ctx) {
     body = problem instanceof ApiError && problem.status === 404 ? notice('error', t('exchange.notListed', { phone: me.phone })) : errorBox(problem);
   } else if (mine && mine.drawn && mine.recipient) {
     body = h('div', { class: 'gift-result' },
-      h('span', { class: 'gift-icon', 'aria-hidden': 'true' }, '🎁'),
+      h('span', { class: 'gift-icon' }, icon('gift')),
       h('p', {}, t('exchange.youGiveTo')),
       h('p', { class: 'recipient', id: 'exchange-recipient' }, mine.recipient.name),
       mine.drawn_at ? h('small', { class: 'muted' }, t('exchange.drawnAt', { at: dateTime(mine.drawn_at) })) : null);
@@ -85,7 +86,7 @@ export async function exchangeView(ctx) {
     body = notice('info', t('exchange.notStarted'));
   } else {
     body = h('div', { class: 'gift-draw' }, h('p', {}, t('exchange.ready')),
-      button(`🎄 ${t('exchange.draw')}`, draw, { class: 'primary big', id: 'exchange-draw' }));
+      button([icon('tree'), t('exchange.draw')], draw, { class: 'primary big', id: 'exchange-draw' }));
   }
   replace(ctx.view,
     h('div', { class: 'page-head' }, h('h1', { id: 'exchange-title' }, summary.title), badge(summary.status, 'xstatus')),

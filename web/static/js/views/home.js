@@ -5,11 +5,10 @@ import * as session from '../session.js';
 import { ApiError } from '../api.js';
 import { money } from '../format.js';
 import { card, errorBox, toast, notice } from '../ui.js';
+import { icon, avatar } from '../icons.js';
 
 /** DEMO_USERS are the demo personas offered on the login page. */
-const DEMO_USERS = [
-  ['alice', '🐰'], ['bob', '🐻'], ['carol', '🦊'], ['dave', '🐼'], ['erin', '🐯'], ['frank', '🐨'],
-];
+const DEMO_USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank'];
 
 /** loginView lets a person pick or type a demo user; done() runs after login. */
 export async function loginView(ctx, done) {
@@ -32,8 +31,8 @@ export async function loginView(ctx, done) {
     h('section', { class: 'card hero' },
       h('h1', {}, t('login.title')),
       h('p', {}, location.hash && location.hash !== '#/' ? t('login.continue') : t('login.intro')),
-      h('div', { class: 'persona-grid' }, DEMO_USERS.map(([name, icon]) =>
-        button([h('span', { class: 'persona-icon', 'aria-hidden': 'true' }, icon), h('span', {}, name)], () => login(name),
+      h('div', { class: 'persona-grid' }, DEMO_USERS.map((name) =>
+        button([h('span', { class: 'persona-icon', 'aria-hidden': 'true' }, avatar(name)), h('span', {}, name)], () => login(name),
           { class: 'persona', id: `login-as-${name}` }))),
       form, status,
       h('p', { class: 'hint' }, t('login.tabs'))));
@@ -60,8 +59,8 @@ export async function homeView(ctx) {
       toast(err.message, 'error');
     }
   };
-  const tile = (href, icon, title, sub, id) => h('a', { class: 'tile', href, id },
-    h('span', { class: 'tile-icon', 'aria-hidden': 'true' }, icon), h('strong', {}, title), sub ? h('small', {}, sub) : null);
+  const tile = (href, glyph, title, sub, id) => h('a', { class: 'tile', href, id },
+    h('span', { class: 'tile-icon' }, icon(glyph)), h('strong', {}, title), sub ? h('small', {}, sub) : null);
   replace(ctx.view,
     h('section', { class: 'card hero' },
       h('h1', {}, t('home.hello', { name: me.nickname })),
@@ -71,11 +70,11 @@ export async function homeView(ctx) {
       h('form', { class: 'inline-form', onsubmit: (e) => { e.preventDefault(); save(); } },
         field(t('home.nickname'), nick), h('button', { type: 'submit', class: 'secondary' }, t('common.save')))),
     h('div', { class: 'tiles' },
-      tile('#/lotteries/new', '🎁', t('home.newLottery'), t('home.newLotterySub'), 'tile-lottery'),
-      tile('#/packets/new', '🧧', t('home.sendPacket'), wallet ? t('home.balance', { amount: money(wallet.balance) }) : '', 'tile-packet'),
-      tile('#/wallet', '👛', t('nav.wallet'), wallet ? money(wallet.balance) : '', 'tile-wallet'),
-      tile('#/exchange', '🎄', t('nav.exchange'), me.phone ? t('home.phone', { phone: me.phone }) : t('home.noPhone'), 'tile-exchange'),
-      tile('#/inbox', '✉️', t('nav.inbox'), unread ? t('home.unread', { n: unread }) : t('home.noUnread'), 'tile-inbox'),
-      tile('#/verify', '🔍', t('nav.verify'), t('home.verifySub'), 'tile-verify')),
+      tile('#/lotteries/new', 'gift', t('home.newLottery'), t('home.newLotterySub'), 'tile-lottery'),
+      tile('#/packets/new', 'packet', t('home.sendPacket'), wallet ? t('home.balance', { amount: money(wallet.balance) }) : '', 'tile-packet'),
+      tile('#/wallet', 'wallet', t('nav.wallet'), wallet ? money(wallet.balance) : '', 'tile-wallet'),
+      tile('#/exchange', 'tree', t('nav.exchange'), me.phone ? t('home.phone', { phone: me.phone }) : t('home.noPhone'), 'tile-exchange'),
+      tile('#/inbox', 'mail', t('nav.inbox'), unread ? t('home.unread', { n: unread }) : t('home.noUnread'), 'tile-inbox'),
+      tile('#/verify', 'shield', t('nav.verify'), t('home.verifySub'), 'tile-verify')),
     card(t('home.guideTitle'), h('ol', { class: 'guide' }, [1, 2, 3, 4, 5].map((i) => h('li', {}, t(`home.guide${i}`))))));
 }

@@ -4,6 +4,7 @@ import { t } from '../i18n.js';
 import { q, seg } from '../api.js';
 import { dateTime, duration, localInput, shortID } from '../format.js';
 import { card, errorBox, badge, loading, empty, toast, tabs, notice } from '../ui.js';
+import { icon } from '../icons.js';
 
 let listRole = 'created';
 
@@ -28,7 +29,7 @@ export async function lotteryListView(ctx) {
   const draw = () => {
     replace(ctx.view,
       h('div', { class: 'page-head' }, h('h1', {}, t('nav.lotteries')),
-        h('a', { class: 'button primary', href: '#/lotteries/new', id: 'lottery-new' }, `＋ ${t('lottery.new')}`)),
+        h('a', { class: 'button primary', href: '#/lotteries/new', id: 'lottery-new' }, icon('plus'), t('lottery.new'))),
       tabs([['created', t('lottery.created')], ['joined', t('lottery.joined')]], listRole, (r) => { listRole = r; draw(); }),
       body);
     load('', body);
@@ -61,8 +62,8 @@ export async function lotteryNewView(ctx) {
   };
   addPrize(t('lottery.defaultPrize1'), 1);
   addPrize(t('lottery.defaultPrize2'), 2);
-  const title = h('input', { id: 'lottery-title', maxlength: 64, required: true, value: t('lottery.defaultTitle') });
-  const desc = h('textarea', { id: 'lottery-desc', maxlength: 1000, rows: 2 });
+  const title = h('input', { id: 'new-title', maxlength: 64, required: true, value: t('lottery.defaultTitle') });
+  const desc = h('textarea', { id: 'new-desc', maxlength: 1000, rows: 2 });
   const participants = h('input', { id: 'draw-participants', type: 'number', min: 2, value: '10' });
   const at = h('input', { id: 'draw-at', type: 'datetime-local', value: localInput(new Date(Date.now() + 10 * 60000)) });
   const lockBefore = h('input', { id: 'lock-before', type: 'number', min: 0, max: 3600, value: '60' });
@@ -107,7 +108,7 @@ export async function lotteryNewView(ctx) {
     h('form', { class: 'card form', id: 'lottery-form', onsubmit: (e) => { e.preventDefault(); } },
       field(t('lottery.title'), title), field(t('lottery.description'), desc),
       h('div', { class: 'field' }, h('span', { class: 'field-label' }, t('lottery.prizes')), prizes,
-        h('button', { type: 'button', class: 'secondary small', id: 'prize-add', onclick: () => addPrize('', 1) }, `＋ ${t('lottery.addPrize')}`)),
+        h('button', { type: 'button', class: 'secondary small', id: 'prize-add', onclick: () => addPrize('', 1) }, icon('plus'), t('lottery.addPrize'))),
       h('div', { class: 'field' }, h('span', { class: 'field-label' }, t('lottery.drawMode')), modes, h('small', { class: 'hint' }, t('lottery.modeHint'))),
       countBox, timeBox,
       field(t('lottery.maxParticipants'), maxP),
@@ -207,7 +208,7 @@ export async function lotteryDetailView(ctx) {
     const joined = l.me && l.me.joined;
     const live = h('span', { class: `live ${liveState}`, id: 'lottery-live', title: t(`live.${liveState}`) }, '●', ' ', t(`live.${liveState}`));
     const actions = [];
-    if (l.status === 'open' && !joined) actions.push(button(t('lottery.join'), act(() => ctx.api.post(`/api/v1/lotteries/${seg(id)}/entries`)), { class: 'primary', id: 'lottery-join' }));
+    if (l.status === 'open' && !joined) actions.push(button(t('lottery.join'), act(() => ctx.api.post(`/api/v1/lotteries/${seg(id)}/entries`, {}, { idempotencyKey: false })), { class: 'primary', id: 'lottery-join' }));
     if (l.status === 'open' && joined) actions.push(button(t('lottery.leave'), act(() => ctx.api.del(`/api/v1/lotteries/${seg(id)}/entries/me`)), { class: 'secondary', id: 'lottery-leave' }));
     if (mine && (l.status === 'open' || l.status === 'locked')) actions.push(button(t('lottery.drawNow'), act(() => ctx.api.post(`/api/v1/lotteries/${seg(id)}/draw`)), { class: 'primary gold', id: 'lottery-draw' }));
     if (mine && l.status === 'open') {
@@ -224,7 +225,7 @@ export async function lotteryDetailView(ctx) {
           h('div', { class: 'stat' }, h('span', { class: 'stat-num', id: 'lottery-count' }, String(l.participant_count)), h('span', { class: 'stat-label' }, t('lottery.participants'))),
           h('div', { class: 'stat' }, h('span', { class: 'stat-num' }, String(l.prizes.reduce((n, p) => n + p.quantity, 0))), h('span', { class: 'stat-label' }, t('lottery.prizeCount'))),
           h('div', { class: 'stat wide' }, h('span', { class: 'stat-text' }, modeText(l)), countdown)),
-        h('ul', { class: 'prizes' }, l.prizes.map((p) => h('li', {}, h('span', { class: 'prize-icon', 'aria-hidden': 'true' }, '🏆'), p.name, h('span', { class: 'qty' }, `× ${p.quantity}`)))),
+        h('ul', { class: 'prizes' }, l.prizes.map((p) => h('li', {}, h('span', { class: 'prize-icon' }, icon('trophy')), p.name, h('span', { class: 'qty' }, `× ${p.quantity}`)))),
         l.max_participants ? h('p', { class: 'muted' }, t('lottery.max', { n: l.max_participants })) : null,
         h('div', { class: 'row-between' }, live, joined ? h('span', { class: 'pill ok', id: 'lottery-joined' }, t('lottery.youJoined')) : null),
         h('div', { class: 'actions' }, actions),
@@ -241,7 +242,7 @@ export async function lotteryDetailView(ctx) {
   }
 
   function resultCard(l) {
-    const my = l.me && l.me.joined ? (l.me.prize ? h('p', { class: 'my-result won', id: 'lottery-my-result', 'data-prize': l.me.prize }, '🎉 ', t('lottery.youWon', { prize: l.me.prize }))
+    const my = l.me && l.me.joined ? (l.me.prize ? h('p', { class: 'my-result won', id: 'lottery-my-result', 'data-prize': l.me.prize }, icon('star'), ' ', t('lottery.youWon', { prize: l.me.prize }))
       : h('p', { class: 'my-result', id: 'lottery-my-result', 'data-prize': '' }, t('lottery.youLost'))) : null;
     return h('section', { class: 'card result' },
       h('h2', {}, t('lottery.winners')),
@@ -251,7 +252,7 @@ export async function lotteryDetailView(ctx) {
           h('span', { class: 'winner-prize' }, w.prize), h('span', { class: 'winner-name' }, w.nickname || shortID(w.user_id)),
           w.user_id === me.id ? h('span', { class: 'pill ok' }, t('common.you')) : null)))
         : h('p', { class: 'empty', id: 'lottery-winners-empty' }, t('lottery.noWinners')),
-      h('p', {}, h('a', { class: 'button secondary', href: `#/lottery/${seg(l.id)}/proof`, id: 'lottery-proof-link' }, '🔍 ', t('lottery.checkProof'))));
+      h('p', {}, h('a', { class: 'button secondary', href: `#/lottery/${seg(l.id)}/proof`, id: 'lottery-proof-link' }, icon('shield'), ' ', t('lottery.checkProof'))));
   }
 
   function claimCard(l) {

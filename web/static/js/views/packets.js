@@ -7,6 +7,7 @@ import { money, parseYuan, dateTime, shortID } from '../format.js';
 import { card, errorBox, badge, loading, empty, notice, toast, tabs } from '../ui.js';
 import { payFake } from './wallet.js';
 import { sha256, fromHex32, toHex } from '../sha256.js';
+import { icon, avatar } from '../icons.js';
 
 let listRole = 'sent';
 
@@ -20,7 +21,7 @@ export async function packetListView(ctx) {
       if (!cursor) into.replaceChildren();
       if (!page.items.length && !cursor) into.append(empty(t(`packet.none.${listRole}`)));
       into.append(...page.items.map((p) => h('a', { class: 'item packet-item', href: `#/packet/${seg(p.id)}`, 'data-id': p.id },
-        h('span', { class: 'item-icon', 'aria-hidden': 'true' }, '🧧'),
+        h('span', { class: 'item-icon' }, icon('packet')),
         h('div', { class: 'item-main' }, h('strong', {}, p.greeting || t('packet.defaultGreeting')),
           h('small', { class: 'muted' }, `${t(`packet.kind.${p.kind}`)} · ${dateTime(p.created_at)}`)),
         h('div', { class: 'item-side' },
@@ -37,7 +38,7 @@ export async function packetListView(ctx) {
   const draw = () => {
     replace(ctx.view,
       h('div', { class: 'page-head' }, h('h1', {}, t('nav.packets')),
-        h('a', { class: 'button primary red', href: '#/packets/new', id: 'packet-new' }, `＋ ${t('packet.send')}`)),
+        h('a', { class: 'button primary red', href: '#/packets/new', id: 'packet-new' }, icon('plus'), t('packet.send'))),
       tabs([['sent', t('packet.sent')], ['received', t('packet.received')]], listRole, (r) => { listRole = r; draw(); }),
       body);
     load('', body);
@@ -120,7 +121,19 @@ export async function packetNewView(ctx) {
 export async function packetDetailView(ctx) {
   const [id] = ctx.params;
   const me = ctx.session.user;
-  let packet = await ctx.api.get(`/api/v1/packets/${seg(id)}`);
+  let packet;
+  try {
+    packet = await ctx.api.get(`/api/v1/packets/${seg(id)}`);
+  } catch (err) {
+    // A personal packet is shown only to its sender and recipient.
+    if (!(err instanceof ApiError && err.status === 403)) throw err;
+    if (ctx.alive()) {
+      replace(ctx.view, h('section', { class: 'envelope', id: 'packet', 'data-id': id, 'data-status': 'forbidden' },
+        h('div', { class: 'env-top' }, h('div', { class: 'env-kind' }, t('packet.kind.personal'))),
+        h('div', { class: 'env-state', id: 'packet-forbidden' }, h('strong', {}, t('packet.notForYou')))));
+    }
+    return;
+  }
   if (!ctx.alive()) return;
   let outcome = null; // 'exhausted' | 'expired' | 'forbidden' after a failed grab
   const status = h('div', { class: 'status-slot', id: 'packet-status' });
@@ -129,8 +142,11 @@ export async function packetDetailView(ctx) {
 
   const reload = async () => {
     try {
-      packet = await ctx.api.get(`/api/v1/packets/${seg(id)}`);
-      if (ctx.alive()) draw();
+      const fresh = await ctx.api.get(`/api/v1/packets/${seg(id)}`);
+      // Redraw only on a change, so a poll never disturbs the reader.
+      const changed = JSON.stringify(fresh) !== JSON.stringify(packet);
+      packet = fresh;
+      if (changed && ctx.alive()) draw();
     } catch (err) {
       if (ctx.alive()) replace(status, errorBox(err));
     }
@@ -142,14 +158,16 @@ export async function packetDetailView(ctx) {
   const grab = async () => {
     replace(status);
     try {
-      await ctx.api.post(`/api/v1/packets/${seg(id)}/grabs`);
+      await ctx.api.post(`/api/v1/packets/${seg(id)}/grabs`, {}, { idempotencyKey: false }); // grabbing again answers the same grab
     } catch (err) {
+      outcome = null;
       if (err instanceof ApiError && err.code === 'exhausted') outcome = 'exhausted';
       else if (err instanceof ApiError && err.code === 'expired') outcome = 'expired';
       else if (err instanceof ApiError && err.status === 403) outcome = 'forbidden';
       else replace(status, errorBox(err));
     }
     await reload();
+    if (ctx.alive()) draw();
   };
 
   function draw() {
@@ -166,6 +184,7 @@ export async function packetDetailView(ctx) {
     const canGrab = !mine && !state && (p.status === 'active' || p.status === 'pending') && !forOther;
     const grabs = p.grabs || [];
     const share = `${location.origin}${location.pathname}#/packet/${id}`;
+    root.dataset.status = p.status;
     replace(root,
       h('section', { class: `envelope ${mine ? 'open' : ''}` },
         h('div', { class: 'env-top' },
@@ -174,7 +193,7 @@ export async function packetDetailView(ctx) {
           sender ? h('p', { class: 'env-from' }, t('packet.fromMe')) : null),
         mine ? h('div', { class: 'env-amount' },
           h('span', { class: 'big-money', id: 'packet-my-amount', 'data-fen': String(p.me.amount) }, money(p.me.amount)),
-          p.me.best_luck ? h('span', { class: 'best-luck', id: 'packet-my-best' }, `👑 ${t('packet.bestLuck')}`) : null,
+          p.me.best_luck ? h('span', { class: 'best-luck', id: 'packet-my-best' }, icon('crown'), ' ', t('packet.bestLuck')) : null,
           h('small', {}, t('packet.toWallet'))) : null,
         canGrab ? h('div', { class: 'env-open' }, button(t('packet.open'), grab, { class: 'open-btn', id: 'packet-grab', 'aria-label': t('packet.grab') })) : null,
         state === 'exhausted' ? h('div', { class: 'env-state', id: 'packet-exhausted' }, h('strong', {}, t('packet.exhausted')), h('small', {}, t('packet.exhaustedSub'))) : null,
@@ -189,9 +208,9 @@ export async function packetDetailView(ctx) {
           }))),
         grabs.length ? h('ul', { class: 'grabs', id: 'packet-grabs' }, grabs.map((g) =>
           h('li', { 'data-user': g.user_id, 'data-fen': String(g.amount), 'data-best': String(g.best_luck), class: g.user_id === me.id ? 'me' : '' },
-            h('span', { class: 'avatar' }, (g.nickname || '?').slice(0, 1).toUpperCase()),
+            avatar(g.nickname || g.user_id),
             h('div', { class: 'grab-who' }, h('strong', {}, g.nickname || shortID(g.user_id)), h('small', { class: 'muted' }, dateTime(g.at))),
-            h('div', { class: 'grab-amt' }, h('strong', {}, money(g.amount)), g.best_luck ? h('span', { class: 'best-luck small' }, `👑 ${t('packet.bestLuck')}`) : null))))
+            h('div', { class: 'grab-amt' }, h('strong', {}, money(g.amount)), g.best_luck ? h('span', { class: 'best-luck small' }, icon('crown'), ' ', t('packet.bestLuck')) : null))))
           : empty(t('packet.noGrabs')),
         p.refunded_amount ? h('p', { class: 'muted' }, t('packet.refunded', { amount: money(p.refunded_amount) })) : null,
         h('p', { class: 'muted small' }, t('packet.expires', { at: dateTime(p.expires_at) }))),
@@ -209,7 +228,7 @@ export async function packetDetailView(ctx) {
       h('p', { class: 'muted' }, t('packet.payExplain')),
       p.pay_params ? h('pre', { class: 'mono small' }, JSON.stringify(p.pay_params, null, 2)) : null,
       h('div', { class: 'actions' },
-        no ? button(`💚 ${t('wallet.payFake')}`, async () => {
+        no ? button([icon('pay'), t('wallet.payFake')], async () => {
           try {
             await payFake(ctx.api, no);
             await ctx.api.post(`/api/v1/packets/${seg(id)}/paid`);
@@ -231,7 +250,7 @@ export async function packetDetailView(ctx) {
   function splitCard(p) {
     const verdict = h('div', { class: 'status-slot', id: 'packet-split-verdict' });
     if (p.split.salt && p.split.shares) {
-      checkSplit(p).then((ok) => replace(verdict, notice(ok ? 'ok' : 'error', ok ? `✅ ${t('packet.splitOk')}` : `❌ ${t('packet.splitBad')}`)))
+      checkSplit(p).then((ok) => replace(verdict, notice(ok ? 'ok' : 'error', icon(ok ? 'check' : 'cross'), ' ', t(ok ? 'packet.splitOk' : 'packet.splitBad'))))
         .then(() => { verdict.dataset.ok = verdict.querySelector('.ok') ? 'true' : 'false'; });
     }
     return h('section', { class: 'card fairness' }, h('h2', {}, t('packet.splitTitle')),

@@ -6,6 +6,7 @@ import { shortID } from '../format.js';
 import { verifyProof, ALGORITHM } from '../draw.js';
 import { hasSubtle } from '../sha256.js';
 import { card, errorBox, notice } from '../ui.js';
+import { icon } from '../icons.js';
 
 /** proofView loads a lottery's proof and verifies it on request. */
 export async function proofView(ctx) {
@@ -55,7 +56,7 @@ function renderVerifier(ctx, { title, back, json, commitment }) {
       commitment ? h('p', { class: 'muted' }, t('proof.commitment')) : null,
       hasSubtle() ? null : notice('info', t('proof.noSubtle'))),
     card(t('proof.json'), text,
-      h('div', { class: 'actions' }, button(`🔍 ${t('proof.verify')}`, verify, { class: 'primary', id: 'proof-verify' }))),
+      h('div', { class: 'actions' }, button([icon('shield'), t('proof.verify')], verify, { class: 'primary', id: 'proof-verify' }))),
     out);
 }
 
@@ -71,7 +72,7 @@ function stepText(s) {
 
 function resultBox(res, proof) {
   return h('section', { class: `card verdict ${res.ok ? 'pass' : 'fail'}`, 'data-ok': String(res.ok), id: 'proof-verdict' },
-    h('h2', {}, res.ok ? `✅ ${t('proof.pass')}` : `❌ ${t('proof.fail')}`),
+    h('h2', {}, icon(res.ok ? 'check' : 'cross'), ' ', t(res.ok ? 'proof.pass' : 'proof.fail')),
     h('ol', { class: 'checks' }, res.steps.map((s) => h('li', { class: s.ok ? 'ok' : 'bad', 'data-step': s.key }, s.ok ? '✓ ' : '✗ ', stepText(s)))),
     res.recomputed && res.recomputed.length ? h('details', { open: res.ok ? null : true },
       h('summary', {}, t('proof.recomputed', { n: res.recomputed.length })),
@@ -80,6 +81,8 @@ function resultBox(res, proof) {
         h('tbody', {}, res.recomputed.map((w, i) => {
           const p = (proof && proof.winners && proof.winners[i]) || {};
           const same = p.user_id === w.user_id && p.prize === w.prize;
-          return h('tr', { class: same ? '' : 'bad' }, h('td', {}, String(i + 1)), h('td', {}, h('code', {}, w.user_id)), h('td', {}, w.prize), h('td', {}, same ? '✓' : `✗ ${p.user_id || '—'} / ${p.prize || '—'}`));
+          return h('tr', { class: same ? '' : 'bad', 'data-user': w.user_id, 'data-prize': w.prize },
+            h('td', {}, String(i + 1)), h('td', {}, h('code', { title: w.user_id }, shortID(w.user_id))), h('td', {}, w.prize),
+            h('td', {}, same ? '✓' : `✗ ${shortID(p.user_id) || '—'} / ${p.prize || '—'}`));
         }))))) : null);
 }

@@ -4,6 +4,7 @@ import { t, has } from '../i18n.js';
 import { ApiError, q, seg } from '../api.js';
 import { money, parseYuan, dateTime, shortID } from '../format.js';
 import { card, errorBox, empty, notice, toast } from '../ui.js';
+import { icon } from '../icons.js';
 
 /**
  * payFake plays the part of wx.requestPayment in demo mode: it tells the
@@ -39,12 +40,12 @@ export async function walletView(ctx) {
       }
       body = h('tbody');
       replace(ledger, h('div', { class: 'table-wrap' }, h('table', { class: 'ledger' },
-        h('thead', {}, h('tr', {}, h('th', {}, t('wallet.when')), h('th', {}, t('wallet.kind')), h('th', { class: 'num' }, t('wallet.delta')), h('th', { class: 'num' }, t('wallet.after')))),
+        h('thead', {}, h('tr', {}, h('th', {}, t('wallet.kind')), h('th', { class: 'num' }, t('wallet.delta')), h('th', { class: 'num' }, t('wallet.after')))),
         body)));
     }
     body.append(...page.items.map((e) => h('tr', { 'data-kind': e.kind },
-      h('td', {}, dateTime(e.at)),
-      h('td', {}, has(`ledger.${e.kind}`) ? t(`ledger.${e.kind}`) : e.kind, e.ref ? h('small', { class: 'muted ref' }, ` ${shortID(e.ref)}`) : null),
+      h('td', {}, h('div', {}, has(`ledger.${e.kind}`) ? t(`ledger.${e.kind}`) : e.kind, e.ref ? h('small', { class: 'muted ref' }, ` ${shortID(e.ref)}`) : null),
+        h('small', { class: 'muted' }, dateTime(e.at))),
       h('td', { class: `num ${e.delta < 0 ? 'neg' : 'pos'}` }, money(e.delta, { sign: true })),
       h('td', { class: 'num' }, money(e.balance_after)))));
     ledger.querySelector('.more')?.remove();
@@ -58,7 +59,7 @@ export async function walletView(ctx) {
       h('div', { class: 'row-between' }, h('strong', {}, t('wallet.order', { amount: money(o.amount) })), h('span', { class: `badge st-${o.status}` }, t(`order.${o.status}`))),
       h('small', { class: 'muted' }, `out_trade_no ${o.out_trade_no}`),
       o.status === 'pending' ? h('div', { class: 'actions' },
-        button(`💚 ${t('wallet.payFake')}`, async () => {
+        button([icon('pay'), t('wallet.payFake')], async () => {
           try {
             await payFake(ctx.api, o.out_trade_no);
             // The notification is usually in by now; ask until it is.

@@ -1,0 +1,96 @@
+package loadgen
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Metrics fetches GET /metrics and returns the series without labels
+// (name → value). Series with labels are left out.
+func (c *Client) Metrics(ctx context.Context) (map[string]float64, error) {
+	r, err := c.Do(ctx, "GET", "/metrics", "", nil, "")
+	if err != nil {
+		return nil, err
+	}
+	if r.Status != 200 {
+		return nil, newError("GET", "/metrics", r)
+	}
+	out := map[string]float64{}
+	sc := bufio.NewScanner(bytes.NewReader(r.Body))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || line[0] == '#' || strings.ContainsRune(line, '{') {
+			continue
+		}
+		name, val, ok := strings.Cut(line, " ")
+		if !ok {
+			continue
+		}
+		if v, err := strconv.ParseFloat(strings.TrimSpace(val), 64); err == nil {
+			out[name] = v
+		}
+	}
+	return out, sc.Err()
+}
+
+// writerStats is what the group-commit writer did between two scrapes.
+type writerStats struct {
+	commits, ops, seconds float64
+	ok                    bool
+}
+
+func writerBetween(a, b map[string]float64) writerStats {
+	const batch, commit = "luckbox_writer_batch_ops", "luckbox_writer_commit_seconds"
+	if a == nil || b == nil {
+		return writerStats{}
+	}
+	if _, ok := b[batch+"_count"]; !ok {
+		return writerStats{}
+	}
+	return writerStats{ok: true,
+		commits: b[batch+"_count"] - a[batch+"_count"],
+		ops:     b[batch+"_sum"] - a[batch+"_sum"],
+		seconds: b[commit+"_sum"] - a[commit+"_sum"],
+	}
+}
+
+func (w writerStats) String() string {
+	if !w.ok || w.commits == 0 {
+		return "no commits"
+	}
+	return fmt.Sprintf("%.0f commits of %.1f operations on average, %.2f ms each (fsync included)",
+		w.commits, w.ops/w.commits, w.seconds/w.commits*1000)
+}
+
+// waitOutbox waits until the server's outbox backlog (luckbox_outbox_pending)
+// is empty. It returns false if the server does not export it.
+func (e *Env) waitOutbox(ctx context.Context, limit time.Duration) (bool, error) {
+	deadline := time.Now().Add(limit)
+	for {
+		m, err := e.C.Metrics(ctx)
+		if err != nil {
+			return false, err
+		}
+		v, ok := m["luckbox_outbox_pending"]
+		if !ok {
+			return false, nil
+		}
+		if v == 0 {
+			return true, nil
+		}
+		if time.Now().After(deadline) {
+			return true, fmt.Errorf("%.0f outbox messages still pending after %s", v, limit)
+		}
+		select {
+		case <-ctx.Done():
+			return true, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
