@@ -123,7 +123,9 @@ func fetchBackup(ctx context.Context, w io.Writer, server, token, caCert string)
 	}
 	defer res.Body.Close()
 	if res.StatusCode != http.StatusOK {
-		var e struct{ Error struct{ Code, Message string } }
+		var e struct {
+			Error struct{ Code, Message string }
+		}
 		body, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
 		if json.Unmarshal(body, &e) == nil && e.Error.Code != "" {
 			return fmt.Errorf("GET %s: %s: %s (%s)", url, res.Status, e.Error.Message, e.Error.Code)

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"io"
+	"log/slog"
 	"math/big"
 	"net"
 	"net/http"
@@ -319,4 +320,55 @@ func TestServeRefusesNewerSchema(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestCertReloader: renewed certificate files are served after the next
+// check (once a minute), and files that do not load keep the old pair.
+func TestCertReloader(t *testing.T) {
+	certFile, keyFile, _ := selfSigned(t)
+	var logs strings.Builder
+	r, err := newCertReloader(certFile, keyFile, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	r.now = func() time.Time { return now }
+	first := r.current().Leaf.Raw
+
+	// certbot renews: new files in place (a later modification time).
+	newCert, newKey, _ := selfSigned(t)
+	for _, f := range [][2]string{{newCert, certFile}, {newKey, keyFile}} {
+		b, err := os.ReadFile(f[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(f[1], b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		later := time.Now().Add(time.Second)
+		if err := os.Chtimes(f[1], later, later); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !bytes.Equal(r.current().Leaf.Raw, first) {
+		t.Fatal("reloaded before the minute was up")
+	}
+	now = now.Add(certCheckEvery)
+	second := r.current().Leaf.Raw
+	if bytes.Equal(second, first) {
+		t.Fatal("renewed files not picked up")
+	}
+	// A half-written renewal (garbage key) keeps serving the current pair.
+	if err := os.WriteFile(keyFile, []byte("garbage"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	later := time.Now().Add(2 * time.Second)
+	_ = os.Chtimes(keyFile, later, later)
+	now = now.Add(certCheckEvery)
+	if !bytes.Equal(r.current().Leaf.Raw, second) {
+		t.Fatal("a broken renewal replaced the served certificate")
+	}
+	if !strings.Contains(logs.String(), "do not load") || !strings.Contains(logs.String(), "expires soon") {
+		t.Fatalf("log:\n%s", logs.String())
+	}
 }

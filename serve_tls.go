@@ -62,6 +62,7 @@ const certCheckEvery = time.Minute
 type certReloader struct {
 	certFile, keyFile string
 	log               *slog.Logger
+	now               func() time.Time
 
 	mu        sync.Mutex
 	cert      *tls.Certificate
@@ -71,7 +72,7 @@ type certReloader struct {
 }
 
 func newCertReloader(certFile, keyFile string, log *slog.Logger) (*certReloader, error) {
-	r := &certReloader{certFile: certFile, keyFile: keyFile, log: log}
+	r := &certReloader{certFile: certFile, keyFile: keyFile, log: log, now: time.Now}
 	if err := r.load(); err != nil {
 		return nil, fmt.Errorf("--tls-cert/--tls-key: %w", err)
 	}
@@ -97,7 +98,7 @@ func (r *certReloader) load() error {
 }
 
 func (r *certReloader) warnExpiry() {
-	if left := time.Until(r.cert.Leaf.NotAfter); left < 14*24*time.Hour {
+	if left := r.cert.Leaf.NotAfter.Sub(r.now()); left < 14*24*time.Hour {
 		r.log.Warn("TLS certificate expires soon (or has expired): renew it; the server picks up new files within a minute",
 			"not_after", r.cert.Leaf.NotAfter.UTC().Format(time.RFC3339), "file", r.certFile)
 	}
@@ -107,7 +108,7 @@ func (r *certReloader) warnExpiry() {
 func (r *certReloader) current() *tls.Certificate {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if now := time.Now(); now.Sub(r.checkedAt) >= certCheckEvery {
+	if now := r.now(); now.Sub(r.checkedAt) >= certCheckEvery {
 		r.checkedAt = now
 		ci, err1 := os.Stat(r.certFile)
 		ki, err2 := os.Stat(r.keyFile)

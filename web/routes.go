@@ -91,6 +91,7 @@ func (s *Server) routes() http.Handler {
 				r.Post("/exchanges/{id}/reminders", s.handleExchangeReminders)
 				r.Get("/audit", s.handleAudit)
 				r.Get("/backup", s.handleBackup)
+				r.Get("/lotteries", s.handleAdminLotteries)
 				r.Get("/packets", s.handleAdminPackets)
 				r.Get("/packets/{packetID}", s.handleAdminPacket)
 			})

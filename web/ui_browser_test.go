@@ -21,6 +21,9 @@ import (
 // errors treated as failures, and screenshots of the main pages at phone and
 // desktop widths saved in a temp folder (its path is printed).
 func TestBrowserUI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser tests are not short: skipped with -short")
+	}
 	b := startBrowser(t)
 	t.Run("pages", func(t *testing.T) { testUIPages(t, b) })
 	t.Run("lottery", func(t *testing.T) { testUILottery(t, b) })
@@ -499,6 +502,29 @@ func testUIPacket(t *testing.T, b *testBrowser) {
 	alice.waitText("#wallet-balance", "¥38.00")
 	alice.waitFor("ledger", `document.querySelector('#wallet-ledger tr[data-kind="packet_send"]')`)
 	alice.shot("wallet")
+
+	// Bob's received packets list the lucky one with his share.
+	bob.route("#/packets")
+	bob.click(`[data-tab="received"]`)
+	bob.waitFor("received", `document.querySelector('.packet-item[data-id="`+id+`"]')`)
+
+	// The admin console: the packets overview, one packet's grabs, and the
+	// money audit with this money in it.
+	admin := b.newTab(t, "admin", h.ts.URL)
+	admin.open("/admin?lang=en#/packets")
+	admin.fill("#admin-token", testAdminToken)
+	admin.click("#admin-signin")
+	admin.waitFor("packets", `document.querySelectorAll('#admin-packets tbody tr').length === 3 && document.querySelector('#admin-packets tr[data-id="`+id+`"]')`)
+	admin.shot("admin-packets")
+	admin.click(`#admin-packets tr[data-id="` + id + `"] a`)
+	admin.waitFor("grabs", `document.querySelectorAll('#view tbody tr').length === 3 && document.querySelector('#view .best-luck')`)
+	admin.click(`[data-nav="audit"]`)
+	admin.waitVisible("#audit-ok")
+	if ok := admin.attr("#audit-ok", "data-ok"); ok != "true" {
+		t.Fatalf("audit: %s", admin.text("#audit-result"))
+	}
+	admin.waitText("#audit-result", "¥52.00") // money in: the ¥50.00 top-up and the ¥2.00 WeChat-paid packet
+	admin.shot("admin-audit")
 }
 
 // testUIExchange: in the admin console a CSV with a bad row shows the row
@@ -581,14 +607,8 @@ func testUIExchange(t *testing.T, b *testBrowser) {
 	admin.waitFor("all results", `document.querySelectorAll('#results-table tbody tr').length === 4`)
 	admin.shot("admin-exchange")
 
-	admin.click(`[data-nav="audit"]`)
-	admin.waitVisible("#audit-ok")
-	if ok := admin.attr("#audit-ok", "data-ok"); ok != "true" {
-		t.Fatalf("audit: %s", admin.text("#audit-result"))
-	}
-	admin.shot("admin-audit")
-	admin.click(`[data-nav="packets"]`)
-	admin.shot("admin-packets")
+	admin.click(`[data-nav="lotteries"]`)
+	admin.waitVisible("#view .card")
 	admin.click(`[data-nav="backup"]`)
 	admin.waitVisible("#backup-download")
 	if h.do("GET", "/api/v1/admin/backup", testAdminToken, nil).Status == http.StatusOK {

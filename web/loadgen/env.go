@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -129,6 +130,25 @@ func (e *Env) logf(format string, args ...any) {
 	fmt.Fprintf(e.Opt.Log, "  "+format+"\n", args...)
 }
 
+// progress logs what a long set-up step has done every 30 s until the
+// returned function is called.
+func (e *Env) progress(what string, total int, done *atomic.Int64) (stop func()) {
+	quit := make(chan struct{})
+	go func() {
+		t := time.NewTicker(30 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-t.C:
+				e.logf("... %s %d of %d", what, done.Load(), total)
+			}
+		}
+	}()
+	return func() { close(quit) }
+}
+
 // setupWorkers is the parallelism of set-up phases.
 func (e *Env) setupWorkers() int { return max(16, min(e.Opt.Concurrency, 128)) }
 
@@ -141,11 +161,15 @@ func (e *Env) Users(ctx context.Context, n int) ([]User, error) {
 	if have < n {
 		start := time.Now()
 		fresh := make([]User, n-have)
+		var done atomic.Int64
+		stop := e.progress("logged in", len(fresh), &done)
 		err := parallel(ctx, len(fresh), e.setupWorkers(), func(ctx context.Context, i int) error {
 			u, err := e.C.Login(ctx, fmt.Sprintf("b%s-%d", e.tag, have+i))
 			fresh[i] = u
+			done.Add(1)
 			return err
 		})
+		stop()
 		if err != nil {
 			return nil, fmt.Errorf("log users in: %w", err)
 		}
