@@ -145,41 +145,20 @@ func (s *Service) UpdateProfile(ctx context.Context, userID string, p ProfileUpd
 	if err := p.validate(); err != nil {
 		return User{}, err
 	}
-	var u User
-	var found bool
-	err := s.db.Update(ctx, func(tx *bolt.Tx) error {
-		var err error
-		u, found, err = UserInTx(tx, userID)
-		if err != nil || !found {
-			return err
-		}
+	return s.modifyUser(ctx, userID, "update profile", func(tx *bolt.Tx, u *User) error {
 		if p.Nickname != nil {
 			u.Nickname = strings.TrimSpace(*p.Nickname)
 		}
 		if p.AvatarURL != nil {
 			u.AvatarURL = *p.AvatarURL
 		}
-		return putUser(tx, u)
+		return nil
 	})
-	if err != nil {
-		return User{}, fmt.Errorf("update profile: %w", err)
-	}
-	if !found {
-		return User{}, data.Errorf(data.ENotFound, "no such user")
-	}
-	return u, nil
 }
 
 // SetPhone binds a phone number (digits, without +86) to the user.
 func (s *Service) SetPhone(ctx context.Context, userID, phone string) (User, error) {
-	var u User
-	var found bool
-	err := s.db.Update(ctx, func(tx *bolt.Tx) error {
-		var err error
-		u, found, err = UserInTx(tx, userID)
-		if err != nil || !found {
-			return err
-		}
+	return s.modifyUser(ctx, userID, "bind phone", func(tx *bolt.Tx, u *User) error {
 		idx := data.MustBucket(tx, bucketUserPhone)
 		if u.Phone != "" && u.Phone != phone {
 			if err := idx.Delete(phoneKey(u.Phone, u.Seq)); err != nil {
@@ -192,10 +171,28 @@ func (s *Service) SetPhone(ctx context.Context, userID, phone string) (User, err
 			}
 		}
 		u.Phone = phone
+		return nil
+	})
+}
+
+// modifyUser is one write operation that loads the user with public id,
+// lets change modify it (and write what else belongs with it), and stores it.
+func (s *Service) modifyUser(ctx context.Context, userID, what string, change func(tx *bolt.Tx, u *User) error) (User, error) {
+	var u User
+	var found bool
+	err := s.db.Update(ctx, func(tx *bolt.Tx) error {
+		var err error
+		u, found, err = UserInTx(tx, userID)
+		if err != nil || !found {
+			return err
+		}
+		if err := change(tx, &u); err != nil {
+			return err
+		}
 		return putUser(tx, u)
 	})
 	if err != nil {
-		return User{}, fmt.Errorf("bind phone: %w", err)
+		return User{}, fmt.Errorf("%s: %w", what, err)
 	}
 	if !found {
 		return User{}, data.Errorf(data.ENotFound, "no such user")

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -141,48 +140,27 @@ func backoff(attempts int) time.Duration {
 
 // runOutbox is the dispatcher loop; it returns when ctx ends.
 func (db *DB) runOutbox(ctx context.Context, handlers map[string]OutboxHandler, workers int) {
-	const idle = time.Minute
-	for ctx.Err() == nil {
+	db.pollLoop(ctx, db.outboxWake, func() (bool, time.Time) {
 		due, next, err := db.dueMessages(db.now())
 		if err != nil {
 			db.log.Error("outbox: read", "err", err)
 		}
-		if len(due) > 0 {
-			db.deliver(ctx, handlers, due, workers)
-			continue
+		if len(due) == 0 {
+			return false, next
 		}
-		wait := idle
-		if !next.IsZero() {
-			wait = min(idle, max(next.Sub(db.now()), time.Millisecond))
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-		case <-db.outboxWake:
-		case <-t.C:
-		}
-		t.Stop()
-	}
+		db.deliver(ctx, handlers, due, workers)
+		return true, next
+	})
 }
 
 func (db *DB) deliver(ctx context.Context, handlers map[string]OutboxHandler, msgs []Message, workers int) {
-	errs := make([]error, len(msgs))
-	sem := make(chan struct{}, workers)
-	var wg sync.WaitGroup
-	for i, m := range msgs {
-		h := handlers[m.Kind]
+	errs := runEach(len(msgs), workers, func(i int) error {
+		h := handlers[msgs[i].Kind]
 		if h == nil {
-			errs[i] = Permanent(fmt.Errorf("no handler for outbox kind %q", m.Kind))
-			continue
+			return Permanent(fmt.Errorf("no handler for outbox kind %q", msgs[i].Kind))
 		}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			errs[i] = h(ctx, m)
-		}()
-	}
-	wg.Wait()
+		return h(ctx, msgs[i])
+	})
 	if ctx.Err() != nil {
 		return // shutting down: leave everything for the next start
 	}

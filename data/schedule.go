@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -101,51 +100,29 @@ func (db *DB) nextDue(now time.Time) (items []Due, next time.Time, err error) {
 
 // runScheduler is the scheduler loop; it returns when ctx ends.
 func (db *DB) runScheduler(ctx context.Context, handlers map[string]DueHandler, workers int) {
-	const idle = time.Minute // look again at least this often
-	for ctx.Err() == nil {
-		now := db.now()
-		items, next, err := db.nextDue(now)
+	db.pollLoop(ctx, db.schedWake, func() (bool, time.Time) {
+		items, next, err := db.nextDue(db.now())
 		if err != nil {
 			db.log.Error("scheduler: read due index", "err", err)
 		}
-		if len(items) > 0 {
-			db.runDue(ctx, handlers, items, workers)
-			continue
+		if len(items) == 0 {
+			return false, next
 		}
-		wait := idle
-		if !next.IsZero() {
-			wait = min(idle, max(next.Sub(db.now()), time.Millisecond))
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-		case <-db.schedWake:
-		case <-t.C:
-		}
-		t.Stop()
-	}
+		db.runDue(ctx, handlers, items, workers)
+		return true, next
+	})
 }
 
 // runDue runs the handlers of due items concurrently (so the writer can batch
 // their transitions), then removes the done items and moves failed ones later.
 func (db *DB) runDue(ctx context.Context, handlers map[string]DueHandler, items []Due, workers int) {
-	errs := make([]error, len(items))
-	sem := make(chan struct{}, workers)
-	var wg sync.WaitGroup
-	for i, d := range items {
-		h := handlers[d.Kind]
+	errs := runEach(len(items), workers, func(i int) error {
+		h := handlers[items[i].Kind]
 		if h == nil {
-			errs[i] = fmt.Errorf("no handler for due kind %q", d.Kind)
-			continue
+			return fmt.Errorf("no handler for due kind %q", items[i].Kind)
 		}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			errs[i] = h(ctx, d)
-		}()
-	}
-	wg.Wait()
+		return h(ctx, items[i])
+	})
 	if ctx.Err() != nil {
 		return // shutting down: leave every item as it is for the next start
 	}
