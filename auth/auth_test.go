@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"luckbox/data"
+	"luckbox/data/datatest"
 )
 
 // stubWeChat answers code2session from a table: code → openid.
@@ -35,26 +35,10 @@ func (s *stubWeChat) Code2Session(_ context.Context, code string) (Identity, err
 
 func (s *stubWeChat) BadCode(err error) bool { return errors.Is(err, errBadCode) }
 
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *testClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-func newTestService(t *testing.T) (*Service, *stubWeChat, *testClock, *data.DB) {
+func newTestService(t *testing.T) (*Service, *stubWeChat, *datatest.Clock, *data.DB) {
 	t.Helper()
-	clk := &testClock{t: time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)}
-	db, err := data.Open(filepath.Join(t.TempDir(), "auth.db"), data.Options{Buckets: Buckets, Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	clk := datatest.NewClock(time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC))
+	db := datatest.OpenTemp(t, Buckets, clk)
 	wx := &stubWeChat{codes: map[string]string{}}
 	return New(db, wx, Options{Now: clk.Now, SessionTTL: time.Hour}), wx, clk, db
 }

@@ -159,6 +159,36 @@ func getExchange(tx *bolt.Tx, id string) (uint64, exchangeRec, bool, error) {
 	return seq, r, true, nil
 }
 
+// exCall is what an exchange operation loaded inside its transaction: the
+// exchange, the participant record for participant operations, or the
+// rejection to answer.
+type exCall struct {
+	exSeq  uint64
+	ex     exchangeRec
+	pseq   uint64
+	p      exParticipantRec
+	reject error
+}
+
+// exLoad loads the exchange with public id inside tx for an operation that
+// needs it in status want ("" accepts any). The rejection is not_found for
+// an unknown id, else wrong() when the status is not want.
+func exLoad(tx *bolt.Tx, id, want string, wrong func() error) (exCall, error) {
+	var c exCall
+	var ok bool
+	var err error
+	c.exSeq, c.ex, ok, err = getExchange(tx, id)
+	switch {
+	case err != nil:
+		return c, err
+	case !ok:
+		c.reject = errExNoExchange()
+	case want != "" && c.ex.Status != want:
+		c.reject = wrong()
+	}
+	return c, nil
+}
+
 func putExchange(tx *bolt.Tx, seq uint64, r exchangeRec) error {
 	return data.PutJSON(data.MustBucket(tx, bucketExchanges), data.U64(seq), r)
 }

@@ -42,28 +42,15 @@ func errExNotListed() error {
 	return data.Errorf(data.ENotFound, "your phone number is not on this gift exchange's list; ask the organizer to add it")
 }
 
-// exCall is a participant call's view: the exchange and the caller's
-// participant record, or the rejection to answer.
-type exCall struct {
-	exSeq  uint64
-	ex     exchangeRec
-	pseq   uint64
-	p      exParticipantRec
-	reject error
-}
-
 // exParticipantFor finds the participant with phone in exchange id for a
 // participant call. The order of rejections is: unknown exchange, phone not
 // on the list, not started (if needStarted).
 func exParticipantFor(tx *bolt.Tx, id, phone string, needStarted bool) (exCall, error) {
-	var c exCall
-	var ok bool
-	var err error
-	c.exSeq, c.ex, ok, err = getExchange(tx, id)
-	if err != nil || !ok {
-		c.reject = errExNoExchange()
+	c, err := exLoad(tx, id, "", nil)
+	if err != nil || c.reject != nil {
 		return c, err
 	}
+	var ok bool
 	c.pseq, c.p, ok, err = exParticipantByPhone(tx, c.exSeq, phone)
 	if err != nil || !ok {
 		c.reject = errExNotListed()
@@ -88,6 +75,35 @@ func exRecipientName(tx *bolt.Tx, ex, seq uint64) (string, error) {
 	return r.Name, nil
 }
 
+// exDrawn is a participant's draw as a read view saw it, or the rejection
+// to answer.
+type exDrawn struct {
+	drawnAt   *time.Time // nil until the participant draws
+	recipient string     // the recipient's name, once drawn
+	reject    error
+}
+
+// readDrawn reads in a read view whether the participant with phone in
+// exchange id has drawn and, if so, whom they give to (rejections as in
+// exParticipantFor).
+func (s *ExchangeService) readDrawn(id, phone string, needStarted bool) (exDrawn, error) {
+	var out exDrawn
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c, err := exParticipantFor(tx, id, phone, needStarted)
+		if err != nil || c.reject != nil {
+			out.reject = c.reject
+			return err
+		}
+		if c.p.DrawnAt == nil {
+			return nil
+		}
+		out.drawnAt = c.p.DrawnAt
+		out.recipient, err = exRecipientName(tx, c.exSeq, c.p.Recipient)
+		return err
+	})
+	return out, err
+}
+
 // Draw reveals to the participant with phone (the caller's bound phone)
 // whom they give to, and records when they first drew; drawing again
 // answers the same. No phone: conflict; phone not on the list: not_found;
@@ -97,29 +113,19 @@ func (s *ExchangeService) Draw(ctx context.Context, id, phone string) (ExchangeD
 		return ExchangeDraw{}, errExNoPhone()
 	}
 	// Fast path: someone who drew already is answered from a read view.
-	var out ExchangeDraw
-	var rejected error
-	var done bool
-	err := s.db.View(func(tx *bolt.Tx) error {
-		c, err := exParticipantFor(tx, id, phone, true)
-		if err != nil || c.reject != nil {
-			rejected = c.reject
-			return err
-		}
-		if c.p.DrawnAt == nil {
-			return nil
-		}
-		name, err := exRecipientName(tx, c.exSeq, c.p.Recipient)
-		out, done = ExchangeDraw{RecipientName: name, DrawnAt: *c.p.DrawnAt}, true
-		return err
-	})
+	st, err := s.readDrawn(id, phone, true)
 	if err != nil {
 		return ExchangeDraw{}, fmt.Errorf("draw: %w", err)
 	}
-	if rejected != nil || done {
-		return out, rejected
+	if st.reject != nil {
+		return ExchangeDraw{}, st.reject
+	}
+	if st.drawnAt != nil {
+		return ExchangeDraw{RecipientName: st.recipient, DrawnAt: *st.drawnAt}, nil
 	}
 	now := s.opts.Now().UTC()
+	var out ExchangeDraw
+	var rejected error
 	err = s.db.Update(ctx, func(tx *bolt.Tx) error {
 		rejected = nil
 		c, err := exParticipantFor(tx, id, phone, true)
@@ -157,25 +163,14 @@ func (s *ExchangeService) Me(ctx context.Context, id, phone string) (ExchangeMe,
 	if phone == "" {
 		return ExchangeMe{}, errExNoPhone()
 	}
-	var out ExchangeMe
-	var rejected error
-	err := s.db.View(func(tx *bolt.Tx) error {
-		c, err := exParticipantFor(tx, id, phone, false)
-		if err != nil || c.reject != nil {
-			rejected = c.reject
-			return err
-		}
-		if c.p.DrawnAt == nil {
-			return nil
-		}
-		name, err := exRecipientName(tx, c.exSeq, c.p.Recipient)
-		out = ExchangeMe{Drawn: true, DrawnAt: c.p.DrawnAt, RecipientName: name}
-		return err
-	})
+	st, err := s.readDrawn(id, phone, false)
 	if err != nil {
 		return ExchangeMe{}, fmt.Errorf("exchange me: %w", err)
 	}
-	return out, rejected
+	if st.reject != nil || st.drawnAt == nil {
+		return ExchangeMe{}, st.reject
+	}
+	return ExchangeMe{Drawn: true, DrawnAt: st.drawnAt, RecipientName: st.recipient}, nil
 }
 
 // Summary returns the title and status of an exchange, which any user may see.

@@ -310,16 +310,11 @@ func (s *ExchangeService) ImportRows(ctx context.Context, id string, rows []Exch
 // and checked (the import's write checks again).
 func (s *ExchangeService) checkDraft(id string) error {
 	return s.db.View(func(tx *bolt.Tx) error {
-		_, ex, ok, err := getExchange(tx, id)
-		switch {
-		case err != nil:
+		c, err := exLoad(tx, id, ExchangeDraft, errExStarted)
+		if err != nil {
 			return fmt.Errorf("load exchange: %w", err)
-		case !ok:
-			return errExNoExchange()
-		case ex.Status != ExchangeDraft:
-			return errExStarted()
 		}
-		return nil
+		return c.reject
 	})
 }
 
@@ -345,18 +340,12 @@ func (s *ExchangeService) importRows(ctx context.Context, id string, rows []Exch
 	var rejected error
 	err = s.db.Update(ctx, func(tx *bolt.Tx) error {
 		rejected = nil
-		exSeq, ex, ok, err := getExchange(tx, id)
-		if err != nil {
+		c, err := exLoad(tx, id, ExchangeDraft, errExStarted)
+		if err != nil || c.reject != nil {
+			rejected = c.reject
 			return err
 		}
-		if !ok {
-			rejected = errExNoExchange()
-			return nil
-		}
-		if ex.Status != ExchangeDraft {
-			rejected = errExStarted()
-			return nil
-		}
+		exSeq, ex := c.exSeq, c.ex
 		if ex.Participants+len(clean) > s.opts.MaxParticipants {
 			rejected = data.Errorf(data.EInvalid, "the list would hold %d participants; an exchange holds at most %d",
 				ex.Participants+len(clean), s.opts.MaxParticipants)

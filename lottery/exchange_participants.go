@@ -57,6 +57,27 @@ func exGetParticipant(tx *bolt.Tx, ex uint64, pid string) (uint64, exParticipant
 	return seq, p, true, nil
 }
 
+// exDraftParticipant loads participant pid of exchange id inside tx for an
+// edit of the list. The order of rejections is: unknown exchange, unknown
+// participant, exchange started.
+func exDraftParticipant(tx *bolt.Tx, id, pid string) (exCall, error) {
+	c, err := exLoad(tx, id, "", nil)
+	if err != nil || c.reject != nil {
+		return c, err
+	}
+	var ok bool
+	c.pseq, c.p, ok, err = exGetParticipant(tx, c.exSeq, pid)
+	switch {
+	case err != nil:
+		return c, err
+	case !ok:
+		c.reject = errExNoParticipant()
+	case c.ex.Status != ExchangeDraft:
+		c.reject = errExStarted()
+	}
+	return c, nil
+}
+
 // exParticipantView renders p; lookup returns another participant of the same
 // exchange by sequence (ok false if deleted).
 func exParticipantView(seq uint64, p exParticipantRec, lookup func(uint64) (exParticipantRec, uint64, bool)) ExchangeParticipant {
@@ -188,26 +209,12 @@ func (s *ExchangeService) UpdateParticipant(ctx context.Context, id, pid string,
 	var rejected error
 	err = s.db.Update(ctx, func(tx *bolt.Tx) error {
 		rejected = nil
-		exSeq, ex, ok, err := getExchange(tx, id)
-		if err != nil {
+		c, err := exDraftParticipant(tx, id, pid)
+		if err != nil || c.reject != nil {
+			rejected = c.reject
 			return err
 		}
-		if !ok {
-			rejected = errExNoExchange()
-			return nil
-		}
-		seq, p, ok, err := exGetParticipant(tx, exSeq, pid)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			rejected = errExNoParticipant()
-			return nil
-		}
-		if ex.Status != ExchangeDraft {
-			rejected = errExStarted()
-			return nil
-		}
+		exSeq, ex, seq, p := c.exSeq, c.ex, c.pseq, c.p
 		idx := data.MustBucket(tx, bucketExPhoneIndex)
 		newPhone := p.Phone
 		if u.Phone != nil && phone != p.Phone {
@@ -276,26 +283,12 @@ func (s *ExchangeService) DeleteParticipant(ctx context.Context, id, pid string)
 	var rejected error
 	err := s.db.Update(ctx, func(tx *bolt.Tx) error {
 		rejected = nil
-		exSeq, ex, ok, err := getExchange(tx, id)
-		if err != nil {
+		c, err := exDraftParticipant(tx, id, pid)
+		if err != nil || c.reject != nil {
+			rejected = c.reject
 			return err
 		}
-		if !ok {
-			rejected = errExNoExchange()
-			return nil
-		}
-		seq, p, ok, err := exGetParticipant(tx, exSeq, pid)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			rejected = errExNoParticipant()
-			return nil
-		}
-		if ex.Status != ExchangeDraft {
-			rejected = errExStarted()
-			return nil
-		}
+		exSeq, ex, seq, p := c.exSeq, c.ex, c.pseq, c.p
 		if err := data.MustBucket(tx, bucketExParts).Delete(exPartKey(exSeq, seq)); err != nil {
 			return err
 		}

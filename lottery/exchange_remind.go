@@ -33,18 +33,14 @@ func (s *ExchangeService) Remind(ctx context.Context, id string) (Reminders, err
 	var rejected error
 	err := s.db.Update(ctx, func(tx *bolt.Tx) error {
 		out, rejected = Reminders{}, nil
-		exSeq, ex, ok, err := getExchange(tx, id)
-		if err != nil {
+		c, err := exLoad(tx, id, ExchangeStarted, func() error {
+			return data.Errorf(data.EConflict, "the gift exchange has not started yet; nobody can draw")
+		})
+		if err != nil || c.reject != nil {
+			rejected = c.reject
 			return err
 		}
-		if !ok {
-			rejected = errExNoExchange()
-			return nil
-		}
-		if ex.Status != ExchangeStarted {
-			rejected = data.Errorf(data.EConflict, "the gift exchange has not started yet; nobody can draw")
-			return nil
-		}
+		exSeq, ex := c.exSeq, c.ex
 		exID := data.EncodeID(exSeq, ex.Tag)
 		n := auth.Notification{
 			Kind: "exchange_reminder", Title: ex.Title, Body: ReminderText, Ref: exID,

@@ -42,24 +42,22 @@ type exSnapshot struct {
 	recs    []exParticipantRec
 }
 
+// errExAlreadyStarted answers a start of a started exchange.
+func errExAlreadyStarted() error {
+	return data.Errorf(data.EConflict, "the gift exchange has already started")
+}
+
 func (s *ExchangeService) snapshot(id string) (exSnapshot, error) {
 	var snap exSnapshot
 	var rejected error
 	err := s.db.View(func(tx *bolt.Tx) error {
-		exSeq, ex, ok, err := getExchange(tx, id)
-		if err != nil {
+		c, err := exLoad(tx, id, ExchangeDraft, errExAlreadyStarted)
+		if err != nil || c.reject != nil {
+			rejected = c.reject
 			return err
 		}
-		if !ok {
-			rejected = errExNoExchange()
-			return nil
-		}
-		if ex.Status != ExchangeDraft {
-			rejected = data.Errorf(data.EConflict, "the gift exchange has already started")
-			return nil
-		}
-		snap = exSnapshot{exSeq: exSeq, version: ex.Version}
-		return exForEachParticipant(tx, exSeq, func(seq uint64, p exParticipantRec) error {
+		snap = exSnapshot{exSeq: c.exSeq, version: c.ex.Version}
+		return exForEachParticipant(tx, c.exSeq, func(seq uint64, p exParticipantRec) error {
 			snap.seqs = append(snap.seqs, seq)
 			snap.recs = append(snap.recs, p)
 			return nil
@@ -141,18 +139,13 @@ func (s *ExchangeService) tryStart(ctx context.Context, id string) (Exchange, bo
 	var rejected error
 	err = s.db.Update(ctx, func(tx *bolt.Tx) error {
 		changed, rejected = false, nil
-		exSeq, ex, ok, err := getExchange(tx, id)
-		if err != nil {
+		c, err := exLoad(tx, id, ExchangeDraft, errExAlreadyStarted)
+		if err != nil || c.reject != nil {
+			rejected = c.reject
 			return err
 		}
-		switch {
-		case !ok:
-			rejected = errExNoExchange()
-			return nil
-		case ex.Status != ExchangeDraft:
-			rejected = data.Errorf(data.EConflict, "the gift exchange has already started")
-			return nil
-		case ex.Version != snap.version || exSeq != snap.exSeq:
+		exSeq, ex := c.exSeq, c.ex
+		if ex.Version != snap.version || exSeq != snap.exSeq {
 			changed = true
 			return nil
 		}

@@ -14,19 +14,14 @@ import (
 
 	"luckbox/auth"
 	"luckbox/data"
+	"luckbox/data/datatest"
 )
 
 // exTestService opens a temp database and an exchange service over it with a
 // fixed clock and seeded randomness.
 func exTestService(t testing.TB) (*ExchangeService, *data.DB) {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	buckets := append(append([][]byte{}, auth.Buckets...), exchangeBuckets...)
-	db, err := data.Open(filepath.Join(t.TempDir(), "ex.db"), data.Options{Buckets: buckets, Logger: log, NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := datatest.OpenTemp(t, append(append([][]byte{}, auth.Buckets...), exchangeBuckets...), nil)
 	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 	s := NewExchangeService(db, nil, ExchangeOptions{Now: func() time.Time { return now }, Rand: rand.NewChaCha8([32]byte{7})})
 	return s, db

@@ -147,36 +147,23 @@ func claimView(userID, nickname, prize string, sc storedClaim) Claim {
 // read them (forbidden for anyone else, whatever the state). Before the
 // draw it is a conflict.
 func (s *Service) Claims(ctx context.Context, id string, userSeq uint64, cursor string, limit int) (items []Claim, next string, err error) {
-	var from uint64
-	if cursor != "" {
-		seq, _, ok := data.DecodeID(cursor)
-		if !ok {
-			return nil, "", data.Invalid("cursor", "is not a cursor this endpoint returned")
-		}
-		from = seq
+	from, err := parseIDCursor(cursor, 0)
+	if err != nil {
+		return nil, "", err
 	}
-	if limit <= 0 {
-		limit = DefaultWinnersLimit
-	}
-	limit = min(limit, MaxWinnersLimit)
+	limit = pageLimit(limit, DefaultWinnersLimit, MaxWinnersLimit)
 	var reject error
 	items = []Claim{}
 	err = s.db.View(func(tx *bolt.Tx) error {
-		seq, r, ok, err := loadByID(tx, id)
-		if err != nil {
+		seq, r, rej, err := loadResults(tx, id, func(r *record) error {
+			if r.CreatorSeq != userSeq {
+				return data.Errorf(data.EForbidden, "only the creator reads the delivery details")
+			}
+			return nil
+		})
+		if err != nil || rej != nil {
+			reject = rej
 			return err
-		}
-		if !ok {
-			reject = errNotFound()
-			return nil
-		}
-		if r.CreatorSeq != userSeq {
-			reject = data.Errorf(data.EForbidden, "only the creator reads the delivery details")
-			return nil
-		}
-		if r.Status != StatusDrawn {
-			reject = notDrawn(&r)
-			return nil
 		}
 		prefix := lkey(seq)
 		won := data.MustBucket(tx, bucketWon)

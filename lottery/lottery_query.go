@@ -70,41 +70,14 @@ func (s *Service) Mine(ctx context.Context, userSeq uint64, role, cursor string,
 	default:
 		return nil, "", data.Invalid("role", "must be created or joined")
 	}
-	if limit <= 0 {
-		limit = DefaultListLimit
+	limit = pageLimit(limit, DefaultListLimit, MaxListLimit)
+	before, err := parseIDCursor(cursor, firstPage)
+	if err != nil {
+		return nil, "", err
 	}
-	limit = min(limit, MaxListLimit)
-	before := uint64(1<<64 - 1)
-	if cursor != "" {
-		seq, _, ok := data.DecodeID(cursor)
-		if !ok {
-			return nil, "", data.Invalid("cursor", "is not a cursor this endpoint returned")
-		}
-		before = seq
-	}
-	items = []Lottery{}
 	err = s.db.View(func(tx *bolt.Tx) error {
-		prefix := data.U64(userSeq)
-		c := data.MustBucket(tx, bucket).Cursor()
-		k, _ := c.Seek(pairKey(userSeq, before))
-		if k == nil || !hasPrefix(k, prefix) || pairSecond(k) >= before {
-			k, _ = c.Prev()
-		}
-		for ; k != nil && hasPrefix(k, prefix); k, _ = c.Prev() {
-			if len(items) == limit {
-				next = items[len(items)-1].ID
-				return nil
-			}
-			seq := pairSecond(k)
-			r, found, err := loadRecord(tx, seq)
-			if err != nil {
-				return err
-			}
-			if found {
-				items = append(items, view(tx, seq, &r, userSeq))
-			}
-		}
-		return nil
+		items, next, err = newestFirst(tx, bucket, data.U64(userSeq), before, limit, userSeq)
+		return err
 	})
 	if err != nil {
 		return nil, "", fmt.Errorf("list lotteries: %w", err)
@@ -140,24 +113,14 @@ func (s *Service) Winners(ctx context.Context, id, cursor string, limit int) (it
 	if err != nil {
 		return nil, "", err
 	}
-	if limit <= 0 {
-		limit = DefaultWinnersLimit
-	}
-	limit = min(limit, MaxWinnersLimit)
+	limit = pageLimit(limit, DefaultWinnersLimit, MaxWinnersLimit)
 	var reject error
 	items = []WinnerView{}
 	err = s.db.View(func(tx *bolt.Tx) error {
-		seq, r, ok, err := loadByID(tx, id)
-		if err != nil {
+		seq, r, rej, err := loadResults(tx, id, nil)
+		if err != nil || rej != nil {
+			reject = rej
 			return err
-		}
-		if !ok {
-			reject = errNotFound()
-			return nil
-		}
-		if r.Status != StatusDrawn {
-			reject = notDrawn(&r)
-			return nil
 		}
 		prefix := lkey(seq)
 		c := data.MustBucket(tx, bucketWinners).Cursor()
@@ -198,17 +161,10 @@ func (s *Service) Proof(ctx context.Context, id string) (Proof, error) {
 	var out Proof
 	var reject error
 	err := s.db.View(func(tx *bolt.Tx) error {
-		seq, r, ok, err := loadByID(tx, id)
-		if err != nil {
+		seq, r, rej, err := loadResults(tx, id, nil)
+		if err != nil || rej != nil {
+			reject = rej
 			return err
-		}
-		if !ok {
-			reject = errNotFound()
-			return nil
-		}
-		if r.Status != StatusDrawn {
-			reject = notDrawn(&r)
-			return nil
 		}
 		out = Proof{
 			Algorithm:   DrawAlgorithm,

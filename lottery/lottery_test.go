@@ -5,12 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"log/slog"
 	"math/rand/v2"
-	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,25 +15,8 @@ import (
 
 	"luckbox/auth"
 	"luckbox/data"
+	"luckbox/data/datatest"
 )
-
-// testClock is a settable clock.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // stubWX logs in the openid given as the code.
 type stubWX struct{}
@@ -62,20 +42,13 @@ type fixture struct {
 	db    *data.DB
 	auth  *auth.Service
 	svc   *Service
-	clock *testClock
+	clock *datatest.Clock
 }
 
 func newFixture(t testing.TB, opts Options) *fixture {
 	t.Helper()
-	f := &fixture{t: t, clock: &testClock{t: time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)}}
-	db, err := data.Open(filepath.Join(t.TempDir(), "l.db"), data.Options{
-		Buckets: append(append([][]byte{}, auth.Buckets...), Buckets...), Now: f.clock.Now,
-		Logger: slog.New(slog.DiscardHandler), NoSync: true,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	f := &fixture{t: t, clock: datatest.NewClock(time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC))}
+	db := datatest.OpenTemp(t, append(append([][]byte{}, auth.Buckets...), Buckets...), f.clock)
 	f.db = db
 	f.auth = auth.New(db, stubWX{}, auth.Options{Now: f.clock.Now, Rand: newSeeded(1)})
 	opts.Now = f.clock.Now

@@ -14,25 +14,8 @@ import (
 
 	"luckbox/auth"
 	"luckbox/data"
+	"luckbox/data/datatest"
 )
-
-// testClock is a settable clock.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // codeLogin is an auth.WeChat whose login code is the openid itself.
 type codeLogin struct{}
@@ -124,7 +107,7 @@ type env struct {
 	t     testing.TB
 	path  string
 	db    *data.DB
-	clock *testClock
+	clock *datatest.Clock
 	auth  *auth.Service
 	pay   *fakePay
 	svc   *Service
@@ -136,7 +119,7 @@ func newEnv(t testing.TB, opts Options) *env { return newEnvSync(t, opts, false)
 
 func newEnvSync(t testing.TB, opts Options, sync bool) *env {
 	t.Helper()
-	e := &env{t: t, path: filepath.Join(t.TempDir(), "p.db"), clock: &testClock{t: time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)},
+	e := &env{t: t, path: filepath.Join(t.TempDir(), "p.db"), clock: datatest.NewClock(time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)),
 		pay: newFakePay(), opts: opts, sync: sync}
 	e.open()
 	return e
@@ -144,17 +127,13 @@ func newEnvSync(t testing.TB, opts Options, sync bool) *env {
 
 func (e *env) open() {
 	e.t.Helper()
-	db, err := data.Open(e.path, data.Options{Buckets: append(append([][]byte{}, auth.Buckets...), Buckets...),
-		Now: e.clock.Now, NoSync: !e.sync, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	db := datatest.Open(e.t, e.path, data.Options{Buckets: append(append([][]byte{}, auth.Buckets...), Buckets...),
+		Now: e.clock.Now, NoSync: !e.sync})
 	e.db = db
 	e.auth = auth.New(db, codeLogin{}, auth.Options{Now: e.clock.Now})
 	o := e.opts
 	o.Now, o.Payments, o.Logger = e.clock.Now, e.pay, slog.New(slog.NewTextHandler(io.Discard, nil))
 	e.svc = New(db, o)
-	e.t.Cleanup(func() { db.Close() })
 }
 
 func (e *env) reopen() {

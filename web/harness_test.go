@@ -9,12 +9,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"luckbox/auth"
 	"luckbox/data"
+	"luckbox/data/datatest"
 	"luckbox/lottery"
 	"luckbox/packet"
 	"luckbox/wechat"
@@ -23,24 +23,6 @@ import (
 
 // testAdminToken is the admin token of every harness.
 const testAdminToken = "test-admin-token-0123456789"
-
-// clock is an injectable, settable clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // harness is a real router over a temp database, with the fake WeChat mounted
 // and the real WeChat client pointed at it, served by httptest.
@@ -53,7 +35,7 @@ type harness struct {
 	auth       *auth.Service
 	srv        *Server
 	ts         *httptest.Server
-	clock      *clock
+	clock      *datatest.Clock
 	bg         *data.Background
 	stop       context.CancelFunc
 	done       chan struct{}
@@ -65,12 +47,10 @@ type harnessOption func(h *harness, deps *Deps)
 
 func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	t.Helper()
-	h := &harness{t: t, clock: &clock{t: time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)}}
+	h := &harness{t: t, clock: datatest.NewClock(time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC))}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := data.Open(filepath.Join(t.TempDir(), "test.db"), data.Options{Buckets: testBuckets(), Logger: log, Now: h.clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Commits are synced as in production: benchmarks run on this harness.
+	db := datatest.Open(t, filepath.Join(t.TempDir(), "test.db"), data.Options{Buckets: testBuckets(), Logger: log, Now: h.clock.Now})
 	h.db = db
 	var handler http.Handler
 	h.ts = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))

@@ -100,3 +100,38 @@ func list[T any](items []T, next string) listOf[T] {
 	}
 	return listOf[T]{Items: items, NextCursor: next}
 }
+
+// writeResult answers err if it is not nil, else v as JSON with status: the
+// tail of a handler that calls one service method.
+func (s *Server) writeResult(w http.ResponseWriter, r *http.Request, status int, v any, err error) {
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, status, v)
+}
+
+// createdStatus is 201 Created when an operation created its resource and
+// 200 OK when it found it already there.
+func createdStatus(created bool) int {
+	if created {
+		return http.StatusCreated
+	}
+	return http.StatusOK
+}
+
+// writePage answers a paged list: page gets the ?cursor= and the checked
+// ?limit= (0: the default) of r.
+func writePage[T any](s *Server, w http.ResponseWriter, r *http.Request, page func(cursor string, limit int) ([]T, string, error)) {
+	limit, err := queryLimit(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	items, next, err := page(r.URL.Query().Get("cursor"), limit)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, list(items, next))
+}

@@ -70,29 +70,17 @@ func (s *Server) handleCreateLottery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	l, err := s.Lotteries.Create(r.Context(), currentUser(r), in)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, l)
+	s.writeResult(w, r, http.StatusCreated, l, err)
 }
 
 func (s *Server) handleGetLottery(w http.ResponseWriter, r *http.Request) {
 	l, err := s.Lotteries.Get(r.Context(), chi.URLParam(r, "id"), currentUser(r).Seq)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, l)
+	s.writeResult(w, r, http.StatusOK, l, err)
 }
 
 func (s *Server) handleCancelLottery(w http.ResponseWriter, r *http.Request) {
 	l, err := s.Lotteries.Cancel(r.Context(), chi.URLParam(r, "id"), currentUser(r).Seq)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, l)
+	s.writeResult(w, r, http.StatusOK, l, err)
 }
 
 func (s *Server) handleJoinLottery(w http.ResponseWriter, r *http.Request) {
@@ -101,15 +89,7 @@ func (s *Server) handleJoinLottery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e, created, err := s.Lotteries.Join(r.Context(), chi.URLParam(r, "id"), currentUser(r))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
-	}
-	writeJSON(w, status, e)
+	s.writeResult(w, r, createdStatus(created), e, err)
 }
 
 func (s *Server) handleLeaveLottery(w http.ResponseWriter, r *http.Request) {
@@ -126,40 +106,19 @@ func (s *Server) handleDrawLottery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	l, err := s.Lotteries.Draw(r.Context(), chi.URLParam(r, "id"), currentUser(r).Seq)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, l)
+	s.writeResult(w, r, http.StatusOK, l, err)
 }
 
 func (s *Server) handleMyLotteries(w http.ResponseWriter, r *http.Request) {
-	limit, err := queryLimit(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	q := r.URL.Query()
-	items, next, err := s.Lotteries.Mine(r.Context(), currentUser(r).Seq, q.Get("role"), q.Get("cursor"), limit)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, list(items, next))
+	writePage(s, w, r, func(cursor string, limit int) ([]lottery.Lottery, string, error) {
+		return s.Lotteries.Mine(r.Context(), currentUser(r).Seq, r.URL.Query().Get("role"), cursor, limit)
+	})
 }
 
 func (s *Server) handleLotteryWinners(w http.ResponseWriter, r *http.Request) {
-	limit, err := queryLimit(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	items, next, err := s.Lotteries.Winners(r.Context(), chi.URLParam(r, "id"), r.URL.Query().Get("cursor"), limit)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, list(items, next))
+	writePage(s, w, r, func(cursor string, limit int) ([]lottery.WinnerView, string, error) {
+		return s.Lotteries.Winners(r.Context(), chi.URLParam(r, "id"), cursor, limit)
+	})
 }
 
 func (s *Server) handleLotteryProof(w http.ResponseWriter, r *http.Request) {
@@ -189,27 +148,11 @@ func (s *Server) handleClaimPrize(w http.ResponseWriter, r *http.Request) {
 	}
 	c, created, err := s.Lotteries.Claim(r.Context(), chi.URLParam(r, "id"), currentUser(r),
 		lottery.ClaimInput{Name: in.Name, Phone: in.Phone, Address: in.Address})
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
-	}
-	writeJSON(w, status, c)
+	s.writeResult(w, r, createdStatus(created), c, err)
 }
 
 func (s *Server) handleLotteryClaims(w http.ResponseWriter, r *http.Request) {
-	limit, err := queryLimit(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	items, next, err := s.Lotteries.Claims(r.Context(), chi.URLParam(r, "id"), currentUser(r).Seq, r.URL.Query().Get("cursor"), limit)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, list(items, next))
+	writePage(s, w, r, func(cursor string, limit int) ([]lottery.Claim, string, error) {
+		return s.Lotteries.Claims(r.Context(), chi.URLParam(r, "id"), currentUser(r).Seq, cursor, limit)
+	})
 }

@@ -1,0 +1,75 @@
+// Package datatest is test support for the packages that store in data: a
+// settable clock to inject as Now, and temporary databases that close when
+// the test ends.
+package datatest
+
+import (
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"luckbox/data"
+)
+
+// Clock is a settable clock, safe for concurrent use. Inject its Now method
+// where a `Now func() time.Time` is wanted. The zero Clock reads the zero
+// time.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewClock returns a clock that reads start until moved.
+func NewClock(start time.Time) *Clock { return &Clock{t: start} }
+
+// Now returns the clock's reading.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Add moves the clock by d (backwards if d is negative).
+func (c *Clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// Set moves the clock to t.
+func (c *Clock) Set(t time.Time) {
+	c.mu.Lock()
+	c.t = t
+	c.mu.Unlock()
+}
+
+// Open opens the database at path with opts for the test and closes it when
+// the test ends (closing it earlier is fine). A nil opts.Logger discards the
+// storage log. It fails the test if the database does not open.
+func Open(t testing.TB, path string, opts data.Options) *data.DB {
+	t.Helper()
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	db, err := data.Open(path, opts)
+	if err != nil {
+		t.Fatalf("open test database %s: %v", path, err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// OpenTemp opens a fresh throwaway database in t.TempDir() holding buckets,
+// with clock as its clock (nil: the real time), commits not synced to disk
+// (data.Options.NoSync) and its log discarded, and closes it when the test
+// ends.
+func OpenTemp(t testing.TB, buckets [][]byte, clock *Clock) *data.DB {
+	t.Helper()
+	opts := data.Options{Buckets: buckets, NoSync: true}
+	if clock != nil {
+		opts.Now = clock.Now
+	}
+	return Open(t, filepath.Join(t.TempDir(), "test.db"), opts)
+}
