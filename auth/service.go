@@ -45,6 +45,8 @@ type Service struct {
 	wx    WeChat
 	opts  Options
 	admin adminToken
+	// sessions caches decoded sessions for Authenticate.
+	sessions *sessionCache
 }
 
 // New returns a Service over db using wx for logins.
@@ -61,7 +63,7 @@ func New(db *data.DB, wx WeChat, opts Options) *Service {
 	if opts.DefaultNickname == nil {
 		opts.DefaultNickname = func(string) string { return "微信用户" }
 	}
-	return &Service{db: db, wx: wx, opts: opts}
+	return &Service{db: db, wx: wx, opts: opts, sessions: newSessionCache()}
 }
 
 // RegisterBackground registers the scheduled and outbox work of this package.

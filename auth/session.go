@@ -1,9 +1,11 @@
 package auth
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -117,16 +119,37 @@ func (s *Service) Authenticate(ctx context.Context, token string) (User, error) 
 		return User{}, errUnauthenticated()
 	}
 	now := s.opts.Now()
+	h := sha256.Sum256([]byte(token))
 	var u User
 	var ok bool
 	err := s.db.View(func(tx *bolt.Tx) error {
-		var ss session
-		found, err := data.GetJSON(data.MustBucket(tx, bucketSessions), tokenHash(token), &ss)
-		if err != nil || !found || !now.Before(ss.ExpiresAt) {
-			return err
+		sv := data.MustBucket(tx, bucketSessions).Get(h[:])
+		if sv == nil {
+			return nil
 		}
-		u, ok, err = getUser(tx, ss.UserSeq)
-		return err
+		users := data.MustBucket(tx, bucketUsers)
+		// Fast path: the stored session and user are the bytes decoded before.
+		if e := s.sessions.get(h); e != nil && bytes.Equal(e.session, sv) {
+			if uv := users.Get(data.U64(e.u.Seq)); uv != nil && bytes.Equal(e.user, uv) {
+				u, ok = e.u, now.Before(e.expires)
+				return nil
+			}
+		}
+		var ss session
+		if err := json.Unmarshal(sv, &ss); err != nil {
+			return fmt.Errorf("decode session: %w", err)
+		}
+		uv := users.Get(data.U64(ss.UserSeq))
+		if uv == nil {
+			return nil
+		}
+		if err := json.Unmarshal(uv, &u); err != nil {
+			return fmt.Errorf("decode user %d: %w", ss.UserSeq, err)
+		}
+		u.Seq = ss.UserSeq
+		s.sessions.store(h, sv, uv, ss.ExpiresAt, u)
+		ok = now.Before(ss.ExpiresAt)
+		return nil
 	})
 	if err != nil {
 		return User{}, fmt.Errorf("authenticate: %w", err)

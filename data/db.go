@@ -62,6 +62,20 @@ type DB struct {
 	counts eventCounts // named after-commit counters (stats.go)
 }
 
+// populateMax is the largest file Open pre-faults with MAP_POPULATE. Past
+// it the pages are faulted in as they are used: pre-faulting a 2.5 GB file
+// (a million users, entries and grabs) took 96 ms of a 120 ms start from the
+// page cache (seconds from a cold disk), and made the whole file resident at
+// once, where the server only touches its hot pages.
+const populateMax = 64 << 20
+
+// populateFile reports whether the file at path is small enough to pre-fault
+// (a file that does not exist yet is).
+func populateFile(path string) bool {
+	fi, err := os.Stat(path)
+	return err != nil || fi.Size() <= populateMax
+}
+
 // ErrLocked is returned by Open when another process holds the file.
 var ErrLocked = errors.New("database file is in use by another process")
 
@@ -90,7 +104,7 @@ func Open(path string, opts Options) (*DB, error) {
 		ReadOnly:        opts.ReadOnly,
 		InitialMmapSize: 1 << 30, // virtual only; avoids remaps that stall readers
 	}
-	if !opts.NoPopulate {
+	if !opts.NoPopulate && populateFile(path) {
 		bo.MmapFlags = syscall.MAP_POPULATE
 	}
 	b, err := bolt.Open(path, 0o600, bo)

@@ -24,6 +24,15 @@ func EncodeID(seq, tag uint64) string {
 	return idEncoding.EncodeToString(b[:])
 }
 
+// AppendID appends the public identifier of record seq with the given tag
+// to b: EncodeID without allocating a string (a draw encodes a million).
+func AppendID(b []byte, seq, tag uint64) []byte {
+	var raw [16]byte
+	binary.BigEndian.PutUint64(raw[:8], seq)
+	binary.BigEndian.PutUint64(raw[8:], tag)
+	return idEncoding.AppendEncode(b, raw[:])
+}
+
 // DecodeID parses a public identifier. ok is false for anything malformed;
 // callers must still compare the tag with the stored record's.
 func DecodeID(id string) (seq, tag uint64, ok bool) {

@@ -151,8 +151,9 @@ func (w *writer) run(batch []*request) {
 	w.retries.Add(1)
 	for _, r := range batch {
 		start := time.Now()
-		r.done <- w.db.bolt.Update(func(tx *bolt.Tx) error { return runOp(r.op, tx) })
-		w.record(start, 1)
+		err := w.db.bolt.Update(func(tx *bolt.Tx) error { return runOp(r.op, tx) })
+		w.record(start, 1) // before answering: a caller may read the stats next
+		r.done <- err
 	}
 }
 

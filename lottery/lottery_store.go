@@ -118,7 +118,7 @@ func readEntries(tx *bolt.Tx, seq uint64, sizeHint int) []string {
 		if len(v) < 16 {
 			continue
 		}
-		buf = append(buf, data.EncodeID(data.ParseU64(v), data.ParseU64(v[8:]))...)
+		buf = data.AppendID(buf, data.ParseU64(v), data.ParseU64(v[8:]))
 		n++
 	}
 	if n == 0 {

@@ -252,6 +252,10 @@ func runDraw(ctx context.Context, e *Env) (*Report, error) {
 	for _, u := range users {
 		joined[u.ID] = true
 	}
+	if e.Opt.OnMeasure != nil { // profile the draw itself too
+		e.Opt.OnMeasure("draw-call", 2*time.Second)
+		time.Sleep(100 * time.Millisecond)
+	}
 	took, err := e.verifyDraw(ctx, l, creator, joined, prizes)
 	r.fact("draw", "%s ms to draw %d winners from %d entries (POST /draw answered)", ms(took), min(e.Opt.DrawWinners, n), n)
 	if err != nil {

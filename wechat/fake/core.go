@@ -45,6 +45,9 @@ type coreState struct {
 	messages   []Message                    // sent subscribe messages, in order
 	templates  map[string]map[string]string // template id → key → field type
 	msgSeq     int64                        // last msgid
+
+	// loginSwept and phoneSwept are the last sweeps of the code maps.
+	loginSwept, phoneSwept time.Time
 }
 
 // mpCode is a login or phone code.
@@ -286,14 +289,21 @@ func (f *Fake) LoginCode(openid string) (string, error) {
 	now := f.now()
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	pruneCodes(f.core.loginCodes, now)
+	pruneCodes(f.core.loginCodes, &f.core.loginSwept, now)
 	code := f.randomCode()
 	f.core.loginCodes[code] = &mpCode{openid: openid, issued: now}
 	return code, nil
 }
 
-// pruneCodes forgets codes long expired (f.mu held).
-func pruneCodes(m map[string]*mpCode, now time.Time) {
+// pruneCodes forgets codes long expired (f.mu held). It sweeps at most once
+// a minute (last is when it last did), so minting a code stays cheap however
+// many codes were minted before: a sweep on every mint made logins slow down
+// linearly with the number of codes still remembered.
+func pruneCodes(m map[string]*mpCode, last *time.Time, now time.Time) {
+	if d := now.Sub(*last); d >= 0 && d < time.Minute {
+		return
+	}
+	*last = now
 	for k, c := range m {
 		if now.Sub(c.issued) > CodeTTL+forgetAfter {
 			delete(m, k)
@@ -415,7 +425,7 @@ func (f *Fake) PhoneCode(openid, phone string) (string, error) {
 	now := f.now()
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	pruneCodes(f.core.phoneCodes, now)
+	pruneCodes(f.core.phoneCodes, &f.core.phoneSwept, now)
 	code := f.randomCode()
 	f.core.phoneCodes[code] = &mpCode{openid: openid, phone: phone, issued: now}
 	return code, nil
