@@ -53,6 +53,14 @@ type writer struct {
 	batches, ops, retries, commitNanos atomic.Uint64
 }
 
+// SlowCommitForTests, when set (by the crash test's server process, before
+// Open), sleeps inside every write transaction after its operations ran and
+// before it commits: a slow disk. It widens the window in which a writer that
+// answered before committing would lose acknowledged work to a kill, so the
+// crash test catches such a writer (with a fast disk the window is a few
+// microseconds and a kill at a random moment almost never lands in it).
+var SlowCommitForTests time.Duration
+
 // testHookBatch, when set by a test, runs at the end of every multi-operation
 // batch transaction; an error it returns aborts the batch like a storage failure.
 var testHookBatch func(n int) error
@@ -135,6 +143,9 @@ func (w *writer) run(batch []*request) {
 		}
 		if testHookBatch != nil && len(batch) > 1 {
 			return testHookBatch(len(batch))
+		}
+		if SlowCommitForTests > 0 {
+			time.Sleep(SlowCommitForTests)
 		}
 		return nil
 	})
