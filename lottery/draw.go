@@ -74,11 +74,30 @@ func SeedHash(seed [32]byte) [32]byte {
 // have already computed it for the proof. The result holds
 // min(total prize quantity, len(entries)) winners in draw order (never nil),
 // each a distinct entry when the entries are distinct. entries is not modified.
+func Draw(seed [32]byte, entriesHash [32]byte, entries []string, prizes []Prize) []Winner {
+	picks := DrawPicks(seed, entriesHash, len(entries), prizes)
+	winners := make([]Winner, len(picks))
+	for i, p := range picks {
+		winners[i] = Winner{UserID: entries[p.Index], Prize: p.Prize}
+	}
+	return winners
+}
+
+// Pick is one result of DrawPicks: the position of the winning entry in the
+// entry list and the name of its prize.
+type Pick struct {
+	Index int
+	Prize string
+}
+
+// DrawPicks is Draw over n entries that need not be in memory: it returns the
+// positions of the winners in draw order (never nil), so a caller holding the
+// entries on disk reads only the winners'. Draw is DrawPicks mapped over the
+// entries.
 //
 // The shuffle is kept sparse (a map of the swapped positions), so drawing k
 // winners costs O(k) whatever the number of entries.
-func Draw(seed [32]byte, entriesHash [32]byte, entries []string, prizes []Prize) []Winner {
-	n := len(entries)
+func DrawPicks(seed [32]byte, entriesHash [32]byte, n int, prizes []Prize) []Pick {
 	k := 0
 	for _, p := range prizes {
 		if p.Quantity > 0 {
@@ -89,9 +108,9 @@ func Draw(seed [32]byte, entriesHash [32]byte, entries []string, prizes []Prize)
 			break
 		}
 	}
-	winners := make([]Winner, 0, k)
+	picks := make([]Pick, 0, k)
 	if k == 0 {
-		return winners
+		return picks
 	}
 	s := newStream(seed, entriesHash)
 	// moved[x] is the entries index now at virtual position x of a; positions
@@ -114,9 +133,9 @@ func Draw(seed [32]byte, entriesHash [32]byte, entries []string, prizes []Prize)
 			prize++
 		}
 		left--
-		winners = append(winners, Winner{UserID: entries[vj], Prize: prizes[prize-1].Name})
+		picks = append(picks, Pick{Index: vj, Prize: prizes[prize-1].Name})
 	}
-	return winners
+	return picks
 }
 
 // stream is the draw's deterministic random word source.

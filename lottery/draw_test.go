@@ -363,3 +363,27 @@ func TestEntriesHashLongEntries(t *testing.T) {
 		t.Errorf("EntriesHash with entries longer than the buffer = %x, want %x", got, want)
 	}
 }
+
+// TestDrawPicksIsDraw checks that the positions DrawPicks returns are the
+// winners Draw returns, over many sizes and prize lists.
+func TestDrawPicksIsDraw(t *testing.T) {
+	for n := range 60 {
+		entries := make([]string, n)
+		for i := range entries {
+			entries[i] = fmt.Sprintf("u%d", i)
+		}
+		prizes := []Prize{{"A", 1}, {"B", n / 3}, {"C", 0}, {"D", 5}}
+		seed := [32]byte{byte(n), 7}
+		eh := EntriesHash(entries)
+		winners := Draw(seed, eh, entries, prizes)
+		picks := DrawPicks(seed, eh, n, prizes)
+		if len(picks) != len(winners) {
+			t.Fatalf("n=%d: %d picks, %d winners", n, len(picks), len(winners))
+		}
+		for i, p := range picks {
+			if entries[p.Index] != winners[i].UserID || p.Prize != winners[i].Prize {
+				t.Fatalf("n=%d: pick %d = %+v, winner %+v", n, i, p, winners[i])
+			}
+		}
+	}
+}

@@ -91,7 +91,7 @@ func (s *Service) Join(ctx context.Context, id string, u auth.User) (e Entry, cr
 		// Decided: write.
 		r.NextEntry++
 		r.Count++
-		if err := data.MustBucket(tx, bucketEntries).Put(pairKey(seq, r.NextEntry), entryValue(u.Seq, u.Tag)); err != nil {
+		if err := data.AppendBucket(tx, bucketEntries).Put(pairKey(seq, r.NextEntry), entryValue(u.Seq, u.Tag)); err != nil {
 			return err
 		}
 		if err := members.Put(mk, data.Key(data.U64(r.NextEntry), data.TimeKey(now))); err != nil {
@@ -270,16 +270,24 @@ func (s *Service) drawTx(tx *bolt.Tx, seq uint64, r *record, now time.Time) erro
 	if err != nil {
 		return err
 	}
-	entries := readEntries(tx, seq, r.Count)
-	if len(entries) != r.Count {
-		return fmt.Errorf("draw lottery %d: %d entries stored, record counts %d", seq, len(entries), r.Count)
+	eh, n := entriesDigest(tx, seq)
+	if n != r.Count {
+		return fmt.Errorf("draw lottery %d: %d entries stored, record counts %d", seq, n, r.Count)
 	}
-	eh := EntriesHash(entries)
 	ehHex := hex.EncodeToString(eh[:])
 	if r.EntriesHash != "" && r.EntriesHash != ehHex {
 		return fmt.Errorf("draw lottery %d: entries hash %s differs from the one published at the lock %s", seq, ehHex, r.EntriesHash)
 	}
-	winners := Draw(seed, eh, entries, r.Prizes)
+	picks := DrawPicks(seed, eh, n, r.Prizes)
+	positions := make([]int, len(picks))
+	for i, p := range picks {
+		positions[i] = p.Index
+	}
+	ids := entriesAt(tx, seq, positions)
+	winners := make([]Winner, len(picks))
+	for i, p := range picks {
+		winners[i] = Winner{UserID: ids[p.Index], Prize: p.Prize}
+	}
 	prizeIndex := make(map[string]uint64, len(r.Prizes))
 	for i, p := range r.Prizes {
 		prizeIndex[p.Name] = uint64(i)
@@ -334,11 +342,10 @@ func (s *Service) dueLock(ctx context.Context, d data.Due) error {
 		if err != nil || !found || r.Status != StatusOpen || r.Mode != ModeTime {
 			return err
 		}
-		entries := readEntries(tx, seq, r.Count)
-		if len(entries) != r.Count {
-			return fmt.Errorf("lock lottery %d: %d entries stored, record counts %d", seq, len(entries), r.Count)
+		eh, n := entriesDigest(tx, seq)
+		if n != r.Count {
+			return fmt.Errorf("lock lottery %d: %d entries stored, record counts %d", seq, n, r.Count)
 		}
-		eh := EntriesHash(entries)
 		r.Status = StatusLocked
 		r.LockedAt = &now
 		r.EntriesHash = hex.EncodeToString(eh[:])

@@ -1,6 +1,7 @@
 package lottery
 
 import (
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"time"
@@ -108,19 +109,15 @@ func errNotFound() error { return data.Errorf(data.ENotFound, "no such lottery")
 
 // readEntries returns the user ids of every entry of lottery seq in join
 // order (the draw order), read in one cursor pass. The ids are substrings of
-// one string, so a million entries cost a handful of allocations.
+// one string, so a million entries cost a handful of allocations. The draw and
+// the lock use entriesDigest and entriesAt instead, which hold no list.
 func readEntries(tx *bolt.Tx, seq uint64, sizeHint int) []string {
-	prefix := lkey(seq)
 	buf := make([]byte, 0, sizeHint*data.IDLen)
 	n := 0
-	c := data.MustBucket(tx, bucketEntries).Cursor()
-	for k, v := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, v = c.Next() {
-		if len(v) < 16 {
-			continue
-		}
-		buf = data.AppendID(buf, data.ParseU64(v), data.ParseU64(v[8:]))
+	scanEntries(tx, seq, func(user, tag uint64) {
+		buf = data.AppendID(buf, user, tag)
 		n++
-	}
+	})
 	if n == 0 {
 		return []string{}
 	}
@@ -131,6 +128,56 @@ func readEntries(tx *bolt.Tx, seq uint64, sizeHint int) []string {
 	for i := range ids {
 		ids[i] = all[i*data.IDLen : (i+1)*data.IDLen]
 	}
+	return ids
+}
+
+// scanEntries calls fn with the user seq and tag of every entry of lottery
+// seq, in join order.
+func scanEntries(tx *bolt.Tx, seq uint64, fn func(user, tag uint64)) {
+	prefix := lkey(seq)
+	c := data.MustBucket(tx, bucketEntries).Cursor()
+	for k, v := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, v = c.Next() {
+		if len(v) >= 16 {
+			fn(data.ParseU64(v), data.ParseU64(v[8:]))
+		}
+	}
+}
+
+// entriesDigest returns EntriesHash of the entries of lottery seq and their
+// number, in one cursor pass that holds no list: a million-entry draw
+// allocates kilobytes, not the 42 MB of a list (whose fresh pages cost more
+// than the hashing on a busy server).
+func entriesDigest(tx *bolt.Tx, seq uint64) (sum [32]byte, n int) {
+	h := sha256.New()
+	buf := make([]byte, 0, 32<<10)
+	scanEntries(tx, seq, func(user, tag uint64) {
+		if len(buf)+data.IDLen+1 > cap(buf) {
+			_, _ = h.Write(buf) // a hash.Hash never fails
+			buf = buf[:0]
+		}
+		buf = append(data.AppendID(buf, user, tag), '\n')
+		n++
+	})
+	_, _ = h.Write(buf)
+	h.Sum(sum[:0])
+	return sum, n
+}
+
+// entriesAt returns the user ids of the entries of lottery seq at the given
+// positions (join order), in a second cursor pass.
+func entriesAt(tx *bolt.Tx, seq uint64, positions []int) map[int]string {
+	want := make(map[int]bool, len(positions))
+	for _, p := range positions {
+		want[p] = true
+	}
+	ids := make(map[int]string, len(positions))
+	i := 0
+	scanEntries(tx, seq, func(user, tag uint64) {
+		if want[i] {
+			ids[i] = data.EncodeID(user, tag)
+		}
+		i++
+	})
 	return ids
 }
 

@@ -88,7 +88,7 @@ func (s *Service) Grab(ctx context.Context, user uint64, id string) (GrabResult,
 		if err != nil {
 			return err
 		}
-		if err := data.MustBucket(tx, bucketGrabs).Put(grabKey(seq, i), grab{User: user, Amount: amount, At: now.UnixNano()}.marshal()); err != nil {
+		if err := data.AppendBucket(tx, bucketGrabs).Put(grabKey(seq, i), grab{User: user, Amount: amount, At: now.UnixNano()}.marshal()); err != nil {
 			return err
 		}
 		if err := data.MustBucket(tx, bucketGrabbers).Put(grabberKey(seq, user), u32(i)); err != nil {

@@ -68,7 +68,7 @@ func moveMoney(tx *bolt.Tx, user uint64, delta int64, kind, ref string, at time.
 	if err := putInt(wallets, key, bal); err != nil {
 		return fmt.Errorf("ledger: put balance: %w", err)
 	}
-	ledger := data.MustBucket(tx, bucketLedger)
+	ledger := data.AppendBucket(tx, bucketLedger)
 	seq, err := ledger.NextSequence()
 	if err != nil {
 		return fmt.Errorf("ledger: %w", err)
