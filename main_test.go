@@ -86,6 +86,12 @@ func (s *server) stop(t testing.TB) {
 // call sends a JSON request and decodes a JSON answer into out (if not nil).
 func call(t testing.TB, method, url, token string, in, out any) int {
 	t.Helper()
+	return callWith(t, http.DefaultClient, method, url, token, in, out)
+}
+
+// callWith is call through the client hc (e.g. one that trusts a test CA).
+func callWith(t testing.TB, hc *http.Client, method, url, token string, in, out any) int {
+	t.Helper()
 	var body io.Reader
 	if in != nil {
 		b, _ := json.Marshal(in)
@@ -96,7 +102,7 @@ func call(t testing.TB, method, url, token string, in, out any) int {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := hc.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, url, err)
 	}

@@ -9,7 +9,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/json"
 	"encoding/pem"
 	"io"
 	"log/slog"
@@ -70,32 +69,6 @@ func selfSigned(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
 	return certFile, keyFile, pool
 }
 
-// tlsCall is call with a client that trusts pool.
-func tlsCall(t *testing.T, hc *http.Client, method, url, token string, in, out any) int {
-	t.Helper()
-	var body io.Reader
-	if in != nil {
-		b, _ := json.Marshal(in)
-		body = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, url, body)
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := hc.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	if out != nil {
-		if err := json.Unmarshal(raw, out); err != nil {
-			t.Fatalf("%s %s: decode %q: %v", method, url, raw, err)
-		}
-	}
-	return res.StatusCode
-}
-
 // TestServeTLS starts the real server with a generated self-signed
 // certificate: HTTPS answers, plain HTTP does not, and demo mode's calls to
 // itself (login through the fake WeChat, a payment notification) work over
@@ -109,7 +82,7 @@ func TestServeTLS(t *testing.T) {
 	}
 	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}, Timeout: 10 * time.Second}
 	var health struct{ Status string }
-	if st := tlsCall(t, hc, "GET", s.URL+"/healthz", "", nil, &health); st != 200 || health.Status != "ok" {
+	if st := callWith(t, hc, "GET", s.URL+"/healthz", "", nil, &health); st != 200 || health.Status != "ok" {
 		t.Fatalf("GET /healthz over https: %d %+v", st, health)
 	}
 	res, err := hc.Get(s.URL + "/healthz")
@@ -130,24 +103,24 @@ func TestServeTLS(t *testing.T) {
 
 	// Demo login: the WeChat client calls the fake over https on loopback.
 	var code struct{ Code string }
-	if st := tlsCall(t, hc, "POST", s.URL+"/_fake/wechat/login-code", "", map[string]string{"openid": "alice"}, &code); st != 200 {
+	if st := callWith(t, hc, "POST", s.URL+"/_fake/wechat/login-code", "", map[string]string{"openid": "alice"}, &code); st != 200 {
 		t.Fatalf("login-code: %d", st)
 	}
 	var login struct{ Token string }
-	if st := tlsCall(t, hc, "POST", s.URL+"/api/v1/login", "", map[string]string{"code": code.Code}, &login); st != 200 || login.Token == "" {
+	if st := callWith(t, hc, "POST", s.URL+"/api/v1/login", "", map[string]string{"code": code.Code}, &login); st != 200 || login.Token == "" {
 		t.Fatalf("login over TLS: %d", st)
 	}
 	// A top-up: the fake's payment notification comes back over https.
 	var o e2eOrder
-	if st := tlsCall(t, hc, "POST", s.URL+"/api/v1/wallet/topups", login.Token, map[string]int64{"amount": 500}, &o); st != 201 {
+	if st := callWith(t, hc, "POST", s.URL+"/api/v1/wallet/topups", login.Token, map[string]int64{"amount": 500}, &o); st != 201 {
 		t.Fatalf("top-up: %d", st)
 	}
 	var paid struct{ Delivered []int }
-	if st := tlsCall(t, hc, "POST", s.URL+"/_fake/wechat/pay/"+o.OutTradeNo+"/succeed", "", nil, &paid); st != 200 || len(paid.Delivered) != 1 || paid.Delivered[0] != 204 {
+	if st := callWith(t, hc, "POST", s.URL+"/_fake/wechat/pay/"+o.OutTradeNo+"/succeed", "", nil, &paid); st != 200 || len(paid.Delivered) != 1 || paid.Delivered[0] != 204 {
 		t.Fatalf("payment notification over TLS: %d %+v", st, paid)
 	}
 	var w struct{ Balance int64 }
-	if st := tlsCall(t, hc, "GET", s.URL+"/api/v1/wallet", login.Token, nil, &w); st != 200 || w.Balance != 500 {
+	if st := callWith(t, hc, "GET", s.URL+"/api/v1/wallet", login.Token, nil, &w); st != 200 || w.Balance != 500 {
 		t.Fatalf("wallet after the notification: %d %+v", st, w)
 	}
 
