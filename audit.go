@@ -6,9 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 
-	"luckbox/data"
 	"luckbox/packet"
 )
 
@@ -25,8 +23,7 @@ func runAudit(ctx context.Context, args []string, env func(string) string, stdou
 	if err := parseFlags(fs, args, env); err != nil {
 		return err
 	}
-	db, err := data.Open(*path, data.Options{ReadOnly: true, NoPopulate: true,
-		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	db, err := openReadOnly(*path, stderr)
 	if err != nil {
 		return err
 	}

@@ -144,7 +144,7 @@ func fetchBackup(ctx context.Context, w io.Writer, server, token, caCert string)
 
 // copyStopped writes a snapshot of the database file of a stopped server.
 func copyStopped(w io.Writer, path string, stderr io.Writer) error {
-	db, err := data.Open(path, data.Options{ReadOnly: true, NoPopulate: true, Logger: quietLogger(stderr)})
+	db, err := openReadOnly(path, stderr)
 	if errors.Is(err, data.ErrLocked) {
 		return fmt.Errorf("--data %s is in use by a running server: back it up hot with --server URL --admin-token T, or stop it first", path)
 	}
@@ -170,7 +170,7 @@ type backupInfo struct {
 // passes, and runs the money audit (reported, not judged).
 func inspectBackup(path string, stderr io.Writer) (backupInfo, error) {
 	var info backupInfo
-	db, err := data.Open(path, data.Options{ReadOnly: true, NoPopulate: true, Logger: quietLogger(stderr)})
+	db, err := openReadOnly(path, stderr)
 	if err != nil {
 		return info, err
 	}
@@ -178,7 +178,7 @@ func inspectBackup(path string, stderr io.Writer) (backupInfo, error) {
 	if info.schema, err = db.SchemaVersion(); err != nil {
 		return info, err
 	}
-	if info.schema < 1 || info.schema > data.SchemaVersion {
+	if info.schema < 1 { // a newer schema was refused by Open (data.ErrNewerSchema)
 		return info, fmt.Errorf("%s: unknown schema version %d (this binary knows 1..%d)", path, info.schema, data.SchemaVersion)
 	}
 	if err := checkIntegrity(db); err != nil {
@@ -239,8 +239,10 @@ func syncDir(dir string) error {
 	return nil
 }
 
-func quietLogger(w io.Writer) *slog.Logger {
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn}))
+// openReadOnly opens a database file read-only (a stopped server's file or a
+// backup) for the offline commands, logging warnings to stderr.
+func openReadOnly(path string, stderr io.Writer) (*data.DB, error) {
+	return data.Open(path, data.Options{ReadOnly: true, NoPopulate: true, Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 }
 
 // printAuditSummary prints the audit's verdict in one or a few lines.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -67,21 +66,9 @@ func newPay(cfg *serveConfig, demoKeys *fake.DemoKeys, appID, base string) (*wec
 			NotifyURL: base + "/api/v1/pay/notify", BaseURL: base + "/_fake/wechat", HTTPClient: cfg.loopbackClient(),
 		})
 	}
-	mchPEM, err := os.ReadFile(cfg.WeChatMchKeyFile)
+	mchKey, platKey, err := cfg.payKeys()
 	if err != nil {
-		return nil, fmt.Errorf("--wechat-mch-key-file: %w", err)
-	}
-	mchKey, err := wechat.ParsePrivateKeyPEM(mchPEM)
-	if err != nil {
-		return nil, fmt.Errorf("--wechat-mch-key-file: %w", err)
-	}
-	platPEM, err := os.ReadFile(cfg.WeChatPlatformKeyFile)
-	if err != nil {
-		return nil, fmt.Errorf("--wechat-platform-key-file: %w", err)
-	}
-	platKey, err := wechat.ParsePublicKeyPEM(platPEM)
-	if err != nil {
-		return nil, fmt.Errorf("--wechat-platform-key-file: %w", err)
+		return nil, err
 	}
 	pay, err := wechat.NewPay(wechat.PayConfig{
 		AppID: appID, MchID: cfg.WeChatMchID, MchSerial: cfg.WeChatMchSerial, MchKey: mchKey,

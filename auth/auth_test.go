@@ -82,7 +82,8 @@ func TestSessionExpirySweep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	due := data.Due{At: l.ExpiresAt, Kind: dueSessionExpiry, Ref: tokenHash(l.Token)}
+	h := tokenHash(l.Token)
+	due := data.Due{At: l.ExpiresAt, Kind: dueSessionExpiry, Ref: h[:]}
 	// Before expiry the sweep keeps the session.
 	if err := s.expireSession(ctx, due); err != nil {
 		t.Fatal(err)

@@ -91,10 +91,10 @@ func (s *Service) Login(ctx context.Context, code string) (Login, error) {
 			return err
 		}
 		h := tokenHash(token)
-		if err := data.PutJSON(data.MustBucket(tx, bucketSessions), h, session{UserSeq: u.Seq, CreatedAt: now, ExpiresAt: exp}); err != nil {
+		if err := data.PutJSON(data.MustBucket(tx, bucketSessions), h[:], session{UserSeq: u.Seq, CreatedAt: now, ExpiresAt: exp}); err != nil {
 			return err
 		}
-		return s.db.Schedule(tx, exp, dueSessionExpiry, h)
+		return s.db.Schedule(tx, exp, dueSessionExpiry, h[:])
 	})
 	if err != nil {
 		return Login{}, fmt.Errorf("login: %w", err)
@@ -102,9 +102,9 @@ func (s *Service) Login(ctx context.Context, code string) (Login, error) {
 	return Login{Token: token, ExpiresAt: exp, User: u}, nil
 }
 
-func tokenHash(token string) []byte {
-	h := sha256.Sum256([]byte(token))
-	return h[:]
+// tokenHash is the key of token's session: only the hash is stored.
+func tokenHash(token string) [32]byte {
+	return sha256.Sum256([]byte(token))
 }
 
 // errUnauthenticated is the one answer for every bad token, so a caller
@@ -119,7 +119,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (User, error) 
 		return User{}, errUnauthenticated()
 	}
 	now := s.opts.Now()
-	h := sha256.Sum256([]byte(token))
+	h := tokenHash(token)
 	var u User
 	var ok bool
 	err := s.db.View(func(tx *bolt.Tx) error {
@@ -162,12 +162,14 @@ func (s *Service) Authenticate(ctx context.Context, token string) (User, error) 
 
 // Logout revokes the session of token.
 func (s *Service) Logout(ctx context.Context, token string) error {
+	h := tokenHash(token)
 	err := s.db.Update(ctx, func(tx *bolt.Tx) error {
-		return data.MustBucket(tx, bucketSessions).Delete(tokenHash(token))
+		return data.MustBucket(tx, bucketSessions).Delete(h[:])
 	})
 	if err != nil {
 		return fmt.Errorf("logout: %w", err)
 	}
+	s.sessions.forget(h) // no longer needed: the deleted session never matches again
 	return nil
 }
 

@@ -49,3 +49,10 @@ func (c *sessionCache) store(h [32]byte, sv, uv []byte, expires time.Time, u Use
 	c.entries[h] = e
 	c.mu.Unlock()
 }
+
+// forget drops the decoding for token hash h (after a logout).
+func (c *sessionCache) forget(h [32]byte) {
+	c.mu.Lock()
+	delete(c.entries, h)
+	c.mu.Unlock()
+}

@@ -25,7 +25,7 @@ func TestAuthenticateCacheSeesEveryChange(t *testing.T) {
 			t.Fatalf("authenticate: %+v %v", u, err)
 		}
 	}
-	if got := s.sessions.get(tokenKey(l.Token)); got == nil {
+	if got := s.sessions.get(tokenHash(l.Token)); got == nil {
 		t.Fatal("the session was not cached")
 	}
 	name := "Carol"
@@ -61,10 +61,4 @@ func TestAuthenticateCacheSeesEveryChange(t *testing.T) {
 	if _, err := s.Authenticate(ctx, l3.Token); data.ErrorCode(err) != data.EUnauthenticated {
 		t.Fatalf("after logout: %v", err)
 	}
-}
-
-func tokenKey(token string) [32]byte {
-	var k [32]byte
-	copy(k[:], tokenHash(token))
-	return k
 }

@@ -21,10 +21,8 @@ const IDLen = 26
 
 // EncodeID returns the public identifier of record seq with the given tag.
 func EncodeID(seq, tag uint64) string {
-	var b [16]byte
-	binary.BigEndian.PutUint64(b[:8], seq)
-	binary.BigEndian.PutUint64(b[8:], tag)
-	return idEncoding.EncodeToString(b[:])
+	var b [IDLen]byte
+	return string(AppendID(b[:0], seq, tag))
 }
 
 // AppendID appends the public identifier of record seq with the given tag

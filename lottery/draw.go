@@ -3,7 +3,7 @@ package lottery
 import (
 	"crypto/sha256"
 	"encoding/binary"
-	"io"
+	"hash"
 )
 
 // DrawAlgorithm names the draw specification implemented by Draw. A proof
@@ -43,23 +43,43 @@ type Winner struct {
 
 // EntriesHash returns SHA-256 of the entries, each followed by "\n".
 func EntriesHash(entries []string) [32]byte {
-	h := sha256.New()
-	buf := make([]byte, 0, 8192) // batches small writes; a hash.Hash never fails
-	for _, e := range entries {
-		if len(buf)+len(e)+1 > cap(buf) {
-			_, _ = h.Write(buf)
-			buf = buf[:0]
-		}
-		if len(e)+1 > cap(buf) {
-			_, _ = io.WriteString(h, e)
-			_, _ = h.Write([]byte{'\n'})
-			continue
-		}
-		buf = append(append(buf, e...), '\n')
+	e := newEntriesHasher()
+	for _, id := range entries {
+		addEntry(e, id)
 	}
-	_, _ = h.Write(buf)
+	return e.sum()
+}
+
+// entriesHasher computes EntriesHash one entry at a time, so a caller reading
+// the entries from storage need not hold them all.
+type entriesHasher struct {
+	h   hash.Hash
+	buf []byte // batches small writes; a hash.Hash never fails
+}
+
+func newEntriesHasher() *entriesHasher {
+	return &entriesHasher{h: sha256.New(), buf: make([]byte, 0, 32<<10)}
+}
+
+// addEntry hashes the next entry.
+func addEntry[T ~string | ~[]byte](e *entriesHasher, id T) {
+	if len(e.buf)+len(id)+1 > cap(e.buf) {
+		_, _ = e.h.Write(e.buf)
+		e.buf = e.buf[:0]
+	}
+	if len(id)+1 > cap(e.buf) {
+		_, _ = e.h.Write(append([]byte(string(id)), '\n'))
+		return
+	}
+	e.buf = append(append(e.buf, id...), '\n')
+}
+
+// sum returns the hash of the entries added.
+func (e *entriesHasher) sum() [32]byte {
+	_, _ = e.h.Write(e.buf)
+	e.buf = e.buf[:0]
 	var sum [32]byte
-	h.Sum(sum[:0])
+	e.h.Sum(sum[:0])
 	return sum
 }
 

@@ -40,8 +40,8 @@ func TestEntriesDigestAndAt(t *testing.T) {
 		positions := []int{0, 5, 33, 17}
 		got := entriesAt(tx, seq, positions)
 		for _, p := range positions {
-			if got[p] != list[p] {
-				t.Errorf("entriesAt[%d] = %q, want %q", p, got[p], list[p])
+			if e := got[p]; data.EncodeID(e.user, e.tag) != list[p] {
+				t.Errorf("entriesAt[%d] = %+v, want %q", p, e, list[p])
 			}
 		}
 		if len(got) != len(positions) {

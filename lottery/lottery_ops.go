@@ -283,26 +283,22 @@ func (s *Service) drawTx(tx *bolt.Tx, seq uint64, r *record, now time.Time) erro
 	for i, p := range picks {
 		positions[i] = p.Index
 	}
-	ids := entriesAt(tx, seq, positions)
-	winners := make([]Winner, len(picks))
-	for i, p := range picks {
-		winners[i] = Winner{UserID: ids[p.Index], Prize: p.Prize}
-	}
+	refs := entriesAt(tx, seq, positions)
 	prizeIndex := make(map[string]uint64, len(r.Prizes))
 	for i, p := range r.Prizes {
 		prizeIndex[p.Name] = uint64(i)
 	}
 	wb, won := data.MustBucket(tx, bucketWinners), data.MustBucket(tx, bucketWon)
-	for rank, w := range winners {
-		u, tag, ok := data.DecodeID(w.UserID)
+	for rank, pk := range picks {
+		e, ok := refs[pk.Index]
 		if !ok {
-			return fmt.Errorf("draw lottery %d: entry %q is not a user id", seq, w.UserID)
+			return fmt.Errorf("draw lottery %d: entry %d vanished during the draw", seq, pk.Index)
 		}
-		p := prizeIndex[w.Prize]
-		if err := wb.Put(pairKey(seq, uint64(rank)), data.Key(data.U64(u), data.U64(tag), data.U64(p))); err != nil {
+		p := prizeIndex[pk.Prize]
+		if err := wb.Put(pairKey(seq, uint64(rank)), data.Key(data.U64(e.user), data.U64(e.tag), data.U64(p))); err != nil {
 			return err
 		}
-		if err := won.Put(pairKey(seq, u), data.Key(data.U64(p), data.U64(uint64(rank)))); err != nil {
+		if err := won.Put(pairKey(seq, e.user), data.Key(data.U64(p), data.U64(uint64(rank)))); err != nil {
 			return err
 		}
 	}
@@ -315,13 +311,13 @@ func (s *Service) drawTx(tx *bolt.Tx, seq uint64, r *record, now time.Time) erro
 	r.Status = StatusDrawn
 	r.DrawnAt = &now
 	r.EntriesHash = ehHex
-	r.WinnerCount = len(winners)
+	r.WinnerCount = len(picks)
 	if r.Count == 0 {
 		r.NotifyDone = true
 	} else if _, err := s.db.Enqueue(tx, outboxResults, resultsMessage{Lottery: seq}); err != nil {
 		return err
 	}
-	ev := drawnEvent{DrawnAt: now, ParticipantCount: r.Count, WinnerCount: len(winners), EntriesHash: ehHex, Seed: r.Seed}
+	ev := drawnEvent{DrawnAt: now, ParticipantCount: r.Count, WinnerCount: len(picks), EntriesHash: ehHex, Seed: r.Seed}
 	tx.OnCommit(func() { s.events.publish(seq, EventDrawn, ev) })
 	s.db.Count(tx, CountDraws, 1)
 	return nil

@@ -1,7 +1,6 @@
 package lottery
 
 import (
-	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"time"
@@ -148,37 +147,34 @@ func scanEntries(tx *bolt.Tx, seq uint64, fn func(user, tag uint64)) {
 // allocates kilobytes, not the 42 MB of a list (whose fresh pages cost more
 // than the hashing on a busy server).
 func entriesDigest(tx *bolt.Tx, seq uint64) (sum [32]byte, n int) {
-	h := sha256.New()
-	buf := make([]byte, 0, 32<<10)
+	e := newEntriesHasher()
+	var id [data.IDLen]byte
 	scanEntries(tx, seq, func(user, tag uint64) {
-		if len(buf)+data.IDLen+1 > cap(buf) {
-			_, _ = h.Write(buf) // a hash.Hash never fails
-			buf = buf[:0]
-		}
-		buf = append(data.AppendID(buf, user, tag), '\n')
+		addEntry(e, data.AppendID(id[:0], user, tag))
 		n++
 	})
-	_, _ = h.Write(buf)
-	h.Sum(sum[:0])
-	return sum, n
+	return e.sum(), n
 }
 
-// entriesAt returns the user ids of the entries of lottery seq at the given
-// positions (join order), in a second cursor pass.
-func entriesAt(tx *bolt.Tx, seq uint64, positions []int) map[int]string {
+// entryRef is the user seq and tag of an entry.
+type entryRef struct{ user, tag uint64 }
+
+// entriesAt returns the entries of lottery seq at the given positions (join
+// order), in a second cursor pass.
+func entriesAt(tx *bolt.Tx, seq uint64, positions []int) map[int]entryRef {
 	want := make(map[int]bool, len(positions))
 	for _, p := range positions {
 		want[p] = true
 	}
-	ids := make(map[int]string, len(positions))
+	refs := make(map[int]entryRef, len(positions))
 	i := 0
 	scanEntries(tx, seq, func(user, tag uint64) {
 		if want[i] {
-			ids[i] = data.EncodeID(user, tag)
+			refs[i] = entryRef{user, tag}
 		}
 		i++
 	})
-	return ids
+	return refs
 }
 
 // view builds the public view of a lottery. viewer is the user seq of the
