@@ -22,7 +22,7 @@ func TestAuditCommand(t *testing.T) {
 	}
 	// While the file is open by a server, the audit refuses (audit a backup instead).
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"audit", "--data", file}, func(string) string { return "" }, &out, io.Discard); err == nil {
+	if err := run(context.Background(), []string{"audit", "--data", file}, noEnv, &out, io.Discard); err == nil {
 		t.Fatal("audit of a database in use succeeded")
 	}
 	db.Close()
@@ -41,7 +41,7 @@ func TestAuditCommand(t *testing.T) {
 			t.Errorf("audit output lacks %q:\n%s", want, out.String())
 		}
 	}
-	if err := run(context.Background(), []string{"audit", "--data", filepath.Join(t.TempDir(), "none.db")}, func(string) string { return "" }, io.Discard, io.Discard); err == nil {
+	if err := run(context.Background(), []string{"audit", "--data", filepath.Join(t.TempDir(), "none.db")}, noEnv, io.Discard, io.Discard); err == nil {
 		t.Fatal("audit of a missing file succeeded")
 	}
 }

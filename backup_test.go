@@ -200,5 +200,3 @@ func TestBackupOfStoppedFile(t *testing.T) {
 		t.Errorf("restore onto itself: %v", err)
 	}
 }
-
-func noEnv(string) string { return "" }

@@ -19,7 +19,7 @@ func TestBenchAllScenarios(t *testing.T) {
 		"--concurrency", "8", "--duration", "300ms", "--rate-cap", "400", "--topup-max", "100000000",
 		"--hot-packets", "2", "--hot-shares", "40", "--spread-packets", "20", "--storm-users", "30", "--storm-packets", "4",
 		"--storm-shares", "10", "--join-users", "40", "--draw-entries", "60", "--draw-winners", "7", "--exchange-participants", "25"},
-		func(string) string { return "" }, &out, &log)
+		noEnv, &out, &log)
 	if err != nil {
 		t.Fatalf("bench: %v\nstdout:\n%s\nstderr:\n%s", err, &out, &log)
 	}
@@ -54,7 +54,7 @@ func TestBenchFlagErrors(t *testing.T) {
 		{[]string{"--url", "http://127.0.0.1:1", "--data", "x.db"}, "need a started server"},
 	} {
 		var stderr bytes.Buffer
-		err := run(context.Background(), append([]string{"bench"}, c.args...), func(string) string { return "" }, &bytes.Buffer{}, &stderr)
+		err := run(context.Background(), append([]string{"bench"}, c.args...), noEnv, &bytes.Buffer{}, &stderr)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: error %v, want %q", c.args, err, c.want)
 		}

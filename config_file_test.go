@@ -109,13 +109,13 @@ func TestConfigFileErrors(t *testing.T) {
 	for _, c := range cases {
 		file := writeTestFile(t, "c.json", c.body)
 		err := run(context.Background(), []string{"serve", "--data", filepath.Join(t.TempDir(), "x.db"), "--config", file},
-			func(string) string { return "" }, io.Discard, io.Discard)
+			noEnv, io.Discard, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("config %s: error %v does not name %s", c.body, err, c.want)
 		}
 	}
 	err := run(context.Background(), []string{"serve", "--config", filepath.Join(t.TempDir(), "missing.json")},
-		func(string) string { return "" }, io.Discard, io.Discard)
+		noEnv, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "--config") {
 		t.Errorf("missing config file: %v", err)
 	}
@@ -125,7 +125,7 @@ func TestConfigFileErrors(t *testing.T) {
 // variable and default.
 func TestServeHelpListsEverySetting(t *testing.T) {
 	var out strings.Builder
-	err := run(context.Background(), []string{"serve", "--help"}, func(string) string { return "" }, io.Discard, &out)
+	err := run(context.Background(), []string{"serve", "--help"}, noEnv, io.Discard, &out)
 	if err == nil {
 		t.Fatal("--help returned nil")
 	}

@@ -39,7 +39,7 @@ func TestCrashChild(t *testing.T) {
 	// data.SlowCommitForTests; checked by hand with such a writer: seeds 1-5 all
 	// failed by round 4).
 	data.SlowCommitForTests = time.Millisecond
-	if err := run(ctx, strings.Split(args, "\x1f"), func(string) string { return "" }, os.Stdout, os.Stderr); err != nil {
+	if err := run(ctx, strings.Split(args, "\x1f"), noEnv, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "luckbox:", err)
 		os.Exit(1)
 	}
@@ -174,7 +174,7 @@ func TestCrash(t *testing.T) {
 
 		// The stopped file passes the audit.
 		var out strings.Builder
-		if err := run(ctx, []string{"audit", "--data", file}, func(string) string { return "" }, &out, io.Discard); err != nil {
+		if err := run(ctx, []string{"audit", "--data", file}, noEnv, &out, io.Discard); err != nil {
 			t.Fatalf("round %d: luckbox audit of the killed server's file: %v\n%s", round, err, out.String())
 		}
 		time.Sleep(time.Until(s.timedAt) + 50*time.Millisecond) // the time lottery falls due while the server is down
@@ -191,7 +191,7 @@ func TestCrash(t *testing.T) {
 	if err := child.Stop(time.Minute); err != nil {
 		t.Fatalf("graceful stop: %v", err)
 	}
-	if err := run(ctx, []string{"audit", "--data", file}, func(string) string { return "" }, io.Discard, io.Discard); err != nil {
+	if err := run(ctx, []string{"audit", "--data", file}, noEnv, io.Discard, io.Discard); err != nil {
 		t.Fatalf("final audit: %v", err)
 	}
 }

@@ -48,7 +48,7 @@ func startServer(t testing.TB, dataFile string, extraArgs ...string) *server {
 	s := &server{cancel: cancel, done: make(chan error, 1), stdout: &syncBuffer{}}
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", dataFile, "--log-level", "warn"}, extraArgs...)
 	go func() {
-		err := run(ctx, args, func(string) string { return "" }, io.MultiWriter(pw, s.stdout), io.Discard)
+		err := run(ctx, args, noEnv, io.MultiWriter(pw, s.stdout), io.Discard)
 		pw.CloseWithError(fmt.Errorf("server stopped: %v", err))
 		s.done <- err
 	}()
@@ -82,6 +82,9 @@ func (s *server) stop(t testing.TB) {
 		t.Error("server did not shut down in 20 s")
 	}
 }
+
+// noEnv is an empty environment for run.
+func noEnv(string) string { return "" }
 
 // call sends a JSON request and decodes a JSON answer into out (if not nil).
 func call(t testing.TB, method, url, token string, in, out any) int {
@@ -166,7 +169,7 @@ func TestServeDemoEndToEnd(t *testing.T) {
 	// A second server on the same file fails fast instead of hanging.
 	start := time.Now()
 	err := run(context.Background(), []string{"serve", "--addr", "127.0.0.1:0", "--data", filepath.Join(dir, "luckbox.db")},
-		func(string) string { return "" }, io.Discard, io.Discard)
+		noEnv, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "another") || time.Since(start) > 10*time.Second {
 		t.Fatalf("second server: %v after %s", err, time.Since(start))
 	}

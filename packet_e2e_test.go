@@ -113,7 +113,7 @@ func TestPacketsEndToEnd(t *testing.T) {
 	s2.stop(t)
 
 	var out, errOut bytes.Buffer
-	if err := run(context.Background(), []string{"audit", "--data", file}, func(string) string { return "" }, &out, &errOut); err != nil {
+	if err := run(context.Background(), []string{"audit", "--data", file}, noEnv, &out, &errOut); err != nil {
 		t.Fatalf("audit: %v\n%s%s", err, out.String(), errOut.String())
 	}
 	if !strings.Contains(out.String(), "all invariants hold") || strings.Contains(out.String(), "FAIL") ||
@@ -121,7 +121,7 @@ func TestPacketsEndToEnd(t *testing.T) {
 		t.Fatalf("audit output:\n%s", out.String())
 	}
 	out.Reset()
-	if err := run(context.Background(), []string{"audit", "--json", "--data", file}, func(string) string { return "" }, &out, io.Discard); err != nil {
+	if err := run(context.Background(), []string{"audit", "--json", "--data", file}, noEnv, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	if err := jsonUnmarshal(out.Bytes(), &rep); err != nil || !rep.OK {
@@ -143,7 +143,7 @@ func TestPacketsEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	out.Reset()
-	err = run(context.Background(), []string{"audit", "--data", file}, func(string) string { return "" }, &out, io.Discard)
+	err = run(context.Background(), []string{"audit", "--data", file}, noEnv, &out, io.Discard)
 	if err == nil || !strings.Contains(out.String(), "FAIL") || !strings.Contains(out.String(), "AUDIT FAILED") {
 		t.Fatalf("audit of a tampered file: %v\n%s", err, out.String())
 	}
@@ -166,7 +166,7 @@ func TestProductionNeedsWeChatPaySettings(t *testing.T) {
 		{[]string{"--packet-max-count", "0"}, "--packet-max-count"},
 		{[]string{"--packet-ttl", "1s"}, "--packet-ttl"},
 	} {
-		err := run(context.Background(), append(append([]string{}, base...), c.args...), func(string) string { return "" }, io.Discard, io.Discard)
+		err := run(context.Background(), append(append([]string{}, base...), c.args...), noEnv, io.Discard, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: error %v does not name %s", c.args, err, c.want)
 		}

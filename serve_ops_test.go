@@ -144,13 +144,13 @@ func TestServeTLSRefusesABadPair(t *testing.T) {
 	certFile, _, _ := selfSigned(t)
 	_, otherKey, _ := selfSigned(t)
 	err := run(context.Background(), []string{"serve", "--data", filepath.Join(t.TempDir(), "x.db"), "--tls-cert", certFile, "--tls-key", otherKey},
-		func(string) string { return "" }, io.Discard, io.Discard)
+		noEnv, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "--tls-cert/--tls-key") {
 		t.Fatalf("mismatched pair: %v", err)
 	}
 	garbage := writeTestFile(t, "garbage.pem", "not a certificate")
 	err = run(context.Background(), []string{"serve", "--data", filepath.Join(t.TempDir(), "x.db"), "--tls-cert", garbage, "--tls-key", garbage},
-		func(string) string { return "" }, io.Discard, io.Discard)
+		noEnv, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "--tls-cert") {
 		t.Fatalf("garbage pair: %v", err)
 	}
@@ -218,7 +218,7 @@ func TestProductionRefusesTheFake(t *testing.T) {
 		{withArg(prod, "--public-url", ""), "--public-url"},
 	} {
 		err := run(context.Background(), append([]string{"serve", "--addr", "127.0.0.1:0", "--data", filepath.Join(t.TempDir(), "x.db")}, c.args...),
-			func(string) string { return "" }, io.Discard, io.Discard)
+			noEnv, io.Discard, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("error %v does not name %s", err, c.want)
 		}
@@ -265,7 +265,7 @@ func TestServeRefusesNewerSchema(t *testing.T) {
 	newer := uint64(data.SchemaVersion + 1)
 	setSchemaVersion(t, file, newer)
 
-	err = run(context.Background(), []string{"serve", "--addr", "127.0.0.1:0", "--data", file}, func(string) string { return "" }, io.Discard, io.Discard)
+	err = run(context.Background(), []string{"serve", "--addr", "127.0.0.1:0", "--data", file}, noEnv, io.Discard, io.Discard)
 	if err == nil {
 		t.Fatal("serve started on a file with a newer schema")
 	}
@@ -274,11 +274,11 @@ func TestServeRefusesNewerSchema(t *testing.T) {
 			t.Errorf("serve error %q lacks %q", err, want)
 		}
 	}
-	err = run(context.Background(), []string{"backup", "--data", file, "--out", filepath.Join(t.TempDir(), "b.db")}, func(string) string { return "" }, io.Discard, io.Discard)
+	err = run(context.Background(), []string{"backup", "--data", file, "--out", filepath.Join(t.TempDir(), "b.db")}, noEnv, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "newer luckbox") {
 		t.Errorf("backup --data of a newer file: %v", err)
 	}
-	err = run(context.Background(), []string{"restore", "--from", file, "--data", filepath.Join(t.TempDir(), "r.db")}, func(string) string { return "" }, io.Discard, io.Discard)
+	err = run(context.Background(), []string{"restore", "--from", file, "--data", filepath.Join(t.TempDir(), "r.db")}, noEnv, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "newer luckbox") {
 		t.Errorf("restore of a newer file: %v", err)
 	}

@@ -38,7 +38,7 @@ func TestVerifyRealDraw(t *testing.T) {
 	url := api + "/lotteries/" + l.ID + "/proof"
 	verify := func(args ...string) (string, error) {
 		var out bytes.Buffer
-		err := run(context.Background(), append([]string{"verify"}, args...), func(string) string { return "" }, &out, &out)
+		err := run(context.Background(), append([]string{"verify"}, args...), noEnv, &out, &out)
 		return out.String(), err
 	}
 

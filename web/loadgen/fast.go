@@ -69,9 +69,9 @@ func (p *FastPool) Do(ctx context.Context, worker int, method, path, token strin
 	fc.mu.Lock()
 	defer fc.mu.Unlock()
 	reused := fc.c != nil
-	r, err := fc.do(p.host, method, path, token, body)
-	if err != nil && reused && isStale(err) {
-		r, err = fc.do(p.host, method, path, token, body)
+	r, err := fc.do(ctx, p.host, method, path, token, body)
+	if err != nil && reused && isStale(err) && ctx.Err() == nil {
+		r, err = fc.do(ctx, p.host, method, path, token, body)
 	}
 	if err != nil {
 		return Response{}, fmt.Errorf("%s %s: %w", method, path, err)
@@ -86,7 +86,13 @@ func isStale(err error) bool {
 		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
-func (fc *fastConn) do(host, method, path, token string, body []byte) (Response, error) {
+// fastTimeout bounds one request when ctx has no deadline of its own.
+const fastTimeout = time.Minute
+
+func (fc *fastConn) do(ctx context.Context, host, method, path, token string, body []byte) (Response, error) {
+	if err := ctx.Err(); err != nil {
+		return Response{}, err
+	}
 	if fc.c == nil {
 		c, err := net.DialTimeout("tcp", host, 5*time.Second)
 		if err != nil {
@@ -117,6 +123,18 @@ func (fc *fastConn) do(host, method, path, token string, body []byte) (Response,
 	b = append(b, "\r\n\r\n"...)
 	b = append(b, body...)
 	fc.req = b
+	// A stalled server or a canceled run ends the request: the deadline
+	// (ctx's, or fastTimeout) and, on cancel, a deadline in the past.
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(fastTimeout)
+	}
+	if err := fc.c.SetDeadline(deadline); err != nil {
+		fc.close()
+		return Response{}, err
+	}
+	c := fc.c
+	defer context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })()
 	if _, err := fc.c.Write(b); err != nil {
 		fc.close()
 		return Response{}, err

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -85,9 +86,10 @@ func (r *Report) addResult(res Result) {
 			per := func(cores float64) time.Duration {
 				return time.Duration(cores * float64(res.Elapsed) / float64(n))
 			}
-			r.fact("cpu per request", "server %s, load generator %s (ceiling on 2 idle cores ≈ %.0f requests/s)",
+			cores := runtime.NumCPU()
+			r.fact("cpu per request", "server %s, load generator %s (ceiling on %d idle cores ≈ %.0f requests/s)",
 				per(res.CPU.Server).Round(100*time.Nanosecond), per(res.CPU.Generator).Round(100*time.Nanosecond),
-				2/((res.CPU.Server+res.CPU.Generator)*res.Elapsed.Seconds()/float64(n)))
+				cores, float64(cores)/((res.CPU.Server+res.CPU.Generator)*res.Elapsed.Seconds()/float64(n)))
 			if w := res.CPU.DiskWrites; w > 0 {
 				r.fact("disk writes", "%s by the server, %.1f KiB per request", MB(w), float64(w)/float64(n)/1024)
 			}
