@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -115,6 +116,9 @@ func fetchBackup(ctx context.Context, w io.Writer, server, token, caCert string)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return fmt.Errorf("invalid --server %q: %w", server, err)
+	}
+	if req.URL.Scheme != "https" && !isLoopbackHost(req.URL.Hostname()) {
+		return fmt.Errorf("invalid --server %q: the admin token goes over https only (plain http only to this machine)", server)
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	res, err := hc.Do(req)
@@ -237,6 +241,15 @@ func syncDir(dir string) error {
 		return fmt.Errorf("sync %s: %w", dir, err)
 	}
 	return nil
+}
+
+// isLoopbackHost reports whether host names this machine.
+func isLoopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // openReadOnly opens a database file read-only (a stopped server's file or a

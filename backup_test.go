@@ -200,3 +200,32 @@ func TestBackupOfStoppedFile(t *testing.T) {
 		t.Errorf("restore onto itself: %v", err)
 	}
 }
+
+// TestBackupRefusesUnsafeSettings: --force has no environment fallback (a
+// stray LUCKBOX_FORCE replaces nothing), and the admin token is not sent over
+// plain http to another machine.
+func TestBackupRefusesUnsafeSettings(t *testing.T) {
+	dir := t.TempDir()
+	out := writeTestFile(t, "existing.db", "keep me")
+	live := filepath.Join(dir, "live.db")
+	s := startServer(t, live)
+	s.stop(t)
+	env := func(k string) string {
+		if k == "LUCKBOX_FORCE" {
+			return "true"
+		}
+		return ""
+	}
+	err := run(context.Background(), []string{"backup", "--data", live, "--out", out}, env, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "--force") {
+		t.Errorf("backup over an existing --out with LUCKBOX_FORCE set: %v", err)
+	}
+	if b, _ := os.ReadFile(out); string(b) != "keep me" {
+		t.Errorf("the existing --out was replaced: %d bytes", len(b))
+	}
+	err = run(context.Background(), []string{"backup", "--server", "http://192.0.2.1:8080", "--admin-token", "secret-token-0123456789",
+		"--out", filepath.Join(dir, "b.db")}, noEnv, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "https only") {
+		t.Errorf("backup over plain http to another host: %v", err)
+	}
+}

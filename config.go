@@ -38,6 +38,10 @@ func newFlagSet(name string, out io.Writer) *flag.FlagSet {
 // from its LUCKBOX_* environment variable, then, for a flag set with a
 // --config flag that names a file, every flag still unset from that file
 // (config_file.go). A bad value names its setting.
+// commandLineOnly are the flags with no environment fallback: a stray
+// LUCKBOX_FORCE must not let backup or restore replace files.
+var commandLineOnly = map[string]bool{"force": true}
+
 func parseFlags(fs *flag.FlagSet, args []string, env func(string) string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -49,7 +53,7 @@ func parseFlags(fs *flag.FlagSet, args []string, env func(string) string) error 
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	var err error
 	fs.VisitAll(func(f *flag.Flag) {
-		if set[f.Name] || err != nil {
+		if set[f.Name] || err != nil || commandLineOnly[f.Name] {
 			return
 		}
 		if v := env(envName(f.Name)); v != "" {
