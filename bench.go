@@ -57,7 +57,7 @@ func runBench(ctx context.Context, args []string, env func(string) string, stdou
 	fs.StringVar(&cfg.AdminToken, "admin-token", "", "admin token of the --url server (exchange scenario and audits)")
 	fs.StringVar(&cfg.Data, "data", "", "database file of the started server (default: a temporary file, removed afterwards)")
 	fs.BoolVar(&cfg.KeepData, "keep-data", false, "keep the temporary database file (its path is printed)")
-	fs.StringVar(&cfg.Scenario, "scenario", "all", "scenarios, comma-separated: ping, grab-hot, grab-spread, storm, join, exchange, draw, restart, or all")
+	fs.StringVar(&cfg.Scenario, "scenario", "all", scenarioHelp())
 	fs.StringVar(&cfg.Concurrency, "concurrency", strconv.Itoa(d.Concurrency), "clients; a comma-separated list runs the scenarios at each level")
 	fs.DurationVar(&cfg.Opt.Duration, "duration", d.Duration, "length of each time-based measured phase")
 	fs.IntVar(&cfg.Opt.RateCap, "rate-cap", d.RateCap, "requests/s a time-based phase provisions shares and lotteries for")
@@ -317,4 +317,14 @@ func saveProfile(ctx context.Context, addr, path string, d time.Duration, stderr
 		return
 	}
 	fmt.Fprintf(stderr, "   cpu profile (%ds) saved to %s\n", secs, path)
+}
+
+// scenarioHelp is the help of --scenario: every scenario with its summary.
+func scenarioHelp() string {
+	var b strings.Builder
+	b.WriteString("scenarios, comma-separated, or all:")
+	for _, s := range loadgen.Scenarios {
+		fmt.Fprintf(&b, "\n        %s: %s", s.Name, s.Summary)
+	}
+	return b.String()
 }
