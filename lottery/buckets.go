@@ -1,5 +1,33 @@
 package lottery
 
-// Buckets lists the buckets of this package (lotteries and gift exchanges);
-// pass them to data.Open.
-var Buckets = append(append([][]byte{}, lotteryBuckets...), exchangeBuckets...)
+// The buckets of lotteries. Numbers are 8-byte big-endian (data.U64), so
+// cursors scan in order; "‖" is concatenation.
+var (
+	// bucketLotteries: lottery seq → record JSON (small: no entries inside).
+	bucketLotteries = []byte("lotteries")
+	// bucketEntries: lottery seq ‖ entry seq → user seq ‖ user tag. Entry
+	// seqs come from the lottery's own counter, so a cursor over one lottery's
+	// prefix yields its entries in join order (the draw order).
+	bucketEntries = []byte("lottery_entries")
+	// bucketMembers: lottery seq ‖ user seq → entry seq ‖ joined_at
+	// (TimeKey): "has this user joined", and the entry to remove on leave.
+	bucketMembers = []byte("lottery_members")
+	// bucketCreated: user seq ‖ lottery seq → nil, the lotteries a user created.
+	bucketCreated = []byte("lottery_by_creator")
+	// bucketJoined: user seq ‖ lottery seq → nil, the lotteries a user is in.
+	bucketJoined = []byte("lottery_by_member")
+	// bucketWinners: lottery seq ‖ rank → user seq ‖ user tag ‖ prize index,
+	// the winners in draw order.
+	bucketWinners = []byte("lottery_winners")
+	// bucketWon: lottery seq ‖ user seq → prize index ‖ rank, for me.prize,
+	// the result notifications and claims.
+	bucketWon = []byte("lottery_won")
+	// bucketClaims: lottery seq ‖ user seq → claim JSON (delivery details).
+	bucketClaims = []byte("lottery_claims")
+)
+
+// Buckets lists the buckets of lotteries; pass them to data.Open.
+var Buckets = [][]byte{
+	bucketLotteries, bucketEntries, bucketMembers, bucketCreated, bucketJoined,
+	bucketWinners, bucketWon, bucketClaims,
+}

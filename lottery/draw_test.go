@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"luckbox/internal/stattest"
 	"math"
 	"math/big"
 	"slices"
@@ -253,12 +254,12 @@ func TestDrawFairness(t *testing.T) {
 			byPrize[p][index[w.UserID]]++
 		}
 	}
-	chi19 := chi999(19)
-	if x := chiSquare(wins[:], draws*3.0/entriesN); x > chi19 {
+	chi19 := stattest.Chi999(19)
+	if x := stattest.ChiSquare(wins[:], draws*3.0/entriesN); x > chi19 {
 		t.Errorf("win counts %v: chi-square %.2f > %.2f", wins, x, chi19)
 	}
 	for p := range byPrize {
-		if x := chiSquare(byPrize[p][:], draws/float64(entriesN)); x > chi19 {
+		if x := stattest.ChiSquare(byPrize[p][:], draws/float64(entriesN)); x > chi19 {
 			t.Errorf("prize %d counts %v: chi-square %.2f > %.2f", p, byPrize[p], x, chi19)
 		}
 	}
@@ -280,50 +281,6 @@ func TestDrawFairness(t *testing.T) {
 	if z := (sxy / sxx) / (sd / math.Sqrt(sxx)); math.Abs(z) > 3.29 {
 		t.Errorf("win count trend over join order: slope z = %.2f", z)
 	}
-}
-
-// chi999 returns the 99.9% quantile of the chi-square distribution with df
-// degrees of freedom, by bisection on its CDF (the regularized lower
-// incomplete gamma function, summed as a series). chi999(19) = 43.820.
-func chi999(df int) float64 {
-	cdf := func(x float64) float64 {
-		s, z := float64(df)/2, x/2
-		term := 1 / s
-		sum := term
-		for n := 1.0; term > 1e-17*sum; n++ {
-			term *= z / (s + n)
-			sum += term
-		}
-		lg, _ := math.Lgamma(s)
-		return sum * math.Exp(-z+s*math.Log(z)-lg)
-	}
-	lo, hi := 0.0, 1000.0
-	for range 200 {
-		mid := (lo + hi) / 2
-		if cdf(mid) < 0.999 {
-			lo = mid
-		} else {
-			hi = mid
-		}
-	}
-	return lo
-}
-
-func TestChi999(t *testing.T) {
-	for df, want := range map[int]float64{1: 10.828, 3: 16.266, 9: 27.877, 19: 43.820, 23: 49.728, 59: 98.324} {
-		if got := chi999(df); math.Abs(got-want) > 0.001 {
-			t.Errorf("chi999(%d) = %.4f, want %.3f", df, got, want)
-		}
-	}
-}
-
-// chiSquare returns Σ (observed − expected)² / expected.
-func chiSquare(observed []float64, expected float64) float64 {
-	x := 0.0
-	for _, o := range observed {
-		x += (o - expected) * (o - expected) / expected
-	}
-	return x
 }
 
 func BenchmarkDraw1000Of1000000(b *testing.B) {

@@ -14,7 +14,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"luckbox/data"
-	"luckbox/lottery"
+	"luckbox/exchange"
 )
 
 // exchangeJSON is the admin's view of a gift exchange.
@@ -29,7 +29,7 @@ type exchangeJSON struct {
 	AssignmentHash   *string    `json:"assignment_hash"`
 }
 
-func exchangeOf(e lottery.Exchange) exchangeJSON {
+func exchangeOf(e exchange.Exchange) exchangeJSON {
 	out := exchangeJSON{ID: e.ID, Title: e.Title, Status: e.Status, ParticipantCount: e.ParticipantCount,
 		DrawnCount: e.DrawnCount, CreatedAt: e.CreatedAt, StartedAt: e.StartedAt}
 	if e.AssignmentHash != "" {
@@ -52,7 +52,7 @@ type participantJSON struct {
 	RemindedAt  *time.Time `json:"reminded_at"`
 }
 
-func participantOf(p lottery.ExchangeParticipant) participantJSON {
+func participantOf(p exchange.Participant) participantJSON {
 	out := participantJSON{ID: p.ID, Name: p.Name, Phone: p.Phone, Group: p.Group, Exclude: p.Exclude,
 		Drawn: p.Drawn(), DrawnAt: p.DrawnAt, RemindedAt: p.RemindedAt}
 	if out.Exclude == nil {
@@ -158,9 +158,9 @@ func (s *Server) handleImportParticipants(w http.ResponseWriter, r *http.Request
 			s.writeError(w, r, err)
 			return
 		}
-		rows := make([]lottery.ExchangeRow, len(in.Items))
+		rows := make([]exchange.Row, len(in.Items))
 		for i, it := range in.Items {
-			rows[i] = lottery.ExchangeRow{Line: i + 1, Name: it.Name, Phone: it.Phone, Group: it.Group, Exclude: it.Exclude}
+			rows[i] = exchange.Row{Line: i + 1, Name: it.Name, Phone: it.Phone, Group: it.Group, Exclude: it.Exclude}
 		}
 		n, err = s.Exchanges.ImportRows(r.Context(), id, rows)
 	}
@@ -185,7 +185,7 @@ func (s *Server) handlePatchParticipant(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	p, err := s.Exchanges.UpdateParticipant(r.Context(), chi.URLParam(r, "id"), chi.URLParam(r, "pid"),
-		lottery.ParticipantUpdate{Name: in.Name, Phone: in.Phone, Group: in.Group, Exclude: in.Exclude})
+		exchange.ParticipantUpdate{Name: in.Name, Phone: in.Phone, Group: in.Group, Exclude: in.Exclude})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -260,7 +260,7 @@ var resultsColumns = []string{"id", "name", "phone", "group", "exclude", "drawn"
 // mark (so Excel reads Chinese names), a header row, CRLF line ends. Text
 // cells that a spreadsheet would run as a formula (starting with = + - @) get
 // a leading apostrophe.
-func writeResultsCSV(w http.ResponseWriter, id string, all []lottery.ExchangeParticipant) {
+func writeResultsCSV(w http.ResponseWriter, id string, all []exchange.Participant) {
 	var buf bytes.Buffer
 	buf.WriteString("\ufeff")
 	cw := csv.NewWriter(&buf)

@@ -7,19 +7,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"luckbox/exchange"
 	"net/http"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"luckbox/lottery"
 )
 
 // withExchanges wires gift exchanges (and phone binding) into a harness.
 func withExchanges(h *harness, d *Deps) {
-	d.Exchanges = lottery.NewExchangeService(h.db, h.auth, lottery.ExchangeOptions{Now: h.clock.Now})
+	d.Exchanges = exchange.NewService(h.db, h.auth, exchange.Options{Now: h.clock.Now})
 	d.Phones = testPhones{h.wx}
 }
 
@@ -539,7 +538,7 @@ func TestExchangeReminders(t *testing.T) {
 	}
 	remind(`{"reminded":2,"skipped_recent":0,"without_account":1}`)
 	msgs := waitMessages(1)
-	if m := msgs[0]; m.TemplateID != tmpl || m.Data["thing1"] != string([]rune(title)[:19])+"…" || m.Data["thing2"] != lottery.ReminderText {
+	if m := msgs[0]; m.TemplateID != tmpl || m.Data["thing1"] != string([]rune(title)[:19])+"…" || m.Data["thing2"] != exchange.ReminderText {
 		t.Fatalf("message %+v", m)
 	}
 	inbox := func(tok string) []inboxItemOut {

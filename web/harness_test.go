@@ -15,6 +15,7 @@ import (
 	"luckbox/auth"
 	"luckbox/data"
 	"luckbox/data/datatest"
+	"luckbox/exchange"
 	"luckbox/lottery"
 	"luckbox/packet"
 	"luckbox/wechat"
@@ -90,6 +91,7 @@ func testBuckets() [][]byte {
 	var all [][]byte
 	all = append(all, auth.Buckets...)
 	all = append(all, lottery.Buckets...)
+	all = append(all, exchange.Buckets...)
 	all = append(all, packet.Buckets...)
 	return all
 }

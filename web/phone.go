@@ -5,7 +5,7 @@ import (
 	"net/http"
 
 	"luckbox/data"
-	"luckbox/lottery"
+	"luckbox/exchange"
 )
 
 // PhoneResolver turns what WeChat's getPhoneNumber button gives a
@@ -34,7 +34,7 @@ func phoneNumber(countryCode, number string) (string, error) {
 	if countryCode != "" && countryCode != "86" {
 		number = "+" + countryCode + number
 	}
-	p, err := lottery.NormalizePhone(number)
+	p, err := exchange.NormalizePhone(number)
 	if err != nil {
 		return "", data.Errorf(data.EInvalid, "WeChat answered a phone number luckbox does not support: %s", err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"luckbox/auth"
 	"luckbox/data"
+	"luckbox/exchange"
 	"luckbox/lottery"
 	"luckbox/packet"
 )
@@ -21,7 +22,7 @@ type Deps struct {
 	// Fake is the fake WeChat, mounted at /_fake/wechat in demo mode (nil in production).
 	Fake http.Handler
 	// Exchanges runs gift exchanges (the /exchanges and /admin/exchanges routes).
-	Exchanges *lottery.ExchangeService
+	Exchanges *exchange.Service
 	// Phones resolves getPhoneNumber results for POST /me/phone.
 	Phones PhoneResolver
 	// Packets runs wallets, red packets and payment orders (/wallet, /packets, /pay/notify).

@@ -1,0 +1,71 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"luckbox/packet"
+)
+
+// errAuditFailed is returned (exit status 1) when an invariant does not hold.
+var errAuditFailed = errors.New("audit failed: at least one invariant does not hold")
+
+// runAudit is `luckbox audit --data FILE`: it opens the file read-only (a
+// backup, or the database of a stopped server), checks the money invariants
+// and prints each check with its result. It succeeds only when all hold.
+func runAudit(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("audit", stdout)
+	path := fs.String("data", "./luckbox.db", "database file or backup to audit (opened read-only)")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	if err := parseFlags(fs, args, env); err != nil {
+		return err
+	}
+	db, err := openReadOnly(*path, stderr)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rep, err := packet.Audit(db)
+	if err != nil {
+		return fmt.Errorf("audit %s: %w", *path, err)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else {
+		printAudit(stdout, *path, rep)
+	}
+	if !rep.OK {
+		return errAuditFailed
+	}
+	return nil
+}
+
+func printAudit(w io.Writer, path string, rep packet.Report) {
+	t := rep.Totals
+	fmt.Fprintf(w, "luckbox audit of %s\n\n", path)
+	fmt.Fprintf(w, "  wallets %d, packets %d, payment orders %d\n", t.Wallets, t.Packets, t.Orders)
+	fmt.Fprintf(w, "  balances %d + escrow %d = %d fen; money in %d - money out %d = %d fen\n\n",
+		t.Balances, t.Escrow, t.Balances+t.Escrow, t.MoneyIn, t.MoneyOut, t.MoneyIn-t.MoneyOut)
+	for _, c := range rep.Checks {
+		mark := "ok  "
+		if !c.OK {
+			mark = "FAIL"
+		}
+		fmt.Fprintf(w, "  %s  %s (%d checked)\n", mark, c.Name, c.Checked)
+		for _, f := range c.Failures {
+			fmt.Fprintf(w, "          - %s\n", f)
+		}
+	}
+	if rep.OK {
+		fmt.Fprintln(w, "\nall invariants hold")
+	} else {
+		fmt.Fprintln(w, "\nAUDIT FAILED")
+	}
+}
