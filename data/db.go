@@ -42,6 +42,12 @@ type Options struct {
 	// OnCommit, if set, is called after every writer transaction with the
 	// number of operations it ran and how long it took (for metrics).
 	OnCommit func(ops int, d time.Duration)
+	// StrictRejections (tests) makes the writer's "reject before writing"
+	// check exact: a batch in which an operation rejected is rolled back and
+	// its operations run again one at a time, where a write before the
+	// rejection cannot hide behind a neighbour's write to the same page.
+	// datatest.Open sets it, so every domain test enforces the rule.
+	StrictRejections bool
 	// OnDeliver, if set, is called after every outbox delivery attempt with
 	// the message kind and the handler's error (nil on success), for metrics.
 	OnDeliver func(kind string, err error)

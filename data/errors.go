@@ -66,3 +66,11 @@ func AsError(err error) (*Error, bool) {
 	ok := errors.As(err, &e)
 	return e, ok
 }
+
+// IsRejection reports whether err is a business rejection: a domain error
+// (*Error, possibly wrapped) other than EInternal. The writer ends an
+// operation that returns one without failing its batch (see Op).
+func IsRejection(err error) bool {
+	e, ok := AsError(err)
+	return ok && e.Code != EInternal
+}

@@ -12,14 +12,22 @@ import (
 )
 
 // Op is one domain operation: it reads state, decides and writes, all inside
-// the write transaction it is given. Business rejections ("sold out", "already
-// joined") are results the operation reports through its own variables, and it
-// must reject before it writes anything. An Op returns an error only for a
-// storage or programming failure; that aborts the shared transaction, and the
-// writer then runs the batch's operations again one at a time. So an Op may
-// run more than once: it must assign its results, not accumulate them, and it
-// must have no effects outside the transaction (use the outbox). An Op must
-// never call DB.Update itself: the writer runs it, so that would deadlock.
+// the write transaction it is given.
+//
+// A business rejection ("sold out", "already joined") is a value: the Op
+// returns a domain error (*Error, any code but EInternal, possibly wrapped).
+// The writer ends that operation there, keeps the shared transaction going
+// for the others in the batch, and hands the rejection to the operation's
+// caller once the batch has committed. An Op must reject before it writes
+// anything (check, then write): the writer verifies it and turns a rejection
+// that follows a write into a failure of the operation.
+//
+// Any other error is a storage or programming failure: it aborts the shared
+// transaction, and the writer then runs the batch's operations again one at a
+// time. So an Op may run more than once: it must assign its results, not
+// accumulate them, and it must have no effects outside the transaction (use
+// the outbox). An Op must never call DB.Update itself: the writer runs it, so
+// that would deadlock.
 type Op func(tx *bolt.Tx) error
 
 // ErrClosed is returned for operations submitted after Close.
@@ -35,8 +43,9 @@ type WriterStats struct {
 }
 
 type request struct {
-	op   Op
-	done chan error
+	op     Op
+	done   chan error
+	result error // the operation's rejection in the current attempt, or nil
 }
 
 // writer is the group-commit writer: one goroutine takes every queued
@@ -60,6 +69,10 @@ type writer struct {
 // crash test catches such a writer (with a fast disk the window is a few
 // microseconds and a kill at a random moment almost never lands in it).
 var SlowCommitForTests time.Duration
+
+// errRecheckAlone rolls back a batch with a rejection under
+// Options.StrictRejections, so its operations run again one at a time.
+var errRecheckAlone = errors.New("strict rejections: run the batch one by one")
 
 // testHookBatch, when set by a test, runs at the end of every multi-operation
 // batch transaction; an error it returns aborts the batch like a storage failure.
@@ -136,10 +149,15 @@ func (w *writer) loop() {
 func (w *writer) run(batch []*request) {
 	start := time.Now()
 	err := w.db.bolt.Update(func(tx *bolt.Tx) error {
+		rejected := false
 		for _, r := range batch {
-			if err := runOp(r.op, tx); err != nil {
+			if err := r.attempt(tx); err != nil {
 				return err
 			}
+			rejected = rejected || r.result != nil
+		}
+		if rejected && len(batch) > 1 && w.db.opts.StrictRejections {
+			return errRecheckAlone
 		}
 		if testHookBatch != nil && len(batch) > 1 {
 			return testHookBatch(len(batch))
@@ -152,19 +170,21 @@ func (w *writer) run(batch []*request) {
 	if err == nil || len(batch) == 1 {
 		w.record(start, len(batch))
 		for _, r := range batch {
-			r.done <- err
+			r.answer(err)
 		}
 		return
 	}
 	// The aborted batch committed nothing and answered no one: count its time
 	// only, so Batches, Ops and OnCommit see each operation once (in its retry).
 	w.commitNanos.Add(uint64(time.Since(start)))
-	w.retries.Add(1)
+	if !errors.Is(err, errRecheckAlone) {
+		w.retries.Add(1)
+	}
 	for _, r := range batch {
 		start := time.Now()
-		err := w.db.bolt.Update(func(tx *bolt.Tx) error { return runOp(r.op, tx) })
+		err := w.db.bolt.Update(r.attempt)
 		w.record(start, 1) // before answering: a caller may read the stats next
-		r.done <- err
+		r.answer(err)
 	}
 }
 
@@ -176,6 +196,46 @@ func (w *writer) record(start time.Time, n int) {
 	if h := w.db.opts.OnCommit; h != nil {
 		h(n, d)
 	}
+}
+
+// attempt runs the request's operation in tx. A rejection is kept as the
+// request's result and ends the operation without failing tx, unless the
+// operation wrote before rejecting: that breaks the rule "reject before
+// writing" (its writes would commit with the batch), so it fails tx instead.
+// Any other error fails tx.
+func (r *request) attempt(tx *bolt.Tx) error {
+	r.result = nil
+	before := nodeCount(tx)
+	err := runOp(r.op, tx)
+	if err == nil || !IsRejection(err) {
+		return err
+	}
+	if nodeCount(tx) != before {
+		return fmt.Errorf("operation wrote before rejecting (%v): reject before writing", err)
+	}
+	r.result = err
+	return nil
+}
+
+// nodeCount is the number of B+tree nodes tx has materialized: bbolt
+// materializes a node on the first write to its page (put, delete, new
+// bucket, sequence), so a count that moves means the operation wrote. A
+// write to a page an earlier operation of the batch already wrote does not
+// move it; the check is exact when an operation runs alone, as in tests and
+// in the one-by-one retry.
+func nodeCount(tx *bolt.Tx) int64 {
+	st := tx.Stats()
+	return st.GetNodeCount()
+}
+
+// answer tells the caller the outcome: the transaction's failure, else the
+// operation's rejection, else nil (committed).
+func (r *request) answer(txErr error) {
+	if txErr != nil {
+		r.done <- txErr
+		return
+	}
+	r.done <- r.result
 }
 
 // runOp runs one operation, turning a panic into an error so that a bug in one

@@ -63,8 +63,9 @@ func TestWriterCounterConcurrent(t *testing.T) {
 }
 
 // TestWriterRejectionLeavesNoTrace runs ten "take one of three" operations in
-// one batch: three take, seven reject through their own variables; rejections
-// write nothing and do not disturb their neighbours.
+// one batch: three take, seven return a rejection (a domain error); the
+// rejections reach their callers, write nothing and do not disturb their
+// neighbours, and the batch commits once without a retry.
 func TestWriterRejectionLeavesNoTrace(t *testing.T) {
 	var sizes batchSizes
 	db := openTest(t, Options{OnCommit: sizes.onCommit})
@@ -73,16 +74,14 @@ func TestWriterRejectionLeavesNoTrace(t *testing.T) {
 	}
 	release := holdWriter(t, db)
 	const k = 10
-	rejected := make([]bool, k)
 	ops := make([]Op, k)
 	for i := range k {
 		ops[i] = func(tx *bolt.Tx) error {
 			b := tx.Bucket(testBucket)
-			stock := b.Get([]byte("stock"))[0]
-			rejected[i] = stock == 0
-			if rejected[i] {
-				return nil // "sold out": decided before writing anything
+			if b.Get([]byte("stock"))[0] == 0 {
+				return Errorf(EExhausted, "sold out") // decided before writing anything
 			}
+			stock := b.Get([]byte("stock"))[0]
 			if err := b.Put([]byte("stock"), []byte{stock - 1}); err != nil {
 				return err
 			}
@@ -91,16 +90,13 @@ func TestWriterRejectionLeavesNoTrace(t *testing.T) {
 	}
 	res := submitQueued(t, db, ops...)
 	release()
-	for i, c := range res {
-		if err := result(t, c); err != nil {
-			t.Errorf("op %d: %v", i, err)
-		}
-	}
 	// Queued in order, so the first three take and the rest reject.
-	for i := range k {
+	for i, c := range res {
+		err := result(t, c)
 		claimed := get(t, db, fmt.Sprintf("claim-%d", i)) != nil
-		if wantReject := i >= 3; rejected[i] != wantReject || claimed == wantReject {
-			t.Errorf("op %d: rejected=%v claimed=%v, want rejected=%v", i, rejected[i], claimed, wantReject)
+		wantReject := i >= 3
+		if (ErrorCode(err) == EExhausted) != wantReject || (err != nil && !wantReject) || claimed == wantReject {
+			t.Errorf("op %d: err %v, claimed=%v, want rejected=%v", i, err, claimed, wantReject)
 		}
 	}
 	if got := get(t, db, "stock"); len(got) != 1 || got[0] != 0 {
@@ -111,6 +107,35 @@ func TestWriterRejectionLeavesNoTrace(t *testing.T) {
 	}
 	if st := db.WriterStats(); st.Retries != 0 {
 		t.Errorf("Retries = %d, want 0", st.Retries)
+	}
+}
+
+// TestWriterRejectAfterWriteFails: an operation that writes and then rejects
+// breaks "reject before writing" (its write would commit with the batch): the
+// writer fails it instead, its write is gone, and its neighbours commit.
+func TestWriterRejectAfterWriteFails(t *testing.T) {
+	db := openTest(t, Options{StrictRejections: true})
+	release := holdWriter(t, db)
+	bad := func(tx *bolt.Tx) error {
+		if err := tx.Bucket(testBucket).Put([]byte("half"), []byte("x")); err != nil {
+			return err
+		}
+		return Errorf(EConflict, "changed my mind")
+	}
+	res := submitQueued(t, db, put("a", "1"), bad, put("b", "2"))
+	release()
+	for i, c := range res {
+		err := result(t, c)
+		if i == 1 {
+			if err == nil || IsRejection(err) || !strings.Contains(err.Error(), "reject before writing") {
+				t.Errorf("write-then-reject: %v, want a failure naming the rule", err)
+			}
+		} else if err != nil {
+			t.Errorf("op %d: %v", i, err)
+		}
+	}
+	if get(t, db, "half") != nil || string(get(t, db, "a")) != "1" || string(get(t, db, "b")) != "2" {
+		t.Errorf("after the batch: half=%q a=%q b=%q", get(t, db, "half"), get(t, db, "a"), get(t, db, "b"))
 	}
 }
 

@@ -47,17 +47,19 @@ func errNotListed() error {
 // on the list, not started (if needStarted).
 func participantFor(tx *bolt.Tx, id, phone string, needStarted bool) (call, error) {
 	c, err := load(tx, id, "", nil)
-	if err != nil || c.reject != nil {
+	if err != nil {
 		return c, err
 	}
 	var ok bool
 	c.pseq, c.p, ok, err = participantByPhone(tx, c.exSeq, phone)
-	if err != nil || !ok {
-		c.reject = errNotListed()
+	switch {
+	case err != nil:
 		return c, err
+	case !ok:
+		return c, errNotListed()
 	}
 	if needStarted && c.ex.Status != StatusStarted {
-		c.reject = data.Errorf(data.EConflict, "the gift exchange has not started yet")
+		return c, data.Errorf(data.EConflict, "the gift exchange has not started yet")
 	}
 	return c, nil
 }
@@ -80,7 +82,6 @@ func recipientName(tx *bolt.Tx, ex, seq uint64) (string, error) {
 type drawnView struct {
 	drawnAt   *time.Time // nil until the participant draws
 	recipient string     // the recipient's name, once drawn
-	reject    error
 }
 
 // readDrawn reads in a read view whether the participant with phone in
@@ -90,8 +91,7 @@ func (s *Service) readDrawn(id, phone string, needStarted bool) (drawnView, erro
 	var out drawnView
 	err := s.db.View(func(tx *bolt.Tx) error {
 		c, err := participantFor(tx, id, phone, needStarted)
-		if err != nil || c.reject != nil {
-			out.reject = c.reject
+		if err != nil {
 			return err
 		}
 		if c.p.DrawnAt == nil {
@@ -117,20 +117,14 @@ func (s *Service) Draw(ctx context.Context, id, phone string) (DrawResult, error
 	if err != nil {
 		return DrawResult{}, fmt.Errorf("draw: %w", err)
 	}
-	if st.reject != nil {
-		return DrawResult{}, st.reject
-	}
 	if st.drawnAt != nil {
 		return DrawResult{RecipientName: st.recipient, DrawnAt: *st.drawnAt}, nil
 	}
 	now := s.opts.Now().UTC()
 	var out DrawResult
-	var rejected error
 	err = s.db.Update(ctx, func(tx *bolt.Tx) error {
-		rejected = nil
 		c, err := participantFor(tx, id, phone, true)
-		if err != nil || c.reject != nil {
-			rejected = c.reject
+		if err != nil {
 			return err
 		}
 		exSeq, ex, pseq, p := c.exSeq, c.ex, c.pseq, c.p
@@ -154,7 +148,7 @@ func (s *Service) Draw(ctx context.Context, id, phone string) (DrawResult, error
 	if err != nil {
 		return DrawResult{}, fmt.Errorf("draw: %w", err)
 	}
-	return out, rejected
+	return out, nil
 }
 
 // Me returns the caller's state in an exchange (found by their phone): whether
@@ -167,8 +161,8 @@ func (s *Service) Me(ctx context.Context, id, phone string) (MeResult, error) {
 	if err != nil {
 		return MeResult{}, fmt.Errorf("exchange me: %w", err)
 	}
-	if st.reject != nil || st.drawnAt == nil {
-		return MeResult{}, st.reject
+	if st.drawnAt == nil {
+		return MeResult{}, nil
 	}
 	return MeResult{Drawn: true, DrawnAt: st.drawnAt, RecipientName: st.recipient}, nil
 }

@@ -160,14 +160,12 @@ func getExchange(tx *bolt.Tx, id string) (uint64, record, bool, error) {
 }
 
 // call is what an exchange operation loaded inside its transaction: the
-// exchange, the participant record for participant operations, or the
-// rejection to answer.
+// exchange and the participant record for participant operations.
 type call struct {
-	exSeq  uint64
-	ex     record
-	pseq   uint64
-	p      participantRec
-	reject error
+	exSeq uint64
+	ex    record
+	pseq  uint64
+	p     participantRec
 }
 
 // load loads the exchange with public id inside tx for an operation that
@@ -182,9 +180,9 @@ func load(tx *bolt.Tx, id, want string, wrong func() error) (call, error) {
 	case err != nil:
 		return c, err
 	case !ok:
-		c.reject = errNoExchange()
+		return c, errNoExchange()
 	case want != "" && c.ex.Status != want:
-		c.reject = wrong()
+		return c, wrong()
 	}
 	return c, nil
 }

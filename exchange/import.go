@@ -310,11 +310,8 @@ func (s *Service) ImportRows(ctx context.Context, id string, rows []Row) (int, e
 // and checked (the import's write checks again).
 func (s *Service) checkDraft(id string) error {
 	return s.db.View(func(tx *bolt.Tx) error {
-		c, err := load(tx, id, StatusDraft, errStarted)
-		if err != nil {
-			return fmt.Errorf("load exchange: %w", err)
-		}
-		return c.reject
+		_, err := load(tx, id, StatusDraft, errStarted)
+		return err
 	})
 }
 
@@ -337,19 +334,15 @@ func (s *Service) importRows(ctx context.Context, id string, rows []Row, problem
 	if err != nil {
 		return 0, fmt.Errorf("import participants: ids: %w", err)
 	}
-	var rejected error
 	err = s.db.Update(ctx, func(tx *bolt.Tx) error {
-		rejected = nil
 		c, err := load(tx, id, StatusDraft, errStarted)
-		if err != nil || c.reject != nil {
-			rejected = c.reject
+		if err != nil {
 			return err
 		}
 		exSeq, ex := c.exSeq, c.ex
 		if ex.Participants+len(clean) > s.opts.MaxParticipants {
-			rejected = data.Errorf(data.EInvalid, "the list would hold %d participants; an exchange holds at most %d",
+			return data.Errorf(data.EInvalid, "the list would hold %d participants; an exchange holds at most %d",
 				ex.Participants+len(clean), s.opts.MaxParticipants)
-			return nil
 		}
 		idx := data.MustBucket(tx, bucketPhones)
 		all := slices.Clip(problems)
@@ -365,8 +358,7 @@ func (s *Service) importRows(ctx context.Context, id string, rows []Row, problem
 			}
 		}
 		if len(all) > 0 {
-			rejected = importError(all, len(rows))
-			return nil
+			return importError(all, len(rows))
 		}
 		parts := data.MustBucket(tx, bucketParticipants)
 		seqOf := make(map[string]uint64, len(clean))
@@ -400,9 +392,6 @@ func (s *Service) importRows(ctx context.Context, id string, rows []Row, problem
 	})
 	if err != nil {
 		return 0, fmt.Errorf("import participants: %w", err)
-	}
-	if rejected != nil {
-		return 0, rejected
 	}
 	return len(clean), nil
 }

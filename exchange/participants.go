@@ -62,7 +62,7 @@ func getParticipant(tx *bolt.Tx, ex uint64, pid string) (uint64, participantRec,
 // participant, exchange started.
 func draftParticipant(tx *bolt.Tx, id, pid string) (call, error) {
 	c, err := load(tx, id, "", nil)
-	if err != nil || c.reject != nil {
+	if err != nil {
 		return c, err
 	}
 	var ok bool
@@ -71,9 +71,9 @@ func draftParticipant(tx *bolt.Tx, id, pid string) (call, error) {
 	case err != nil:
 		return c, err
 	case !ok:
-		c.reject = errNoParticipant()
+		return c, errNoParticipant()
 	case c.ex.Status != StatusDraft:
-		c.reject = errStarted()
+		return c, errStarted()
 	}
 	return c, nil
 }
@@ -206,12 +206,9 @@ func (s *Service) UpdateParticipant(ctx context.Context, id, pid string, u Parti
 		}
 	}
 	var out Participant
-	var rejected error
 	err = s.db.Update(ctx, func(tx *bolt.Tx) error {
-		rejected = nil
 		c, err := draftParticipant(tx, id, pid)
-		if err != nil || c.reject != nil {
-			rejected = c.reject
+		if err != nil {
 			return err
 		}
 		exSeq, ex, seq, p := c.exSeq, c.ex, c.pseq, c.p
@@ -219,8 +216,7 @@ func (s *Service) UpdateParticipant(ctx context.Context, id, pid string, u Parti
 		newPhone := p.Phone
 		if u.Phone != nil && phone != p.Phone {
 			if idx.Get(phoneKey(exSeq, phone)) != nil {
-				rejected = data.Invalid("phone", "phone %s is already on the list", phone)
-				return nil
+				return data.Invalid("phone", "phone %s is already on the list", phone)
 			}
 			newPhone = phone
 		}
@@ -229,13 +225,11 @@ func (s *Service) UpdateParticipant(ctx context.Context, id, pid string, u Parti
 			exclSeqs = []uint64{}
 			for _, x := range excl {
 				if x == newPhone {
-					rejected = data.Invalid("exclude", "excludes the participant's own phone %s", x)
-					return nil
+					return data.Invalid("exclude", "excludes the participant's own phone %s", x)
 				}
 				xs := data.ParseU64(idx.Get(phoneKey(exSeq, x)))
 				if xs == 0 || xs == seq {
-					rejected = data.Invalid("exclude", "excludes %s, a phone not on the list", x)
-					return nil
+					return data.Invalid("exclude", "excludes %s, a phone not on the list", x)
 				}
 				exclSeqs = append(exclSeqs, xs)
 			}
@@ -271,21 +265,15 @@ func (s *Service) UpdateParticipant(ctx context.Context, id, pid string, u Parti
 	if err != nil {
 		return Participant{}, fmt.Errorf("update participant: %w", err)
 	}
-	if rejected != nil {
-		return Participant{}, rejected
-	}
 	return out, nil
 }
 
 // DeleteParticipant removes a participant from a draft exchange. Others'
 // exclusions of them lapse.
 func (s *Service) DeleteParticipant(ctx context.Context, id, pid string) error {
-	var rejected error
 	err := s.db.Update(ctx, func(tx *bolt.Tx) error {
-		rejected = nil
 		c, err := draftParticipant(tx, id, pid)
-		if err != nil || c.reject != nil {
-			rejected = c.reject
+		if err != nil {
 			return err
 		}
 		exSeq, ex, seq, p := c.exSeq, c.ex, c.pseq, c.p
@@ -302,5 +290,5 @@ func (s *Service) DeleteParticipant(ctx context.Context, id, pid string) error {
 	if err != nil {
 		return fmt.Errorf("delete participant: %w", err)
 	}
-	return rejected
+	return nil
 }

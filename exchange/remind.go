@@ -30,14 +30,12 @@ type Reminders struct {
 func (s *Service) Remind(ctx context.Context, id string) (Reminders, error) {
 	now := s.opts.Now().UTC()
 	var out Reminders
-	var rejected error
 	err := s.db.Update(ctx, func(tx *bolt.Tx) error {
-		out, rejected = Reminders{}, nil
+		out = Reminders{}
 		c, err := load(tx, id, StatusStarted, func() error {
 			return data.Errorf(data.EConflict, "the gift exchange has not started yet; nobody can draw")
 		})
-		if err != nil || c.reject != nil {
-			rejected = c.reject
+		if err != nil {
 			return err
 		}
 		exSeq, ex := c.exSeq, c.ex
@@ -95,7 +93,7 @@ func (s *Service) Remind(ctx context.Context, id string) (Reminders, error) {
 	if err != nil {
 		return Reminders{}, fmt.Errorf("remind: %w", err)
 	}
-	return out, rejected
+	return out, nil
 }
 
 // truncate cuts s to at most n characters, marking a cut with "…".

@@ -49,11 +49,9 @@ func errAlreadyStarted() error {
 
 func (s *Service) snapshot(id string) (snapshotView, error) {
 	var snap snapshotView
-	var rejected error
 	err := s.db.View(func(tx *bolt.Tx) error {
 		c, err := load(tx, id, StatusDraft, errAlreadyStarted)
-		if err != nil || c.reject != nil {
-			rejected = c.reject
+		if err != nil {
 			return err
 		}
 		snap = snapshotView{exSeq: c.exSeq, version: c.ex.Version}
@@ -66,7 +64,7 @@ func (s *Service) snapshot(id string) (snapshotView, error) {
 	if err != nil {
 		return snapshotView{}, fmt.Errorf("start exchange: %w", err)
 	}
-	return snap, rejected
+	return snap, nil
 }
 
 // Start fixes a draft exchange's assignment, once: one loop through every
@@ -136,12 +134,10 @@ func (s *Service) tryStart(ctx context.Context, id string) (Exchange, bool, erro
 	now := s.opts.Now().UTC()
 	var out Exchange
 	var changed bool
-	var rejected error
 	err = s.db.Update(ctx, func(tx *bolt.Tx) error {
-		changed, rejected = false, nil
+		changed = false
 		c, err := load(tx, id, StatusDraft, errAlreadyStarted)
-		if err != nil || c.reject != nil {
-			rejected = c.reject
+		if err != nil {
 			return err
 		}
 		exSeq, ex := c.exSeq, c.ex
@@ -163,9 +159,6 @@ func (s *Service) tryStart(ctx context.Context, id string) (Exchange, bool, erro
 	})
 	if err != nil {
 		return Exchange{}, false, fmt.Errorf("start exchange: %w", err)
-	}
-	if rejected != nil {
-		return Exchange{}, false, rejected
 	}
 	return out, changed, nil
 }

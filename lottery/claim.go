@@ -83,25 +83,21 @@ func (s *Service) Claim(ctx context.Context, id string, u auth.User, in ClaimInp
 		return Claim{}, false, err
 	}
 	now := s.opts.Now().UTC()
-	var reject error
 	err = s.db.Update(ctx, func(tx *bolt.Tx) error {
-		reject, created, c = nil, false, Claim{}
+		created, c = false, Claim{}
 		r, found, err := loadRecord(tx, seq)
 		if err != nil {
 			return err
 		}
 		if !found || r.Tag != tag {
-			reject = errNotFound()
-			return nil
+			return errNotFound()
 		}
 		if r.Status != StatusDrawn {
-			reject = notDrawn(&r)
-			return nil
+			return notDrawn(&r)
 		}
 		w := data.MustBucket(tx, bucketWon).Get(pairKey(seq, u.Seq))
 		if len(w) < 8 {
-			reject = data.Errorf(data.EForbidden, "only winners leave delivery details")
-			return nil
+			return data.Errorf(data.EForbidden, "only winners leave delivery details")
 		}
 		claims := data.MustBucket(tx, bucketClaims)
 		k := pairKey(seq, u.Seq)
@@ -123,9 +119,6 @@ func (s *Service) Claim(ctx context.Context, id string, u auth.User, in ClaimInp
 	})
 	if err != nil {
 		return Claim{}, false, fmt.Errorf("claim prize: %w", err)
-	}
-	if reject != nil {
-		return Claim{}, false, reject
 	}
 	return c, created, nil
 }
@@ -152,17 +145,15 @@ func (s *Service) Claims(ctx context.Context, id string, userSeq uint64, cursor 
 		return nil, "", err
 	}
 	limit = pageLimit(limit, DefaultWinnersLimit, MaxWinnersLimit)
-	var reject error
 	items = []Claim{}
 	err = s.db.View(func(tx *bolt.Tx) error {
-		seq, r, rej, err := loadResults(tx, id, func(r *record) error {
+		seq, r, err := loadResults(tx, id, func(r *record) error {
 			if r.CreatorSeq != userSeq {
 				return data.Errorf(data.EForbidden, "only the creator reads the delivery details")
 			}
 			return nil
 		})
-		if err != nil || rej != nil {
-			reject = rej
+		if err != nil {
 			return err
 		}
 		prefix := lkey(seq)
@@ -187,9 +178,6 @@ func (s *Service) Claims(ctx context.Context, id string, userSeq uint64, cursor 
 	})
 	if err != nil {
 		return nil, "", fmt.Errorf("list claims: %w", err)
-	}
-	if reject != nil {
-		return nil, "", reject
 	}
 	return items, next, nil
 }

@@ -63,16 +63,14 @@ func (s *Service) Join(ctx context.Context, id string, u auth.User) (e Entry, cr
 		return e, false, nil
 	}
 	now := s.opts.Now().UTC()
-	var reject error
 	err = s.db.Update(ctx, func(tx *bolt.Tx) error {
-		reject, created, e = nil, false, Entry{}
+		created, e = false, Entry{}
 		r, found, err := loadRecord(tx, seq)
 		if err != nil {
 			return err
 		}
 		if !found || r.Tag != tag {
-			reject = errNotFound()
-			return nil
+			return errNotFound()
 		}
 		members := data.MustBucket(tx, bucketMembers)
 		mk := pairKey(seq, u.Seq)
@@ -81,12 +79,10 @@ func (s *Service) Join(ctx context.Context, id string, u auth.User) (e Entry, cr
 			return nil
 		}
 		if r.closed(now) {
-			reject = closedError(&r)
-			return nil
+			return closedError(&r)
 		}
 		if r.Count >= r.limit() {
-			reject = data.Errorf(data.EConflict, "lottery is full: %d participants", r.Count)
-			return nil
+			return data.Errorf(data.EConflict, "lottery is full: %d participants", r.Count)
 		}
 		// Decided: write.
 		r.NextEntry++
@@ -117,9 +113,6 @@ func (s *Service) Join(ctx context.Context, id string, u auth.User) (e Entry, cr
 	if err != nil {
 		return Entry{}, false, fmt.Errorf("join lottery: %w", err)
 	}
-	if reject != nil {
-		return Entry{}, false, reject
-	}
 	return e, created, nil
 }
 
@@ -131,27 +124,22 @@ func (s *Service) Leave(ctx context.Context, id string, userSeq uint64) error {
 		return errNotFound()
 	}
 	now := s.opts.Now().UTC()
-	var reject error
 	err := s.db.Update(ctx, func(tx *bolt.Tx) error {
-		reject = nil
 		r, found, err := loadRecord(tx, seq)
 		if err != nil {
 			return err
 		}
 		if !found || r.Tag != tag {
-			reject = errNotFound()
-			return nil
+			return errNotFound()
 		}
 		members := data.MustBucket(tx, bucketMembers)
 		mk := pairKey(seq, userSeq)
 		v := members.Get(mk)
 		if len(v) < 16 {
-			reject = data.Errorf(data.ENotFound, "you have not joined this lottery")
-			return nil
+			return data.Errorf(data.ENotFound, "you have not joined this lottery")
 		}
 		if r.closed(now) {
-			reject = closedError(&r)
-			return nil
+			return closedError(&r)
 		}
 		entry := data.ParseU64(v)
 		if err := data.MustBucket(tx, bucketEntries).Delete(pairKey(seq, entry)); err != nil {
@@ -171,36 +159,33 @@ func (s *Service) Leave(ctx context.Context, id string, userSeq uint64) error {
 	if err != nil {
 		return fmt.Errorf("leave lottery: %w", err)
 	}
-	return reject
+	return nil
 }
 
 // creatorOp runs a creator-only transition of lottery id: not found, then
 // forbidden for anyone but the creator (whatever the state), then apply,
-// which returns a rejection or writes. It returns the lottery afterwards.
+// which writes or returns a rejection. It returns the lottery afterwards.
 func (s *Service) creatorOp(ctx context.Context, id string, userSeq uint64, what string,
-	apply func(tx *bolt.Tx, seq uint64, r *record, now time.Time) (reject error, err error)) (Lottery, error) {
+	apply func(tx *bolt.Tx, seq uint64, r *record, now time.Time) error) (Lottery, error) {
 	seq, tag, ok := data.DecodeID(id)
 	if !ok {
 		return Lottery{}, errNotFound()
 	}
 	now := s.opts.Now().UTC()
-	var reject error
 	var out Lottery
 	err := s.db.Update(ctx, func(tx *bolt.Tx) error {
-		reject, out = nil, Lottery{}
+		out = Lottery{}
 		r, found, err := loadRecord(tx, seq)
 		if err != nil {
 			return err
 		}
 		if !found || r.Tag != tag {
-			reject = errNotFound()
-			return nil
+			return errNotFound()
 		}
 		if r.CreatorSeq != userSeq {
-			reject = data.Errorf(data.EForbidden, "only the creator may %s this lottery", what)
-			return nil
+			return data.Errorf(data.EForbidden, "only the creator may %s this lottery", what)
 		}
-		if reject, err = apply(tx, seq, &r, now); err != nil || reject != nil {
+		if err := apply(tx, seq, &r, now); err != nil {
 			return err
 		}
 		if err := putRecord(tx, seq, &r); err != nil {
@@ -212,36 +197,33 @@ func (s *Service) creatorOp(ctx context.Context, id string, userSeq uint64, what
 	if err != nil {
 		return Lottery{}, fmt.Errorf("%s lottery: %w", what, err)
 	}
-	if reject != nil {
-		return Lottery{}, reject
-	}
 	return out, nil
 }
 
 // Cancel cancels an open lottery; only its creator may.
 func (s *Service) Cancel(ctx context.Context, id string, userSeq uint64) (Lottery, error) {
-	return s.creatorOp(ctx, id, userSeq, "cancel", func(tx *bolt.Tx, seq uint64, r *record, now time.Time) (error, error) {
+	return s.creatorOp(ctx, id, userSeq, "cancel", func(tx *bolt.Tx, seq uint64, r *record, now time.Time) error {
 		if r.closed(now) {
-			return closedError(r), nil
+			return closedError(r)
 		}
 		if err := s.unschedule(tx, seq, r); err != nil {
-			return nil, err
+			return err
 		}
 		r.Status = StatusCanceled
 		r.CanceledAt = &now
 		tx.OnCommit(func() { s.events.publish(seq, EventCanceled, canceledEvent{now}) })
-		return nil, nil
+		return nil
 	})
 }
 
 // Draw draws lottery id now, whatever its mode (early for time and count
 // lotteries); only its creator may. A drawn or canceled lottery is a conflict.
 func (s *Service) Draw(ctx context.Context, id string, userSeq uint64) (Lottery, error) {
-	return s.creatorOp(ctx, id, userSeq, "draw", func(tx *bolt.Tx, seq uint64, r *record, now time.Time) (error, error) {
+	return s.creatorOp(ctx, id, userSeq, "draw", func(tx *bolt.Tx, seq uint64, r *record, now time.Time) error {
 		if r.Status == StatusDrawn || r.Status == StatusCanceled {
-			return closedError(r), nil
+			return closedError(r)
 		}
-		return nil, s.drawTx(tx, seq, r, now)
+		return s.drawTx(tx, seq, r, now)
 	})
 }
 

@@ -63,21 +63,21 @@ func newestFirst(tx *bolt.Tx, bucket, prefix []byte, before uint64, limit int, v
 // loadResults loads lottery id inside tx for a read of its results. The
 // rejection is, in this order: not_found for an unknown id, what gate
 // answers (if gate is not nil), conflict before the draw.
-func loadResults(tx *bolt.Tx, id string, gate func(*record) error) (seq uint64, r record, reject, err error) {
+func loadResults(tx *bolt.Tx, id string, gate func(*record) error) (seq uint64, r record, err error) {
 	seq, r, ok, err := loadByID(tx, id)
 	switch {
 	case err != nil:
-		return 0, record{}, nil, err
+		return 0, record{}, err
 	case !ok:
-		return 0, record{}, errNotFound(), nil
+		return 0, record{}, errNotFound()
 	}
 	if gate != nil {
-		if reject = gate(&r); reject != nil {
-			return 0, record{}, reject, nil
+		if err := gate(&r); err != nil {
+			return 0, record{}, err
 		}
 	}
 	if r.Status != StatusDrawn {
-		return 0, record{}, notDrawn(&r), nil
+		return 0, record{}, notDrawn(&r)
 	}
-	return seq, r, nil, nil
+	return seq, r, nil
 }

@@ -114,12 +114,10 @@ func (s *Service) Winners(ctx context.Context, id, cursor string, limit int) (it
 		return nil, "", err
 	}
 	limit = pageLimit(limit, DefaultWinnersLimit, MaxWinnersLimit)
-	var reject error
 	items = []WinnerView{}
 	err = s.db.View(func(tx *bolt.Tx) error {
-		seq, r, rej, err := loadResults(tx, id, nil)
-		if err != nil || rej != nil {
-			reject = rej
+		seq, r, err := loadResults(tx, id, nil)
+		if err != nil {
 			return err
 		}
 		prefix := lkey(seq)
@@ -148,9 +146,6 @@ func (s *Service) Winners(ctx context.Context, id, cursor string, limit int) (it
 	if err != nil {
 		return nil, "", fmt.Errorf("list winners: %w", err)
 	}
-	if reject != nil {
-		return nil, "", reject
-	}
 	return items, next, nil
 }
 
@@ -159,11 +154,9 @@ func (s *Service) Winners(ctx context.Context, id, cursor string, limit int) (it
 // their hash, the prizes and the winners. Before the draw it is a conflict.
 func (s *Service) Proof(ctx context.Context, id string) (Proof, error) {
 	var out Proof
-	var reject error
 	err := s.db.View(func(tx *bolt.Tx) error {
-		seq, r, rej, err := loadResults(tx, id, nil)
-		if err != nil || rej != nil {
-			reject = rej
+		seq, r, err := loadResults(tx, id, nil)
+		if err != nil {
 			return err
 		}
 		out = Proof{
@@ -188,9 +181,6 @@ func (s *Service) Proof(ctx context.Context, id string) (Proof, error) {
 	})
 	if err != nil {
 		return Proof{}, fmt.Errorf("lottery proof: %w", err)
-	}
-	if reject != nil {
-		return Proof{}, reject
 	}
 	return out, nil
 }

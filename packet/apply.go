@@ -24,26 +24,21 @@ func (s *Service) ApplyPayment(ctx context.Context, t Transaction) (applied bool
 		return false, nil
 	}
 	now := s.now().UTC()
-	var rej error
 	err = s.db.Update(ctx, func(tx *bolt.Tx) error {
-		rej, applied = nil, false
+		applied = false
 		seq := data.ParseU64(data.MustBucket(tx, bucketOrdersByNo).Get([]byte(t.OutTradeNo)))
 		o, found, err := loadOrder(tx, seq)
-		if err != nil {
-			return err
-		}
 		switch {
+		case err != nil:
+			return err
 		case seq == 0 || !found:
-			rej = data.Errorf(data.ENotFound, "no payment order %q", t.OutTradeNo)
+			return data.Errorf(data.ENotFound, "no payment order %q", t.OutTradeNo)
 		case o.Status == OrderPaid:
-			// A duplicate: WeChat Pay retries, or a query raced the notification.
+			return nil // a duplicate: WeChat Pay retries, or a query raced the notification
 		case t.Total != o.Amount:
-			rej = data.Errorf(data.EInvalid, "amount %d does not match the order's %d", t.Total, o.Amount)
+			return data.Errorf(data.EInvalid, "amount %d does not match the order's %d", t.Total, o.Amount)
 		case t.AppID != o.AppID:
-			rej = data.Errorf(data.EInvalid, "app id does not match the order's")
-		}
-		if rej != nil || o.Status == OrderPaid {
-			return nil
+			return data.Errorf(data.EInvalid, "app id does not match the order's")
 		}
 		o.Status, o.PaidAt, o.TransactionID = OrderPaid, now, t.TransactionID
 		if err := putOrder(tx, seq, o); err != nil {
@@ -67,13 +62,12 @@ func (s *Service) ApplyPayment(ctx context.Context, t Transaction) (applied bool
 		applied = true
 		return nil
 	})
+	if data.IsRejection(err) {
+		s.log.Warn("payment: transaction rejected, nothing changed", "out_trade_no", t.OutTradeNo,
+			"transaction_id", t.TransactionID, "reason", err.Error())
+	}
 	if err != nil {
 		return false, fmt.Errorf("apply payment %s: %w", t.OutTradeNo, err)
-	}
-	if rej != nil {
-		s.log.Warn("payment: transaction rejected, nothing changed", "out_trade_no", t.OutTradeNo,
-			"transaction_id", t.TransactionID, "reason", rej.Error())
-		return false, rej
 	}
 	return applied, nil
 }

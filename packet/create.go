@@ -179,11 +179,10 @@ func (s *Service) Create(ctx context.Context, sender auth.User, in CreateInput) 
 	now := s.now().UTC()
 	expires := now.Add(s.opts.TTL)
 
-	var rej error
 	var seq, orderSeq uint64
 	var o order
 	err = s.db.Update(ctx, func(tx *bolt.Tx) error {
-		rej, seq, orderSeq = nil, 0, 0
+		seq, orderSeq = 0, 0
 		var to uint64
 		if in.Kind == KindPersonal {
 			u, ok, err := auth.UserInTx(tx, in.ToUserID)
@@ -191,15 +190,13 @@ func (s *Service) Create(ctx context.Context, sender auth.User, in CreateInput) 
 				return err
 			}
 			if !ok {
-				rej = data.Invalid("to_user_id", "no such user")
-				return nil
+				return data.Invalid("to_user_id", "no such user")
 			}
 			to = u.Seq
 		}
 		if !wechat {
 			if bal := balanceIn(tx, sender.Seq); bal < total {
-				rej = data.Errorf(data.EConflict, "insufficient balance: %d fen, the packet needs %d", bal, total)
-				return nil
+				return data.Errorf(data.EConflict, "insufficient balance: %d fen, the packet needs %d", bal, total)
 			}
 		}
 		var err error
@@ -243,9 +240,6 @@ func (s *Service) Create(ctx context.Context, sender auth.User, in CreateInput) 
 	})
 	if err != nil {
 		return Packet{}, fmt.Errorf("create packet: %w", err)
-	}
-	if rej != nil {
-		return Packet{}, rej
 	}
 	id := data.EncodeID(seq, tag)
 	if wechat {

@@ -22,36 +22,37 @@ type GrabResult struct {
 	Again bool `json:"-"`
 }
 
-// grabCheck decides a grab from the state in tx: a rejection, the user's
-// earlier grab, or go (res is zero, err nil, ok true) with the packet's state.
-func grabCheck(tx *bolt.Tx, id string, user uint64, now time.Time) (seq uint64, st state, res GrabResult, rej error, ok bool, err error) {
+// grabCheck decides a grab from the state in tx. It returns the packet's
+// state when the grab may go ahead; the user's earlier grab (again, with a
+// nil error) when they already grabbed; or a rejection.
+func grabCheck(tx *bolt.Tx, id string, user uint64, now time.Time) (seq uint64, st state, again *GrabResult, err error) {
 	seq, st, found, err := lookup(tx, id)
 	if err != nil {
-		return 0, st, res, nil, false, err
+		return 0, st, nil, err
 	}
 	if !found {
-		return 0, st, res, data.Errorf(data.ENotFound, "no such packet"), false, nil
+		return 0, st, nil, data.Errorf(data.ENotFound, "no such packet")
 	}
 	if st.Kind == KindPersonal && st.ToUser != user {
-		return seq, st, res, data.Errorf(data.EForbidden, "this packet is for someone else"), false, nil
+		return seq, st, nil, data.Errorf(data.EForbidden, "this packet is for someone else")
 	}
-	if i, again := grabIndexOf(tx, seq, user); again {
+	if i, ok := grabIndexOf(tx, seq, user); ok {
 		g, err := loadGrab(tx, seq, i)
 		if err != nil {
-			return seq, st, res, nil, false, err
+			return seq, st, nil, err
 		}
-		return seq, st, GrabResult{Amount: g.Amount, BestLuck: st.Status == StatusFinished && st.Best == i+1,
-			Credited: i < st.Credited, Again: true}, nil, false, nil
+		return seq, st, &GrabResult{Amount: g.Amount, BestLuck: st.Status == StatusFinished && st.Best == i+1,
+			Credited: i < st.Credited, Again: true}, nil
 	}
 	switch {
 	case st.Status == StatusUnpaid:
-		return seq, st, res, data.Errorf(data.EConflict, "the packet is not paid yet"), false, nil
+		return seq, st, nil, data.Errorf(data.EConflict, "the packet is not paid yet")
 	case st.Status == StatusFinished || st.Next >= st.Count:
-		return seq, st, res, data.Errorf(data.EExhausted, "all shares have been taken"), false, nil
+		return seq, st, nil, data.Errorf(data.EExhausted, "all shares have been taken")
 	case st.expired(now):
-		return seq, st, res, data.Errorf(data.EExpired, "the packet has expired"), false, nil
+		return seq, st, nil, data.Errorf(data.EExpired, "the packet has expired")
 	}
-	return seq, st, res, nil, true, nil
+	return seq, st, nil, nil
 }
 
 // Grab takes the next share of packet id for user, in one operation: the
@@ -64,23 +65,25 @@ func grabCheck(tx *bolt.Tx, id string, user uint64, now time.Time) (seq uint64, 
 func (s *Service) Grab(ctx context.Context, user uint64, id string) (GrabResult, error) {
 	now := s.now().UTC()
 	var res GrabResult
-	var rej error
-	var ok bool
 	err := s.db.View(func(tx *bolt.Tx) error {
-		var err error
-		_, _, res, rej, ok, err = grabCheck(tx, id, user, now)
+		_, _, again, err := grabCheck(tx, id, user, now)
+		if again != nil {
+			res = *again
+		}
 		return err
 	})
-	if err != nil {
+	switch {
+	case err != nil:
 		return GrabResult{}, fmt.Errorf("grab: %w", err)
-	}
-	if !ok {
-		return res, rej
+	case res.Again:
+		return res, nil
 	}
 	err = s.db.Update(ctx, func(tx *bolt.Tx) error {
-		seq, st, r, rj, ok, err := grabCheck(tx, id, user, now)
-		res, rej = r, rj
-		if err != nil || !ok {
+		seq, st, again, err := grabCheck(tx, id, user, now)
+		if err != nil || again != nil {
+			if again != nil {
+				res = *again
+			}
 			return err
 		}
 		i := st.Next
@@ -116,5 +119,5 @@ func (s *Service) Grab(ctx context.Context, user uint64, id string) (GrabResult,
 	if err != nil {
 		return GrabResult{}, fmt.Errorf("grab: %w", err)
 	}
-	return res, rej
+	return res, nil
 }

@@ -187,27 +187,21 @@ func (s *Service) AdminGet(ctx context.Context, id string) (Packet, error) {
 func (s *Service) get(ctx context.Context, v viewer, id string) (Packet, error) {
 	var p Packet
 	var prepayID string
-	var rej error
 	err := s.db.View(func(tx *bolt.Tx) error {
 		seq, st, found, err := lookup(tx, id)
-		if err != nil {
-			return err
-		}
 		switch {
+		case err != nil:
+			return err
 		case !found:
-			rej = data.Errorf(data.ENotFound, "no such packet")
+			return data.Errorf(data.ENotFound, "no such packet")
 		case !visible(st, v):
-			rej = data.Errorf(data.EForbidden, "this packet is for someone else")
-		default:
-			p, prepayID, err = render(tx, seq, st, v)
+			return data.Errorf(data.EForbidden, "this packet is for someone else")
 		}
+		p, prepayID, err = render(tx, seq, st, v)
 		return err
 	})
 	if err != nil {
 		return Packet{}, fmt.Errorf("get packet: %w", err)
-	}
-	if rej != nil {
-		return Packet{}, rej
 	}
 	return p, s.signPayParams(&p, prepayID)
 }
@@ -218,20 +212,16 @@ func (s *Service) get(ctx context.Context, v viewer, id string) (Packet, error) 
 // any other status it changes nothing. If the payment order was closed
 // (not paid in time) it is a conflict.
 func (s *Service) MarkPaid(ctx context.Context, user uint64, id string) (Packet, error) {
-	var rej error
 	err := s.db.Update(ctx, func(tx *bolt.Tx) error {
-		rej = nil
 		seq, st, found, err := lookup(tx, id)
-		if err != nil {
-			return err
-		}
 		switch {
+		case err != nil:
+			return err
 		case !found:
-			rej = data.Errorf(data.ENotFound, "no such packet")
+			return data.Errorf(data.ENotFound, "no such packet")
 		case st.Sender != user:
-			rej = data.Errorf(data.EForbidden, "only the sender may report the payment")
-		}
-		if rej != nil || st.Status != StatusUnpaid {
+			return data.Errorf(data.EForbidden, "only the sender may report the payment")
+		case st.Status != StatusUnpaid:
 			return nil
 		}
 		o, _, err := loadOrder(tx, st.OrderSeq)
@@ -239,17 +229,13 @@ func (s *Service) MarkPaid(ctx context.Context, user uint64, id string) (Packet,
 			return err
 		}
 		if o.Status == OrderClosed {
-			rej = data.Errorf(data.EConflict, "the payment order was closed; the packet can no longer be paid")
-			return nil
+			return data.Errorf(data.EConflict, "the payment order was closed; the packet can no longer be paid")
 		}
 		st.Status = StatusPending
 		return putState(tx, seq, &st)
 	})
 	if err != nil {
 		return Packet{}, fmt.Errorf("mark packet paid: %w", err)
-	}
-	if rej != nil {
-		return Packet{}, rej
 	}
 	return s.Get(ctx, user, id)
 }

@@ -47,9 +47,12 @@ func (c *Clock) Set(t time.Time) {
 
 // Open opens the database at path with opts for the test and closes it when
 // the test ends (closing it earlier is fine). A nil opts.Logger discards the
-// storage log. It fails the test if the database does not open.
+// storage log. The writer checks "reject before writing" exactly
+// (data.Options.StrictRejections). It fails the test if the database does
+// not open.
 func Open(t testing.TB, path string, opts data.Options) *data.DB {
 	t.Helper()
+	opts.StrictRejections = true
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
