@@ -37,6 +37,9 @@ type Options struct {
 	DefaultNickname func(openid string) string
 	// Pusher sends subscribe messages; nil keeps notifications in the inbox only.
 	Pusher Pusher
+	// Phones resolves getPhoneNumber results for BindPhone; nil: phone
+	// binding is not configured.
+	Phones PhoneResolver
 }
 
 // Service manages users, sessions and notifications.

@@ -38,6 +38,34 @@ type User struct {
 // ID is the user's public identifier.
 func (u User) ID() string { return data.EncodeID(u.Seq, u.Tag) }
 
+// Profile is what anyone may see of a user (the API's user object).
+type Profile struct {
+	ID        string `json:"id"`
+	Nickname  string `json:"nickname"`
+	AvatarURL string `json:"avatar_url"`
+}
+
+// Self is what a user sees of themselves (GET /me): their profile and their
+// bound phone (null until bound).
+type Self struct {
+	Profile
+	Phone *string `json:"phone"`
+}
+
+// Profile returns the user's public profile.
+func (u User) Profile() Profile {
+	return Profile{ID: u.ID(), Nickname: u.Nickname, AvatarURL: u.AvatarURL}
+}
+
+// Self returns the user's view of themselves.
+func (u User) Self() Self {
+	s := Self{Profile: u.Profile()}
+	if u.Phone != "" {
+		s.Phone = &u.Phone
+	}
+	return s
+}
+
 // Limits of profile fields.
 const (
 	MaxNickname  = 32

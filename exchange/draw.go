@@ -26,10 +26,10 @@ type MeResult struct {
 
 // Summary is what any user may see of an exchange.
 type Summary struct {
-	ID        string
-	Title     string
-	Status    string
-	StartedAt *time.Time
+	ID        string     `json:"id"`
+	Title     string     `json:"title"`
+	Status    string     `json:"status"`
+	StartedAt *time.Time `json:"started_at"`
 }
 
 // errNoPhone answers participant calls from a user without a bound phone.

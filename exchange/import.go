@@ -15,6 +15,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"luckbox/auth"
 	"luckbox/data"
 )
 
@@ -177,7 +178,7 @@ func checkRows(rows []Row) ([]cleanRow, []data.FieldError) {
 			bad(r.Line, "name", "%s", err)
 		}
 		c.name = name
-		own, err := NormalizePhone(r.Phone)
+		own, err := auth.NormalizePhone(r.Phone)
 		dupLine, dup := firstLine[own]
 		switch {
 		case strings.TrimSpace(r.Phone) == "":
@@ -199,7 +200,7 @@ func checkRows(rows []Row) ([]cleanRow, []data.FieldError) {
 			bad(r.Line, "exclude", "lists %d phones; at most %d", len(r.Exclude), MaxExcludes)
 		} else {
 			for _, x := range r.Exclude {
-				p, err := NormalizePhone(x)
+				p, err := auth.NormalizePhone(x)
 				switch {
 				case err != nil:
 					bad(r.Line, "exclude", "malformed phone %q: %s", clip(x), err)

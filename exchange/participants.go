@@ -9,6 +9,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"luckbox/auth"
 	"luckbox/data"
 )
 
@@ -181,7 +182,7 @@ func (s *Service) UpdateParticipant(ctx context.Context, id, pid string, u Parti
 		}
 	}
 	if u.Phone != nil {
-		if phone, err = NormalizePhone(*u.Phone); err != nil {
+		if phone, err = auth.NormalizePhone(*u.Phone); err != nil {
 			return Participant{}, data.Invalid("phone", "%s", err)
 		}
 	}
@@ -196,7 +197,7 @@ func (s *Service) UpdateParticipant(ctx context.Context, id, pid string, u Parti
 		}
 		excl = []string{}
 		for _, x := range *u.Exclude {
-			p, err := NormalizePhone(x)
+			p, err := auth.NormalizePhone(x)
 			if err != nil {
 				return Participant{}, data.Invalid("exclude", "malformed phone %q: %s", clip(x), err)
 			}

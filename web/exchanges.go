@@ -17,58 +17,6 @@ import (
 	"luckbox/exchange"
 )
 
-// exchangeJSON is the admin's view of a gift exchange.
-type exchangeJSON struct {
-	ID               string     `json:"id"`
-	Title            string     `json:"title"`
-	Status           string     `json:"status"`
-	ParticipantCount int        `json:"participant_count"`
-	DrawnCount       int        `json:"drawn_count"`
-	CreatedAt        time.Time  `json:"created_at"`
-	StartedAt        *time.Time `json:"started_at"`
-	AssignmentHash   *string    `json:"assignment_hash"`
-}
-
-func exchangeOf(e exchange.Exchange) exchangeJSON {
-	out := exchangeJSON{ID: e.ID, Title: e.Title, Status: e.Status, ParticipantCount: e.ParticipantCount,
-		DrawnCount: e.DrawnCount, CreatedAt: e.CreatedAt, StartedAt: e.StartedAt}
-	if e.AssignmentHash != "" {
-		out.AssignmentHash = &e.AssignmentHash
-	}
-	return out
-}
-
-// participantJSON is the admin's view of a participant (results, edits).
-type participantJSON struct {
-	ID          string     `json:"id"`
-	Name        string     `json:"name"`
-	Phone       string     `json:"phone"`
-	Group       string     `json:"group"`
-	Exclude     []string   `json:"exclude"`
-	Drawn       bool       `json:"drawn"`
-	DrawnAt     *time.Time `json:"drawn_at"`
-	Recipient   *string    `json:"recipient"`
-	RecipientID *string    `json:"recipient_id"`
-	RemindedAt  *time.Time `json:"reminded_at"`
-}
-
-func participantOf(p exchange.Participant) participantJSON {
-	out := participantJSON{ID: p.ID, Name: p.Name, Phone: p.Phone, Group: p.Group, Exclude: p.Exclude,
-		Drawn: p.Drawn(), DrawnAt: p.DrawnAt, RemindedAt: p.RemindedAt}
-	if out.Exclude == nil {
-		out.Exclude = []string{}
-	}
-	if p.RecipientID != "" {
-		out.Recipient, out.RecipientID = &p.RecipientName, &p.RecipientID
-	}
-	return out
-}
-
-// recipientJSON is all a participant learns about whom they give to.
-type recipientJSON struct {
-	Name string `json:"name"`
-}
-
 func (s *Server) handleCreateExchange(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Title string `json:"title"`
@@ -82,7 +30,7 @@ func (s *Server) handleCreateExchange(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, exchangeOf(e))
+	writeJSON(w, http.StatusCreated, e)
 }
 
 func (s *Server) handleListExchanges(w http.ResponseWriter, r *http.Request) {
@@ -91,11 +39,7 @@ func (s *Server) handleListExchanges(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	items := make([]exchangeJSON, len(all))
-	for i, e := range all {
-		items[i] = exchangeOf(e)
-	}
-	writeJSON(w, http.StatusOK, list(items, ""))
+	writeJSON(w, http.StatusOK, list(all, ""))
 }
 
 func (s *Server) handleGetExchange(w http.ResponseWriter, r *http.Request) {
@@ -104,7 +48,7 @@ func (s *Server) handleGetExchange(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, exchangeOf(e))
+	writeJSON(w, http.StatusOK, e)
 }
 
 // importFormat tells CSV from JSON by the Content-Type (JSON when absent).
@@ -190,7 +134,7 @@ func (s *Server) handlePatchParticipant(w http.ResponseWriter, r *http.Request) 
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, participantOf(p))
+	writeJSON(w, http.StatusOK, p)
 }
 
 func (s *Server) handleDeleteParticipant(w http.ResponseWriter, r *http.Request) {
@@ -211,7 +155,7 @@ func (s *Server) handleStartExchange(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, exchangeOf(e))
+	writeJSON(w, http.StatusOK, e)
 }
 
 // wantsCSV reports whether the client asked for CSV (Accept: text/csv).
@@ -246,11 +190,7 @@ func (s *Server) handleExchangeResults(w http.ResponseWriter, r *http.Request) {
 		writeResultsCSV(w, id, all)
 		return
 	}
-	items := make([]participantJSON, len(all))
-	for i, p := range all {
-		items[i] = participantOf(p)
-	}
-	writeJSON(w, http.StatusOK, list(items, ""))
+	writeJSON(w, http.StatusOK, list(all, ""))
 }
 
 // resultsColumns are the columns of the CSV export.
@@ -316,12 +256,7 @@ func (s *Server) handleExchangeSummary(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, struct {
-		ID        string     `json:"id"`
-		Title     string     `json:"title"`
-		Status    string     `json:"status"`
-		StartedAt *time.Time `json:"started_at"`
-	}{e.ID, e.Title, e.Status, e.StartedAt})
+	writeJSON(w, http.StatusOK, e)
 }
 
 func (s *Server) handleExchangeDraw(w http.ResponseWriter, r *http.Request) {
@@ -334,10 +269,7 @@ func (s *Server) handleExchangeDraw(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, struct {
-		Recipient recipientJSON `json:"recipient"`
-		DrawnAt   time.Time     `json:"drawn_at"`
-	}{recipientJSON{d.RecipientName}, d.DrawnAt})
+	writeJSON(w, http.StatusOK, d)
 }
 
 func (s *Server) handleExchangeMe(w http.ResponseWriter, r *http.Request) {
@@ -346,13 +278,5 @@ func (s *Server) handleExchangeMe(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := struct {
-		Drawn     bool           `json:"drawn"`
-		DrawnAt   *time.Time     `json:"drawn_at"`
-		Recipient *recipientJSON `json:"recipient"`
-	}{Drawn: me.Drawn, DrawnAt: me.DrawnAt}
-	if me.Drawn {
-		out.Recipient = &recipientJSON{me.RecipientName}
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, me)
 }

@@ -19,7 +19,6 @@ import (
 // withExchanges wires gift exchanges (and phone binding) into a harness.
 func withExchanges(h *harness, d *Deps) {
 	d.Exchanges = exchange.NewService(h.db, h.auth, exchange.Options{Now: h.clock.Now})
-	d.Phones = testPhones{h.wx}
 }
 
 func init() { allFeatures = append(allFeatures, withExchanges) }

@@ -29,11 +29,6 @@ func (testPhones) BadInput(err error) bool {
 	return wechat.IsCode(err, 40029, 40163) || errors.Is(err, wechat.ErrDecrypt) || errors.Is(err, wechat.ErrWatermark)
 }
 
-// withPhones wires phone binding into a harness.
-func withPhones(h *harness, d *Deps) { d.Phones = testPhones{h.wx} }
-
-func init() { allFeatures = append(allFeatures, withPhones) }
-
 // phoneCode mints a getPhoneNumber code from the fake.
 func (h *harness) phoneCode(openid, phone string) string {
 	h.t.Helper()
@@ -85,7 +80,7 @@ func (h *harness) usersByPhone(phone string) []string {
 }
 
 func TestMePhoneWithCode(t *testing.T) {
-	h := newHarness(t, withPhones)
+	h := newHarness(t)
 	tok, id := h.login("alice")
 	code := h.phoneCode("alice", "+86 13800000001")
 	r := h.do("POST", "/api/v1/me/phone", tok, map[string]string{"code": code})
@@ -95,7 +90,7 @@ func TestMePhoneWithCode(t *testing.T) {
 	if out.Phone == nil || *out.Phone != "13800000001" {
 		t.Fatalf("phone %s", r.Body)
 	}
-	var me meJSON
+	var me auth.Self
 	h.do("GET", "/api/v1/me", tok, nil).JSON(t, &me)
 	if me.Phone == nil || *me.Phone != "13800000001" {
 		t.Fatalf("me %+v", me)
@@ -122,7 +117,7 @@ func TestMePhoneWithCode(t *testing.T) {
 }
 
 func TestMePhoneWithEncryptedData(t *testing.T) {
-	h := newHarness(t, withPhones)
+	h := newHarness(t)
 	tok, _ := h.login("alice")
 	h.login("bob")
 	enc, iv := h.encryptedPhone("alice", "13800000002")
@@ -148,7 +143,7 @@ func TestMePhoneWithEncryptedData(t *testing.T) {
 	wantStatus(t, h.do("POST", "/api/v1/me/phone", tok2, map[string]string{"encrypted_data": old, "iv": oldIV}), 400, "invalid_argument")
 	// Garbage iv / data.
 	wantStatus(t, h.do("POST", "/api/v1/me/phone", tok, map[string]string{"encrypted_data": "!!", "iv": iv}), 400, "invalid_argument")
-	var me meJSON
+	var me auth.Self
 	h.do("GET", "/api/v1/me", tok, nil).JSON(t, &me)
 	if me.Phone == nil || *me.Phone != "13800000002" {
 		t.Fatalf("a rejected bind changed the phone: %+v", me)

@@ -23,8 +23,6 @@ type Deps struct {
 	Fake http.Handler
 	// Exchanges runs gift exchanges (the /exchanges and /admin/exchanges routes).
 	Exchanges *exchange.Service
-	// Phones resolves getPhoneNumber results for POST /me/phone.
-	Phones PhoneResolver
 	// Packets runs wallets, red packets and payment orders (/wallet, /packets, /pay/notify).
 	Packets *packet.Service
 	// PayNotify verifies and decrypts WeChat Pay notifications (POST /pay/notify).

@@ -9,33 +9,6 @@ import (
 	"luckbox/auth"
 )
 
-// userJSON is the public view of a user.
-type userJSON struct {
-	ID        string `json:"id"`
-	Nickname  string `json:"nickname"`
-	AvatarURL string `json:"avatar_url"`
-}
-
-// meJSON is the caller's own view of themselves.
-type meJSON struct {
-	ID        string  `json:"id"`
-	Nickname  string  `json:"nickname"`
-	AvatarURL string  `json:"avatar_url"`
-	Phone     *string `json:"phone"`
-}
-
-func publicUser(u auth.User) userJSON {
-	return userJSON{ID: u.ID(), Nickname: u.Nickname, AvatarURL: u.AvatarURL}
-}
-
-func meOf(u auth.User) meJSON {
-	m := meJSON{ID: u.ID(), Nickname: u.Nickname, AvatarURL: u.AvatarURL}
-	if u.Phone != "" {
-		m.Phone = &u.Phone
-	}
-	return m
-}
-
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Code string `json:"code"`
@@ -50,10 +23,10 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, struct {
-		Token     string    `json:"token"`
-		ExpiresAt time.Time `json:"expires_at"`
-		User      userJSON  `json:"user"`
-	}{l.Token, l.ExpiresAt, publicUser(l.User)})
+		Token     string       `json:"token"`
+		ExpiresAt time.Time    `json:"expires_at"`
+		User      auth.Profile `json:"user"`
+	}{l.Token, l.ExpiresAt, l.User.Profile()})
 }
 
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
@@ -69,7 +42,7 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, meOf(currentUser(r)))
+	writeJSON(w, http.StatusOK, currentUser(r).Self())
 }
 
 func (s *Server) handlePatchMe(w http.ResponseWriter, r *http.Request) {
@@ -86,7 +59,7 @@ func (s *Server) handlePatchMe(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, meOf(u))
+	writeJSON(w, http.StatusOK, u.Self())
 }
 
 func (s *Server) handleSubscriptions(w http.ResponseWriter, r *http.Request) {

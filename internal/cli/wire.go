@@ -48,14 +48,13 @@ func wire(ctx context.Context, cfg *serveConfig, db *data.DB, log *slog.Logger, 
 	}
 	a.wx = wechat.New(wcfg)
 	a.auth = auth.New(db, wxLogin{a.wx}, auth.Options{
-		SessionTTL: cfg.SessionTTL, DefaultNickname: nickname, Pusher: wxPusher{a.wx},
+		SessionTTL: cfg.SessionTTL, DefaultNickname: nickname, Pusher: wxPusher{a.wx}, Phones: wxPhones{a.wx},
 	})
 	a.background = db.NewBackground()
 	a.auth.RegisterBackground(a.background)
 
 	a.deps = web.Deps{DB: db, Auth: a.auth}
 	a.deps.Exchanges = exchange.NewService(db, a.auth, exchange.Options{ReminderTemplate: cfg.ExchangeTemplate})
-	a.deps.Phones = wxPhones{a.wx}
 	a.deps.Lotteries = lottery.New(db, a.auth, lottery.Options{Template: cfg.LotteryTemplate, Logger: log})
 	a.deps.Lotteries.RegisterBackground(a.background)
 	a.deps.LotteryCode = wxMiniCode{a.wx}
@@ -99,7 +98,7 @@ func (wxPusher) Permanent(err error) bool {
 	return wechat.IsCode(err, 43101, 40003, 40037, 47003, 41030)
 }
 
-// wxPhones adapts the WeChat client to web.PhoneResolver.
+// wxPhones adapts the WeChat client to auth.PhoneResolver.
 type wxPhones struct{ c *wechat.Client }
 
 func (w wxPhones) PhoneFromCode(ctx context.Context, code string) (string, string, error) {
