@@ -69,39 +69,27 @@ func (s *Service) Notify(tx *bolt.Tx, userSeq uint64, n Notification) error {
 }
 
 // Inbox lists the user's notifications, newest first, limit at a time; cursor
-// is the id of the last item of the previous page ("" for the first page).
+// is the next cursor of the previous page ("" for the first page).
 func (s *Service) Inbox(ctx context.Context, userSeq uint64, cursor string, limit int) (items []InboxItem, next string, err error) {
 	if limit <= 0 || limit > 100 {
 		limit = 50
 	}
-	start := uint64(1<<64 - 1)
-	if cursor != "" {
-		c, perr := strconv.ParseUint(cursor, 10, 64)
-		if perr != nil || c == 0 {
-			return nil, "", data.Invalid("cursor", "is not a cursor this endpoint returned")
-		}
-		start = c - 1
+	from, err := data.ParseCursor(cursor)
+	if err != nil {
+		return nil, "", err
 	}
-	prefix := data.U64(userSeq)
 	err = s.db.View(func(tx *bolt.Tx) error {
 		c := data.MustBucket(tx, bucketInbox).Cursor()
-		k, v := c.Seek(data.Key(prefix, data.U64(start)))
-		if k == nil || string(k[:8]) != string(prefix) || data.ParseU64(k[8:]) > start {
-			k, v = c.Prev()
-		}
-		for ; k != nil && string(k[:8]) == string(prefix); k, v = c.Prev() {
-			if len(items) == limit {
-				next = items[len(items)-1].ID
-				return nil
-			}
+		next, err = data.NewestFirst(c, data.U64(userSeq), from, limit, func(seq uint64, v []byte) (bool, error) {
 			var it InboxItem
 			if err := jsonUnmarshal(v, &it); err != nil {
-				return err
+				return false, err
 			}
-			it.ID = strconv.FormatUint(data.ParseU64(k[8:]), 10)
+			it.ID = strconv.FormatUint(seq, 10)
 			items = append(items, it)
-		}
-		return nil
+			return true, nil
+		})
+		return err
 	})
 	if err != nil {
 		return nil, "", fmt.Errorf("inbox: %w", err)

@@ -3,6 +3,7 @@ package lottery
 import (
 	"context"
 	"fmt"
+	"luckbox/data"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -13,12 +14,12 @@ import (
 // is empty in every item, and seeds stay hidden until each draw as always.
 func (s *Service) AdminList(ctx context.Context, cursor string, limit int) (items []Lottery, next string, err error) {
 	limit = pageLimit(limit, DefaultListLimit, MaxListLimit)
-	before, err := parseIDCursor(cursor, firstPage)
+	from, err := data.ParseCursor(cursor)
 	if err != nil {
 		return nil, "", err
 	}
 	err = s.db.View(func(tx *bolt.Tx) error {
-		items, next, err = newestFirst(tx, bucketLotteries, nil, before, limit, 0)
+		items, next, err = newestFirst(tx, bucketLotteries, nil, from, limit, 0)
 		return err
 	})
 	if err != nil {

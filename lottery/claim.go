@@ -140,7 +140,7 @@ func claimView(userID, nickname, prize string, sc storedClaim) Claim {
 // read them (forbidden for anyone else, whatever the state). Before the
 // draw it is a conflict.
 func (s *Service) Claims(ctx context.Context, id string, userSeq uint64, cursor string, limit int) (items []Claim, next string, err error) {
-	from, err := parseIDCursor(cursor, 0)
+	from, err := data.ParseForwardCursor(cursor)
 	if err != nil {
 		return nil, "", err
 	}
@@ -156,25 +156,21 @@ func (s *Service) Claims(ctx context.Context, id string, userSeq uint64, cursor 
 		if err != nil {
 			return err
 		}
-		prefix := lkey(seq)
 		won := data.MustBucket(tx, bucketWon)
 		c := data.MustBucket(tx, bucketClaims).Cursor()
-		for k, v := c.Seek(pairKey(seq, from)); k != nil && hasPrefix(k, prefix); k, v = c.Next() {
-			u, _, err := auth.UserBySeqInTx(tx, pairSecond(k))
+		next, err = data.InOrder(c, lkey(seq), from, limit, func(user uint64, v []byte) (bool, error) {
+			u, _, err := auth.UserBySeqInTx(tx, user)
 			if err != nil {
-				return err
-			}
-			if len(items) == limit {
-				next = u.ID()
-				return nil
+				return false, err
 			}
 			var sc storedClaim
 			if err := json.Unmarshal(v, &sc); err != nil {
-				return fmt.Errorf("decode claim: %w", err)
+				return false, fmt.Errorf("decode claim: %w", err)
 			}
-			items = append(items, claimView(u.ID(), u.Nickname, prizeName(&r, won.Get(k)), sc))
-		}
-		return nil
+			items = append(items, claimView(u.ID(), u.Nickname, prizeName(&r, won.Get(pairKey(seq, user))), sc))
+			return true, nil
+		})
+		return err
 	})
 	if err != nil {
 		return nil, "", fmt.Errorf("list claims: %w", err)

@@ -15,49 +15,26 @@ func pageLimit(limit, def, most int) int {
 	return min(limit, most)
 }
 
-// parseIDCursor parses a cursor holding a public id (the next value of a
-// previous page) into its sequence; "" (the first page) gives empty.
-func parseIDCursor(cursor string, empty uint64) (uint64, error) {
-	if cursor == "" {
-		return empty, nil
-	}
-	seq, _, ok := data.DecodeID(cursor)
-	if !ok {
-		return 0, data.Invalid("cursor", "is not a cursor this endpoint returned")
-	}
-	return seq, nil
-}
-
-// firstPage is the position of the first page of a newest-first list.
-const firstPage = uint64(1<<64 - 1)
-
 // newestFirst lists, newest first and as viewer sees them, the lotteries
-// whose sequences end the keys under prefix in bucket, starting below
-// sequence before, limit at a time; next is the cursor of the following
+// whose sequences end the keys under prefix in bucket, starting at from
+// (data.ParseCursor), limit at a time; next is the cursor of the following
 // page ("" on the last). Keys of lotteries since deleted are skipped. items
 // is never nil.
-func newestFirst(tx *bolt.Tx, bucket, prefix []byte, before uint64, limit int, viewer uint64) (items []Lottery, next string, err error) {
+func newestFirst(tx *bolt.Tx, bucket, prefix []byte, from uint64, limit int, viewer uint64) (items []Lottery, next string, err error) {
 	items = []Lottery{}
-	seqOf := func(k []byte) uint64 { return data.ParseU64(k[len(prefix):]) }
 	c := data.MustBucket(tx, bucket).Cursor()
-	k, _ := c.Seek(data.Key(prefix, data.U64(before)))
-	if k == nil || !hasPrefix(k, prefix) || seqOf(k) >= before {
-		k, _ = c.Prev()
-	}
-	for ; k != nil && hasPrefix(k, prefix); k, _ = c.Prev() {
-		if len(items) == limit {
-			return items, items[len(items)-1].ID, nil
-		}
-		seq := seqOf(k)
+	next, err = data.NewestFirst(c, prefix, from, limit, func(seq uint64, _ []byte) (bool, error) {
 		r, found, err := loadRecord(tx, seq)
-		if err != nil {
-			return nil, "", err
+		if err != nil || !found {
+			return false, err
 		}
-		if found {
-			items = append(items, view(tx, seq, &r, viewer))
-		}
+		items = append(items, view(tx, seq, &r, viewer))
+		return true, nil
+	})
+	if err != nil {
+		return nil, "", err
 	}
-	return items, "", nil
+	return items, next, nil
 }
 
 // loadResults loads lottery id inside tx for a read of its results. The

@@ -3,7 +3,6 @@ package lottery
 import (
 	"context"
 	"fmt"
-	"strconv"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -71,12 +70,12 @@ func (s *Service) Mine(ctx context.Context, userSeq uint64, role, cursor string,
 		return nil, "", data.Invalid("role", "must be created or joined")
 	}
 	limit = pageLimit(limit, DefaultListLimit, MaxListLimit)
-	before, err := parseIDCursor(cursor, firstPage)
+	from, err := data.ParseCursor(cursor)
 	if err != nil {
 		return nil, "", err
 	}
 	err = s.db.View(func(tx *bolt.Tx) error {
-		items, next, err = newestFirst(tx, bucket, data.U64(userSeq), before, limit, userSeq)
+		items, next, err = newestFirst(tx, bucket, data.U64(userSeq), from, limit, userSeq)
 		return err
 	})
 	if err != nil {
@@ -93,23 +92,11 @@ func notDrawn(r *record) error {
 	return data.Errorf(data.EConflict, "lottery is not drawn yet")
 }
 
-// parseRankCursor parses a position cursor of a results list.
-func parseRankCursor(cursor string) (uint64, error) {
-	if cursor == "" {
-		return 0, nil
-	}
-	n, err := strconv.ParseUint(cursor, 10, 64)
-	if err != nil {
-		return 0, data.Invalid("cursor", "is not a cursor this endpoint returned")
-	}
-	return n, nil
-}
-
 // Winners lists the winners of a drawn lottery in draw order with their
 // nicknames, limit at a time (cursor as in Mine). Before the draw it is a
 // conflict.
 func (s *Service) Winners(ctx context.Context, id, cursor string, limit int) (items []WinnerView, next string, err error) {
-	from, err := parseRankCursor(cursor)
+	from, err := data.ParseForwardCursor(cursor)
 	if err != nil {
 		return nil, "", err
 	}
@@ -120,13 +107,8 @@ func (s *Service) Winners(ctx context.Context, id, cursor string, limit int) (it
 		if err != nil {
 			return err
 		}
-		prefix := lkey(seq)
 		c := data.MustBucket(tx, bucketWinners).Cursor()
-		for k, v := c.Seek(pairKey(seq, from)); k != nil && hasPrefix(k, prefix); k, v = c.Next() {
-			if len(items) == limit {
-				next = strconv.FormatUint(pairSecond(k), 10)
-				return nil
-			}
+		next, err = data.InOrder(c, lkey(seq), from, limit, func(_ uint64, v []byte) (bool, error) {
 			u, tag, p := data.ParseU64(v), data.ParseU64(v[8:]), int(data.ParseU64(v[16:]))
 			w := WinnerView{UserID: data.EncodeID(u, tag)}
 			if p < len(r.Prizes) {
@@ -134,14 +116,15 @@ func (s *Service) Winners(ctx context.Context, id, cursor string, limit int) (it
 			}
 			user, found, err := auth.UserBySeqInTx(tx, u)
 			if err != nil {
-				return err
+				return false, err
 			}
 			if found {
 				w.Nickname = user.Nickname
 			}
 			items = append(items, w)
-		}
-		return nil
+			return true, nil
+		})
+		return err
 	})
 	if err != nil {
 		return nil, "", fmt.Errorf("list winners: %w", err)

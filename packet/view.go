@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"strconv"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -249,41 +248,6 @@ const (
 // PacketPage is the page size of packet lists.
 const PacketPage = 20
 
-// parseCursor turns a list cursor into the highest sequence to return.
-func parseCursor(cursor string) (uint64, error) {
-	if cursor == "" {
-		return 1<<64 - 1, nil
-	}
-	c, err := strconv.ParseUint(cursor, 10, 64)
-	if err != nil || c == 0 {
-		return 0, data.Invalid("cursor", "is not a cursor this endpoint returned")
-	}
-	return c - 1, nil
-}
-
-// scanBack visits the keys prefix ‖ seq (8 bytes) with seq ≤ start, highest
-// first, until fn returns false or limit were visited; it returns the cursor
-// of the next page ("" at the end).
-func scanBack(c *bolt.Cursor, prefix []byte, start uint64, limit int, fn func(seq uint64, v []byte) error) (string, error) {
-	n := len(prefix)
-	k, v := c.Seek(data.Key(prefix, data.U64(start)))
-	if k == nil || !bytes.HasPrefix(k, prefix) || data.ParseU64(k[n:]) > start {
-		k, v = c.Prev()
-	}
-	count := 0
-	for ; k != nil && bytes.HasPrefix(k, prefix) && len(k) == n+8; k, v = c.Prev() {
-		seq := data.ParseU64(k[n:])
-		if count == limit {
-			return strconv.FormatUint(seq+1, 10), nil
-		}
-		if err := fn(seq, v); err != nil {
-			return "", err
-		}
-		count++
-	}
-	return "", nil
-}
-
 // ListMine lists the packets user sent or received (role), newest first.
 func (s *Service) ListMine(ctx context.Context, user uint64, role, cursor string) ([]Packet, string, error) {
 	var r byte
@@ -295,7 +259,7 @@ func (s *Service) ListMine(ctx context.Context, user uint64, role, cursor string
 	default:
 		return nil, "", data.Invalid("role", "must be sent or received")
 	}
-	start, err := parseCursor(cursor)
+	from, err := data.ParseCursor(cursor)
 	if err != nil {
 		return nil, "", err
 	}
@@ -305,14 +269,14 @@ func (s *Service) ListMine(ctx context.Context, user uint64, role, cursor string
 	var prepay []string
 	err = s.db.View(func(tx *bolt.Tx) error {
 		c := data.MustBucket(tx, bucketUserPackets).Cursor()
-		next, err = scanBack(c, data.Key(data.U64(user), []byte{r}), start, PacketPage, func(seq uint64, _ []byte) error {
+		next, err = data.NewestFirst(c, data.Key(data.U64(user), []byte{r}), from, PacketPage, func(seq uint64, _ []byte) (bool, error) {
 			st, found, err := loadState(tx, seq)
 			if err != nil || !found {
-				return err
+				return false, err
 			}
 			p, pid, err := render(tx, seq, st, v)
 			items, prepay = append(items, p), append(prepay, pid)
-			return err
+			return true, err
 		})
 		return err
 	})
@@ -329,7 +293,7 @@ func (s *Service) ListMine(ctx context.Context, user uint64, role, cursor string
 
 // AdminList lists every packet, newest first (the admin console's overview).
 func (s *Service) AdminList(ctx context.Context, cursor string) ([]Packet, string, error) {
-	start, err := parseCursor(cursor)
+	from, err := data.ParseCursor(cursor)
 	if err != nil {
 		return nil, "", err
 	}
@@ -337,14 +301,14 @@ func (s *Service) AdminList(ctx context.Context, cursor string) ([]Packet, strin
 	var next string
 	err = s.db.View(func(tx *bolt.Tx) error {
 		c := data.MustBucket(tx, bucketPackets).Cursor()
-		next, err = scanBack(c, nil, start, PacketPage, func(seq uint64, v []byte) error {
+		next, err = data.NewestFirst(c, nil, from, PacketPage, func(seq uint64, v []byte) (bool, error) {
 			var st state
 			if err := st.unmarshal(v); err != nil {
-				return fmt.Errorf("packet %d: %w", seq, err)
+				return false, fmt.Errorf("packet %d: %w", seq, err)
 			}
 			p, _, err := render(tx, seq, st, viewer{admin: true})
 			items = append(items, p)
-			return err
+			return true, err
 		})
 		return err
 	})

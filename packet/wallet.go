@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -111,34 +110,22 @@ func (s *Service) Ledger(ctx context.Context, userSeq uint64, cursor string, lim
 	if limit <= 0 || limit > LedgerPage {
 		limit = LedgerPage
 	}
-	start := uint64(1<<64 - 1)
-	if cursor != "" {
-		c, perr := strconv.ParseUint(cursor, 10, 64)
-		if perr != nil || c == 0 {
-			return nil, "", data.Invalid("cursor", "is not a cursor this endpoint returned")
-		}
-		start = c - 1
+	from, err := data.ParseCursor(cursor)
+	if err != nil {
+		return nil, "", err
 	}
-	prefix := data.U64(userSeq)
 	err = s.db.View(func(tx *bolt.Tx) error {
 		c := data.MustBucket(tx, bucketLedger).Cursor()
-		k, v := c.Seek(data.Key(prefix, data.U64(start)))
-		if k == nil || string(k[:8]) != string(prefix) || data.ParseU64(k[8:]) > start {
-			k, v = c.Prev()
-		}
-		for ; k != nil && string(k[:8]) == string(prefix); k, v = c.Prev() {
-			if len(items) == limit {
-				next = strconv.FormatUint(data.ParseU64(k[8:])+1, 10)
-				return nil
-			}
+		next, err = data.NewestFirst(c, data.U64(userSeq), from, limit, func(_ uint64, v []byte) (bool, error) {
 			var e LedgerEntry
 			if err := json.Unmarshal(v, &e); err != nil {
-				return fmt.Errorf("decode ledger row: %w", err)
+				return false, fmt.Errorf("decode ledger row: %w", err)
 			}
 			e.At = e.At.UTC()
 			items = append(items, e)
-		}
-		return nil
+			return true, nil
+		})
+		return err
 	})
 	if err != nil {
 		return nil, "", fmt.Errorf("ledger: %w", err)
