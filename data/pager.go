@@ -47,38 +47,26 @@ func parseCursor(cursor string, first uint64) (uint64, error) {
 // part of the list. It returns the cursor of the next page, "" after the
 // last item.
 func NewestFirst(c *bolt.Cursor, prefix []byte, from uint64, limit int, visit func(seq uint64, v []byte) (kept bool, err error)) (next string, err error) {
-	n := len(prefix)
 	k, v := c.Seek(Key(prefix, U64(from)))
-	if k == nil || !bytes.HasPrefix(k, prefix) || len(k) != n+8 || ParseU64(k[n:]) > from {
+	if k == nil || !bytes.HasPrefix(k, prefix) || len(k) != len(prefix)+8 || ParseU64(k[len(prefix):]) > from {
 		k, v = c.Prev()
 	}
-	kept := 0
-	for ; k != nil && bytes.HasPrefix(k, prefix); k, v = c.Prev() {
-		if len(k) != n+8 {
-			continue
-		}
-		seq := ParseU64(k[n:])
-		if kept == limit {
-			return strconv.FormatUint(seq, 10), nil
-		}
-		ok, err := visit(seq, v)
-		if err != nil {
-			return "", err
-		}
-		if ok {
-			kept++
-		}
-	}
-	return "", nil
+	return walk(k, v, c.Prev, prefix, limit, visit)
 }
 
 // InOrder visits the keys prefix ‖ seq of c with seq ≥ from, lowest first,
 // as NewestFirst does backwards, and returns the cursor of the next page
 // ("" after the last item).
 func InOrder(c *bolt.Cursor, prefix []byte, from uint64, limit int, visit func(seq uint64, v []byte) (kept bool, err error)) (next string, err error) {
-	n := len(prefix)
-	kept := 0
-	for k, v := c.Seek(Key(prefix, U64(from))); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+	k, v := c.Seek(Key(prefix, U64(from)))
+	return walk(k, v, c.Next, prefix, limit, visit)
+}
+
+// walk visits the list items from k on, moving with step, until limit were
+// kept; it returns the cursor of the first item it did not visit.
+func walk(k, v []byte, step func() ([]byte, []byte), prefix []byte, limit int, visit func(seq uint64, v []byte) (bool, error)) (string, error) {
+	n, kept := len(prefix), 0
+	for ; k != nil && bytes.HasPrefix(k, prefix); k, v = step() {
 		if len(k) != n+8 {
 			continue
 		}

@@ -86,3 +86,44 @@ func TestParseCursorRefusesForeignText(t *testing.T) {
 		t.Errorf("first page: %d %v", from, err)
 	}
 }
+
+// TestInOrderPages lists a prefix forwards, two at a time, from the start.
+func TestInOrderPages(t *testing.T) {
+	db := openTest(t, Options{})
+	if err := db.Bolt().Update(func(tx *bolt.Tx) error {
+		for owner := uint64(1); owner <= 3; owner++ {
+			for seq := uint64(0); seq < 5; seq++ {
+				if err := tx.Bucket(testBucket).Put(Key(U64(owner), U64(seq)), nil); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var all []uint64
+	cursor := ""
+	for range 10 {
+		from, err := ParseForwardCursor(cursor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = db.View(func(tx *bolt.Tx) error {
+			cursor, err = InOrder(tx.Bucket(testBucket).Cursor(), U64(2), from, 2, func(seq uint64, _ []byte) (bool, error) {
+				all = append(all, seq)
+				return true, nil
+			})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cursor == "" {
+			break
+		}
+	}
+	if fmt.Sprint(all) != "[0 1 2 3 4]" {
+		t.Fatalf("listed %v", all)
+	}
+}
