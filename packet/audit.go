@@ -73,10 +73,22 @@ func forEach(tx *bolt.Tx, name []byte, fn func(k, v []byte) error) error {
 	return b.ForEach(fn)
 }
 
+// grabAgg is what the audit learns of one packet's grab records.
 type grabAgg struct {
 	n, dupes int
 	sum      int64
 	bad      []string
+}
+
+// auditor holds one audit's read view and the facts its checks share,
+// gathered in one pass over the big buckets (grabs, ledger rows).
+type auditor struct {
+	tx        *bolt.Tx
+	tot       Totals
+	grabs     map[uint64]*grabAgg // packet seq → its grab records
+	ledgerSum map[uint64]int64    // user seq → sum of their ledger rows
+	newest    map[uint64]int64    // user seq → balance_after of their newest row
+	badRows   []string            // ledger rows whose balance_after breaks the chain
 }
 
 // AuditTx checks, inside tx: every packet's grabs + remaining + refunded
@@ -84,136 +96,107 @@ type grabAgg struct {
 // commitments; no user grabbed a packet twice; every balance equals the sum
 // of its ledger rows and the balance_after of its newest row; no balance is
 // negative; paid orders add up to the money-in counter; and money is
-// conserved: balances + escrow == money in − money out.
+// conserved: balances + escrow == money in − money out. Each invariant is one
+// check function; malformed keys are errors.
 func AuditTx(tx *bolt.Tx) (Report, error) {
-	amounts := Check{Name: "each packet's grabs + remaining + refunded == amount", OK: true}
-	commits := Check{Name: "each lucky packet's share list matches its published commitment", OK: true}
-	once := Check{Name: "no user grabbed a packet twice", OK: true}
-	ledger := Check{Name: "each balance == sum of its ledger rows == balance_after of its newest row", OK: true}
-	negative := Check{Name: "no balance is negative", OK: true}
-	orders := Check{Name: "paid payment orders add up to the money-in counter", OK: true}
-	conserve := Check{Name: "balances + escrow == money in - money out", OK: true}
-	var tot Totals
+	a := &auditor{tx: tx}
+	if err := a.gather(); err != nil {
+		return Report{}, err
+	}
+	checks := []func() (Check, error){a.checkAmounts, a.checkCommitments, a.checkOnce,
+		a.checkLedger, a.checkNegative, a.checkOrders, a.checkConservation}
+	r := Report{OK: true}
+	for _, check := range checks {
+		c, err := check()
+		if err != nil {
+			return Report{}, err
+		}
+		if c.Failures == nil {
+			c.Failures = []string{}
+		}
+		r.OK = r.OK && c.OK
+		r.Checks = append(r.Checks, c)
+	}
+	r.Totals = a.tot
+	return r, nil
+}
 
-	// Grabs, streamed packet by packet (keys are packet seq ‖ index).
-	grabs := map[uint64]*grabAgg{}
+// gather reads the facts the checks share: grab records per packet, ledger
+// sums per user, and the totals (wallets, balances, escrow, orders, counters).
+func (a *auditor) gather() error {
+	if err := a.gatherGrabs(); err != nil {
+		return fmt.Errorf("audit grabs: %w", err)
+	}
+	if err := a.gatherLedger(); err != nil {
+		return fmt.Errorf("audit ledger: %w", err)
+	}
+	err := forEach(a.tx, bucketWallets, func(k, _ []byte) error {
+		a.tot.Wallets++
+		a.tot.Balances += getInt(a.tx.Bucket(bucketWallets), k)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("audit wallets: %w", err)
+	}
+	err = a.packets(func(_ uint64, _ []byte, st state, _ string) {
+		a.tot.Packets++
+		if st.Funded {
+			a.tot.Escrow += st.RemainingAmount
+		}
+	}, nil)
+	if err != nil {
+		return err
+	}
+	if c := a.tx.Bucket(bucketCounters); c != nil {
+		a.tot.MoneyIn, a.tot.MoneyOut = getInt(c, counterMoneyIn), getInt(c, counterMoneyOut)
+	}
+	return nil
+}
+
+// gatherGrabs streams the grab records packet by packet (keys are packet
+// seq ‖ index), noting repeated grabbers and grabs that are not their share.
+func (a *auditor) gatherGrabs() error {
+	a.grabs = map[uint64]*grabAgg{}
 	var users map[uint64]bool
 	var cur uint64
 	var shares []int64
-	err := forEach(tx, bucketGrabs, func(k, v []byte) error {
+	return forEach(a.tx, bucketGrabs, func(k, v []byte) error {
 		if len(k) != 12 {
 			return fmt.Errorf("grab key %x is malformed", k)
 		}
 		seq, i := data.ParseU64(k[:8]), binary.BigEndian.Uint32(k[8:])
-		a := grabs[seq]
-		if a == nil || seq != cur {
-			a, cur, users = &grabAgg{}, seq, map[uint64]bool{}
-			grabs[seq] = a
-			shares = loadShares(tx, seq)
+		g := a.grabs[seq]
+		if g == nil || seq != cur {
+			g, cur, users = &grabAgg{}, seq, map[uint64]bool{}
+			a.grabs[seq] = g
+			shares = loadShares(a.tx, seq)
 		}
-		g, err := parseGrab(v)
+		rec, err := parseGrab(v)
 		if err != nil {
 			return fmt.Errorf("packet %d grab %d: %w", seq, i, err)
 		}
-		if users[g.User] {
-			a.dupes++
+		if users[rec.User] {
+			g.dupes++
 		}
-		users[g.User] = true
-		if i != uint32(a.n) {
-			a.bad = append(a.bad, fmt.Sprintf("grab index %d out of sequence", i))
-		} else if int(i) >= len(shares) || shares[i] != g.Amount {
-			a.bad = append(a.bad, fmt.Sprintf("grab %d of %d fen is not share %d", i, g.Amount, i))
+		users[rec.User] = true
+		if i != uint32(g.n) {
+			g.bad = append(g.bad, fmt.Sprintf("grab index %d out of sequence", i))
+		} else if int(i) >= len(shares) || shares[i] != rec.Amount {
+			g.bad = append(g.bad, fmt.Sprintf("grab %d of %d fen is not share %d", i, rec.Amount, i))
 		}
-		a.n++
-		a.sum += g.Amount
+		g.n++
+		g.sum += rec.Amount
 		return nil
 	})
-	if err != nil {
-		return Report{}, fmt.Errorf("audit grabs: %w", err)
-	}
-	grabbers := map[uint64]int{}
-	err = forEach(tx, bucketGrabbers, func(k, v []byte) error {
-		if len(k) != 16 || len(v) != 4 {
-			return fmt.Errorf("grabber key %x is malformed", k)
-		}
-		seq, user, i := data.ParseU64(k[:8]), data.ParseU64(k[8:]), binary.BigEndian.Uint32(v)
-		grabbers[seq]++
-		if g, err := loadGrab(tx, seq, i); err != nil || g.User != user {
-			once.fail("packet %d: user %d's index points at grab %d, which is not theirs", seq, user, i)
-		}
-		return nil
-	})
-	if err != nil {
-		return Report{}, fmt.Errorf("audit grabbers: %w", err)
-	}
+}
 
-	// Packets.
-	err = forEach(tx, bucketPackets, func(k, v []byte) error {
-		seq := data.ParseU64(k)
-		var st state
-		if err := st.unmarshal(v); err != nil {
-			amounts.fail("packet %d: %v", seq, err)
-			return nil
-		}
-		tot.Packets++
-		amounts.Checked++
-		a := grabs[seq]
-		if a == nil {
-			a = &grabAgg{}
-		}
-		id := data.EncodeID(seq, st.Tag)
-		if a.sum+st.RemainingAmount+st.Refunded != st.Amount {
-			amounts.fail("packet %s: grabs %d + remaining %d + refunded %d != amount %d", id, a.sum, st.RemainingAmount, st.Refunded, st.Amount)
-		}
-		if a.n != int(st.Next) || st.Next > st.Count || st.Credited > st.Next || (st.Funded && st.Credited != st.Next) {
-			amounts.fail("packet %s: %d grab records, next %d, credited %d, count %d, funded %v", id, a.n, st.Next, st.Credited, st.Count, st.Funded)
-		}
-		for _, b := range a.bad {
-			amounts.fail("packet %s: %s", id, b)
-		}
-		sh := loadShares(tx, seq)
-		var sum int64
-		for _, x := range sh {
-			if x < 1 {
-				amounts.fail("packet %s: share of %d fen", id, x)
-			}
-			sum += x
-		}
-		if len(sh) != int(st.Count) || sum != st.Amount {
-			amounts.fail("packet %s: %d shares summing to %d for count %d, amount %d", id, len(sh), sum, st.Count, st.Amount)
-		}
-		once.Checked++
-		if a.dupes > 0 || grabbers[seq] != a.n {
-			once.fail("packet %s: %d repeated grabbers, %d index entries for %d grabs", id, a.dupes, grabbers[seq], a.n)
-		}
-		if st.Funded {
-			tot.Escrow += st.RemainingAmount
-		}
-		if st.Kind == KindLucky {
-			commits.Checked++
-			var inf info
-			if _, err := data.GetJSON(tx.Bucket(bucketPacketInfo), k, &inf); err != nil {
-				commits.fail("packet %s: %v", id, err)
-				return nil
-			}
-			var salt [32]byte
-			copy(salt[:], hexBytes(inf.Salt))
-			if c := SplitCommit(salt, sh); hex.EncodeToString(c[:]) != inf.Commit {
-				commits.fail("packet %s: SplitCommit(salt, shares) is not the published commitment", id)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return Report{}, fmt.Errorf("audit packets: %w", err)
-	}
-
-	// Ledger, streamed user by user (keys are user seq ‖ row seq).
-	ledgerSum := map[uint64]int64{}
-	newest := map[uint64]int64{}
+// gatherLedger streams the ledger user by user (keys are user seq ‖ row
+// seq), summing each user's rows and checking the balance_after chain.
+func (a *auditor) gatherLedger() error {
+	a.ledgerSum, a.newest = map[uint64]int64{}, map[uint64]int64{}
 	var running int64
 	var curUser uint64
-	err = forEach(tx, bucketLedger, func(k, v []byte) error {
+	return forEach(a.tx, bucketLedger, func(k, v []byte) error {
 		if len(k) != 16 {
 			return fmt.Errorf("ledger key %x is malformed", k)
 		}
@@ -223,84 +206,46 @@ func AuditTx(tx *bolt.Tx) (Report, error) {
 		}
 		var e LedgerEntry
 		if err := json.Unmarshal(v, &e); err != nil {
-			ledger.fail("user %d row %d: %v", user, data.ParseU64(k[8:]), err)
+			a.badRows = append(a.badRows, fmt.Sprintf("user %d row %d: %v", user, data.ParseU64(k[8:]), err))
 			return nil
 		}
 		running += e.Delta
 		if e.BalanceAfter != running {
-			ledger.fail("user %d row %d: balance_after %d, but the rows so far sum to %d", user, data.ParseU64(k[8:]), e.BalanceAfter, running)
+			a.badRows = append(a.badRows, fmt.Sprintf("user %d row %d: balance_after %d, but the rows so far sum to %d", user, data.ParseU64(k[8:]), e.BalanceAfter, running))
 		}
-		ledgerSum[user] = running
-		newest[user] = e.BalanceAfter
+		a.ledgerSum[user] = running
+		a.newest[user] = e.BalanceAfter
 		return nil
 	})
-	if err != nil {
-		return Report{}, fmt.Errorf("audit ledger: %w", err)
-	}
-	seen := map[uint64]bool{}
-	err = forEach(tx, bucketWallets, func(k, v []byte) error {
-		user := data.ParseU64(k)
-		bal := getInt(tx.Bucket(bucketWallets), k)
-		seen[user] = true
-		tot.Wallets++
-		tot.Balances += bal
-		ledger.Checked++
-		negative.Checked++
-		if bal < 0 {
-			negative.fail("user %d: balance %d", user, bal)
-		}
-		if ledgerSum[user] != bal || newest[user] != bal {
-			ledger.fail("user %d: balance %d, ledger rows sum to %d, newest balance_after %d", user, bal, ledgerSum[user], newest[user])
-		}
-		return nil
-	})
-	if err != nil {
-		return Report{}, fmt.Errorf("audit wallets: %w", err)
-	}
-	for user, sum := range ledgerSum {
-		if !seen[user] {
-			ledger.Checked++
-			ledger.fail("user %d: ledger rows sum to %d but there is no wallet", user, sum)
-		}
-	}
+}
 
-	// Orders and counters.
-	err = forEach(tx, bucketOrders, func(k, v []byte) error {
-		var o order
-		if err := json.Unmarshal(v, &o); err != nil {
-			orders.fail("order %d: %v", data.ParseU64(k), err)
+// packets visits every packet's state; one that does not decode goes to
+// bad (if not nil) and is skipped.
+func (a *auditor) packets(fn func(seq uint64, k []byte, st state, id string), bad *Check) error {
+	err := forEach(a.tx, bucketPackets, func(k, v []byte) error {
+		seq := data.ParseU64(k)
+		var st state
+		if err := st.unmarshal(v); err != nil {
+			if bad != nil {
+				bad.fail("packet %d: %v", seq, err)
+			}
 			return nil
 		}
-		tot.Orders++
-		orders.Checked++
-		if o.Status == OrderPaid {
-			tot.PaidOrders += o.Amount
-		}
+		fn(seq, k, st, data.EncodeID(seq, st.Tag))
 		return nil
 	})
 	if err != nil {
-		return Report{}, fmt.Errorf("audit orders: %w", err)
+		return fmt.Errorf("audit packets: %w", err)
 	}
-	if c := tx.Bucket(bucketCounters); c != nil {
-		tot.MoneyIn, tot.MoneyOut = getInt(c, counterMoneyIn), getInt(c, counterMoneyOut)
-	}
-	if tot.PaidOrders != tot.MoneyIn {
-		orders.fail("paid orders sum to %d, money in is %d", tot.PaidOrders, tot.MoneyIn)
-	}
-	conserve.Checked = 1
-	if tot.Balances+tot.Escrow != tot.MoneyIn-tot.MoneyOut {
-		conserve.fail("balances %d + escrow %d = %d, money in %d - money out %d = %d",
-			tot.Balances, tot.Escrow, tot.Balances+tot.Escrow, tot.MoneyIn, tot.MoneyOut, tot.MoneyIn-tot.MoneyOut)
-	}
+	return nil
+}
 
-	r := Report{OK: true, Totals: tot, Checks: []Check{amounts, commits, once, ledger, negative, orders, conserve}}
-	for i := range r.Checks {
-		if r.Checks[i].Failures == nil {
-			r.Checks[i].Failures = []string{}
-		}
-		r.OK = r.OK && r.Checks[i].OK
+// grabsOf is the aggregate of packet seq's grabs (zero if it has none).
+func (a *auditor) grabsOf(seq uint64) *grabAgg {
+	if g := a.grabs[seq]; g != nil {
+		return g
 	}
-	return r, nil
+	return &grabAgg{}
 }
 
 // hexBytes decodes a hex string (nil if malformed).

@@ -1,0 +1,180 @@
+package packet
+
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"luckbox/data"
+)
+
+// The invariants of the audit (AuditTx), one function each.
+
+// checkAmounts: each packet's grabs + remaining + refunded == its amount,
+// its counters agree with its grab records, and its shares are positive and
+// add up to its amount.
+func (a *auditor) checkAmounts() (Check, error) {
+	c := Check{Name: "each packet's grabs + remaining + refunded == amount", OK: true}
+	err := a.packets(func(seq uint64, _ []byte, st state, id string) {
+		c.Checked++
+		g := a.grabsOf(seq)
+		if g.sum+st.RemainingAmount+st.Refunded != st.Amount {
+			c.fail("packet %s: grabs %d + remaining %d + refunded %d != amount %d", id, g.sum, st.RemainingAmount, st.Refunded, st.Amount)
+		}
+		if g.n != int(st.Next) || st.Next > st.Count || st.Credited > st.Next || (st.Funded && st.Credited != st.Next) {
+			c.fail("packet %s: %d grab records, next %d, credited %d, count %d, funded %v", id, g.n, st.Next, st.Credited, st.Count, st.Funded)
+		}
+		for _, b := range g.bad {
+			c.fail("packet %s: %s", id, b)
+		}
+		sh := loadShares(a.tx, seq)
+		var sum int64
+		for _, x := range sh {
+			if x < 1 {
+				c.fail("packet %s: share of %d fen", id, x)
+			}
+			sum += x
+		}
+		if len(sh) != int(st.Count) || sum != st.Amount {
+			c.fail("packet %s: %d shares summing to %d for count %d, amount %d", id, len(sh), sum, st.Count, st.Amount)
+		}
+	}, &c)
+	return c, err
+}
+
+// checkCommitments: each lucky packet's share list hashes, with its salt,
+// to the commitment published when it was created.
+func (a *auditor) checkCommitments() (Check, error) {
+	c := Check{Name: "each lucky packet's share list matches its published commitment", OK: true}
+	err := a.packets(func(seq uint64, k []byte, st state, id string) {
+		if st.Kind != KindLucky {
+			return
+		}
+		c.Checked++
+		var inf info
+		if _, err := data.GetJSON(a.tx.Bucket(bucketPacketInfo), k, &inf); err != nil {
+			c.fail("packet %s: %v", id, err)
+			return
+		}
+		var salt [32]byte
+		copy(salt[:], hexBytes(inf.Salt))
+		if h := SplitCommit(salt, loadShares(a.tx, seq)); hex.EncodeToString(h[:]) != inf.Commit {
+			c.fail("packet %s: SplitCommit(salt, shares) is not the published commitment", id)
+		}
+	}, nil)
+	return c, err
+}
+
+// checkOnce: no user grabbed a packet twice, and the grabber index has one
+// entry per grab, each pointing at that user's grab.
+func (a *auditor) checkOnce() (Check, error) {
+	c := Check{Name: "no user grabbed a packet twice", OK: true}
+	grabbers := map[uint64]int{}
+	err := forEach(a.tx, bucketGrabbers, func(k, v []byte) error {
+		if len(k) != 16 || len(v) != 4 {
+			return fmt.Errorf("grabber key %x is malformed", k)
+		}
+		seq, user, i := data.ParseU64(k[:8]), data.ParseU64(k[8:]), binary.BigEndian.Uint32(v)
+		grabbers[seq]++
+		if g, err := loadGrab(a.tx, seq, i); err != nil || g.User != user {
+			c.fail("packet %d: user %d's index points at grab %d, which is not theirs", seq, user, i)
+		}
+		return nil
+	})
+	if err != nil {
+		return c, fmt.Errorf("audit grabbers: %w", err)
+	}
+	err = a.packets(func(seq uint64, _ []byte, _ state, id string) {
+		c.Checked++
+		if g := a.grabsOf(seq); g.dupes > 0 || grabbers[seq] != g.n {
+			c.fail("packet %s: %d repeated grabbers, %d index entries for %d grabs", id, g.dupes, grabbers[seq], g.n)
+		}
+	}, nil)
+	return c, err
+}
+
+// checkLedger: each balance equals the sum of its ledger rows and the
+// balance_after of its newest row; every row's balance_after continues the
+// chain; no ledger without a wallet.
+func (a *auditor) checkLedger() (Check, error) {
+	c := Check{Name: "each balance == sum of its ledger rows == balance_after of its newest row", OK: true}
+	for _, b := range a.badRows {
+		c.fail("%s", b)
+	}
+	seen := map[uint64]bool{}
+	err := a.wallets(func(user uint64, bal int64) {
+		seen[user] = true
+		c.Checked++
+		if a.ledgerSum[user] != bal || a.newest[user] != bal {
+			c.fail("user %d: balance %d, ledger rows sum to %d, newest balance_after %d", user, bal, a.ledgerSum[user], a.newest[user])
+		}
+	})
+	for user, sum := range a.ledgerSum {
+		if !seen[user] {
+			c.Checked++
+			c.fail("user %d: ledger rows sum to %d but there is no wallet", user, sum)
+		}
+	}
+	return c, err
+}
+
+// checkNegative: no balance is below zero.
+func (a *auditor) checkNegative() (Check, error) {
+	c := Check{Name: "no balance is negative", OK: true}
+	err := a.wallets(func(user uint64, bal int64) {
+		c.Checked++
+		if bal < 0 {
+			c.fail("user %d: balance %d", user, bal)
+		}
+	})
+	return c, err
+}
+
+// wallets visits every wallet's balance.
+func (a *auditor) wallets(fn func(user uint64, bal int64)) error {
+	w := a.tx.Bucket(bucketWallets)
+	err := forEach(a.tx, bucketWallets, func(k, _ []byte) error {
+		fn(data.ParseU64(k), getInt(w, k))
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("audit wallets: %w", err)
+	}
+	return nil
+}
+
+// checkOrders: the paid payment orders add up to the money-in counter.
+func (a *auditor) checkOrders() (Check, error) {
+	c := Check{Name: "paid payment orders add up to the money-in counter", OK: true}
+	err := forEach(a.tx, bucketOrders, func(k, v []byte) error {
+		var o order
+		if err := json.Unmarshal(v, &o); err != nil {
+			c.fail("order %d: %v", data.ParseU64(k), err)
+			return nil
+		}
+		a.tot.Orders++
+		c.Checked++
+		if o.Status == OrderPaid {
+			a.tot.PaidOrders += o.Amount
+		}
+		return nil
+	})
+	if err != nil {
+		return c, fmt.Errorf("audit orders: %w", err)
+	}
+	if a.tot.PaidOrders != a.tot.MoneyIn {
+		c.fail("paid orders sum to %d, money in is %d", a.tot.PaidOrders, a.tot.MoneyIn)
+	}
+	return c, nil
+}
+
+// checkConservation: balances + escrow == money in − money out.
+func (a *auditor) checkConservation() (Check, error) {
+	c := Check{Name: "balances + escrow == money in - money out", OK: true, Checked: 1}
+	t := a.tot
+	if t.Balances+t.Escrow != t.MoneyIn-t.MoneyOut {
+		c.fail("balances %d + escrow %d = %d, money in %d - money out %d = %d",
+			t.Balances, t.Escrow, t.Balances+t.Escrow, t.MoneyIn, t.MoneyOut, t.MoneyIn-t.MoneyOut)
+	}
+	return c, nil
+}
