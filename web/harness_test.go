@@ -103,7 +103,7 @@ func (l testLogin) Code2Session(ctx context.Context, code string) (auth.Identity
 	return auth.Identity{OpenID: s.OpenID, UnionID: s.UnionID, SessionKey: s.SessionKey}, err
 }
 
-func (testLogin) BadCode(err error) bool { return wechat.IsCode(err, 40029, 40163) }
+func (testLogin) BadCode(err error) bool { return wechat.IsBadLoginCode(err) }
 
 type testPusher struct{ c *wechat.Client }
 
@@ -111,7 +111,7 @@ func (p testPusher) SendSubscribe(ctx context.Context, openid, tmpl, page string
 	return p.c.SendSubscribeMessage(ctx, wechat.SubscribeMessage{ToUser: openid, TemplateID: tmpl, Page: page, Data: fields})
 }
 
-func (testPusher) Permanent(err error) bool { return wechat.IsCode(err, 43101, 40003, 40037, 47003) }
+func (testPusher) Permanent(err error) bool { return wechat.IsPermanentPush(err) }
 
 // response is a finished request.
 type response struct {

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"encoding/base64"
-	"errors"
 	"testing"
 
 	bolt "go.etcd.io/bbolt"
@@ -26,7 +25,7 @@ func (p testPhones) PhoneFromEncrypted(_ context.Context, key, encrypted, iv str
 }
 
 func (testPhones) BadInput(err error) bool {
-	return wechat.IsCode(err, 40029, 40163) || errors.Is(err, wechat.ErrDecrypt) || errors.Is(err, wechat.ErrWatermark)
+	return wechat.IsBadPhoneInput(err)
 }
 
 // phoneCode mints a getPhoneNumber code from the fake.

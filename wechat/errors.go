@@ -20,6 +20,7 @@ const (
 	CodeInvalidScene       = 40129 // mini-program code scene has bad characters
 	CodeCodeUsed           = 40163 // login code already used
 	CodeSceneLength        = 40169 // mini-program code scene empty or longer than 32
+	CodeHighRiskUser       = 40226 // login refused: WeChat marks the user high-risk
 	CodeAccessTokenMissing = 41001 // access_token parameter missing
 	CodeCodeMissing        = 41008 // js_code parameter missing
 	CodeInvalidPage        = 41030 // page path invalid
@@ -41,6 +42,26 @@ type APIError struct {
 // Error formats the error as "wechat: <op>: errcode <code>: <msg>".
 func (e *APIError) Error() string {
 	return fmt.Sprintf("wechat: %s: errcode %d: %s", e.Op, e.Code, e.Msg)
+}
+
+// IsBadLoginCode reports whether err means a login code is unusable (unknown,
+// expired, already used, or refused for a high-risk user): the client's
+// fault, not WeChat being unreachable.
+func IsBadLoginCode(err error) bool {
+	return IsCode(err, CodeInvalidCode, CodeCodeUsed, CodeHighRiskUser)
+}
+
+// IsBadPhoneInput reports whether err means a getPhoneNumber code or its
+// legacy encrypted data is bad (unknown, expired or used code; data that does
+// not decrypt or names another app).
+func IsBadPhoneInput(err error) bool {
+	return IsCode(err, CodeInvalidCode, CodeCodeUsed) || errors.Is(err, ErrDecrypt) || errors.Is(err, ErrWatermark)
+}
+
+// IsPermanentPush reports whether a subscribe message failed for good (no
+// grant, bad openid, template or data, bad page) rather than for a moment.
+func IsPermanentPush(err error) bool {
+	return IsCode(err, CodeUserRefused, CodeInvalidOpenID, CodeInvalidTemplateID, CodeInvalidArgument, CodeInvalidPage)
 }
 
 // IsCode reports whether err is (or wraps) an *APIError with one of codes.

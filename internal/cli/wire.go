@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 
 	"luckbox/auth"
@@ -83,7 +82,7 @@ func (w wxLogin) Code2Session(ctx context.Context, code string) (auth.Identity, 
 }
 
 // BadCode: 40029 invalid code, 40163 code already used, 40226 high-risk user blocked.
-func (wxLogin) BadCode(err error) bool { return wechat.IsCode(err, 40029, 40163, 40226) }
+func (wxLogin) BadCode(err error) bool { return wechat.IsBadLoginCode(err) }
 
 // wxPusher adapts the WeChat client to auth.Pusher.
 type wxPusher struct{ c *wechat.Client }
@@ -95,7 +94,7 @@ func (w wxPusher) SendSubscribe(ctx context.Context, openid, template, page stri
 // Permanent: refused by the user (43101), bad openid (40003), bad template
 // (40037), bad data (47003), bad page (41030) never succeed on retry.
 func (wxPusher) Permanent(err error) bool {
-	return wechat.IsCode(err, 43101, 40003, 40037, 47003, 41030)
+	return wechat.IsPermanentPush(err)
 }
 
 // wxPhones adapts the WeChat client to auth.PhoneResolver.
@@ -114,7 +113,7 @@ func (w wxPhones) PhoneFromEncrypted(_ context.Context, sessionKey, encryptedDat
 // BadInput: 40029 invalid or expired code, 40163 code already used; data that
 // does not decrypt with the session key or carries another app's watermark.
 func (wxPhones) BadInput(err error) bool {
-	return wechat.IsCode(err, 40029, 40163) || errors.Is(err, wechat.ErrDecrypt) || errors.Is(err, wechat.ErrWatermark)
+	return wechat.IsBadPhoneInput(err)
 }
 
 // wxMiniCode adapts the WeChat client to web.MiniCode.
