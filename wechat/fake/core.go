@@ -93,12 +93,16 @@ func (f *Fake) registerCore(mux *http.ServeMux) {
 
 // ---- answers -------------------------------------------------------------
 
-// wxJSON writes a WeChat answer: always HTTP 200 with a JSON body.
-func wxJSON(w http.ResponseWriter, v any) {
+// writeJSON writes v as an unsigned JSON answer with status: every answer
+// of the fake but WeChat Pay's signed ones (payReply).
+func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(http.StatusOK)
+	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
 }
+
+// wxJSON writes a WeChat answer: always HTTP 200 with a JSON body.
+func wxJSON(w http.ResponseWriter, v any) { writeJSON(w, http.StatusOK, v) }
 
 // wxErr writes a WeChat error answer {"errcode","errmsg"} with a request id
 // appended to the message, as WeChat does.
@@ -109,16 +113,9 @@ func (f *Fake) wxErr(w http.ResponseWriter, code int, msg string) {
 	wxJSON(w, map[string]any{"errcode": code, "errmsg": msg + " rid: " + rid})
 }
 
-// ctlJSON writes a control-route answer.
-func ctlJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 // ctlErr writes a control-route error in luckbox's API shape.
 func ctlErr(w http.ResponseWriter, status int, code, msg string) {
-	ctlJSON(w, status, map[string]any{"error": map[string]string{"code": code, "message": msg}})
+	writeJSON(w, status, map[string]any{"error": map[string]string{"code": code, "message": msg}})
 }
 
 // ctlDecode reads a control request body strictly (no unknown fields, one
@@ -386,7 +383,7 @@ func (f *Fake) handleLoginCode(w http.ResponseWriter, r *http.Request) {
 		ctlErr(w, http.StatusBadRequest, "invalid_argument", strings.TrimPrefix(err.Error(), "fake: "))
 		return
 	}
-	ctlJSON(w, http.StatusOK, map[string]string{"code": code})
+	writeJSON(w, http.StatusOK, map[string]string{"code": code})
 }
 
 var errBadOpenID = errors.New("fake: openid must be 1..64 letters, digits, '_' or '-'")
@@ -483,7 +480,7 @@ func (f *Fake) handlePhoneCode(w http.ResponseWriter, r *http.Request) {
 		ctlErr(w, http.StatusBadRequest, "invalid_argument", strings.TrimPrefix(err.Error(), "fake: "))
 		return
 	}
-	ctlJSON(w, http.StatusOK, map[string]string{"code": code})
+	writeJSON(w, http.StatusOK, map[string]string{"code": code})
 }
 
 // EncryptedPhone returns phone encrypted for openid exactly as the legacy
@@ -557,5 +554,5 @@ func (f *Fake) handlePhoneEncrypted(w http.ResponseWriter, r *http.Request) {
 		ctlErr(w, status, code, strings.TrimPrefix(err.Error(), "fake: "))
 		return
 	}
-	ctlJSON(w, http.StatusOK, map[string]string{"encrypted_data": data, "iv": iv})
+	writeJSON(w, http.StatusOK, map[string]string{"encrypted_data": data, "iv": iv})
 }

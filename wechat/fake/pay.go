@@ -17,6 +17,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/google/uuid"
 )
 
 // PayOptions configure the fake WeChat Pay v3.
@@ -306,7 +308,7 @@ func (f *Fake) paySucceed(w http.ResponseWriter, r *http.Request) {
 	if s := r.URL.Query().Get("times"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > payMaxTimes {
-			payControlJSON(w, http.StatusBadRequest, map[string]string{
+			writeJSON(w, http.StatusBadRequest, map[string]string{
 				"code": "PARAM_ERROR", "message": fmt.Sprintf("times must be 1..%d", payMaxTimes)})
 			return
 		}
@@ -340,7 +342,7 @@ func (f *Fake) paySucceed(w http.ResponseWriter, r *http.Request) {
 		if code == "ORDER_NOT_EXIST" {
 			status = http.StatusNotFound
 		}
-		payControlJSON(w, status, map[string]string{"code": code, "message": msg})
+		writeJSON(w, status, map[string]string{"code": code, "message": msg})
 		return
 	}
 
@@ -351,15 +353,8 @@ func (f *Fake) paySucceed(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	o.delivered = append(o.delivered, delivered...)
 	f.mu.Unlock()
-	payControlJSON(w, http.StatusOK, map[string]any{
+	writeJSON(w, http.StatusOK, map[string]any{
 		"out_trade_no": no, "transaction_id": snap.transactionID, "delivered": delivered})
-}
-
-// payControlJSON writes an unsigned JSON answer of a control route.
-func payControlJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
 }
 
 // payAuthenticate reads the request body and checks the merchant's
@@ -503,24 +498,38 @@ func (f *Fake) SignNotification(body []byte) (http.Header, error) {
 	return h, nil
 }
 
-// payRandom returns n characters of alphabet from PayOptions.Rand. The fake
-// cannot work without randomness, so a failing reader panics.
+// payRandom returns n characters of alphabet from PayOptions.Rand.
 func (f *Fake) payRandom(n int, alphabet string) string {
+	var s string
+	f.withPayRand(func(r io.Reader) (err error) {
+		s, err = payRandomString(r, n, alphabet)
+		return err
+	})
+	return s
+}
+
+// payUUID returns a random (version 4) UUID, as WeChat Pay's request and
+// notification ids are, drawn from PayOptions.Rand.
+func (f *Fake) payUUID() string {
+	var id uuid.UUID
+	f.withPayRand(func(r io.Reader) (err error) {
+		id, err = uuid.NewRandomFromReader(r)
+		return err
+	})
+	return id.String()
+}
+
+// withPayRand runs read with PayOptions.Rand (crypto/rand by default), one
+// reader at a time. The fake cannot work without randomness, so a failing
+// reader panics.
+func (f *Fake) withPayRand(read func(io.Reader) error) {
 	r := io.Reader(rand.Reader)
 	if f.opts.Pay != nil && f.opts.Pay.Rand != nil {
 		r = f.opts.Pay.Rand
 	}
 	f.pay.randMu.Lock()
 	defer f.pay.randMu.Unlock()
-	s, err := payRandomString(r, n, alphabet)
-	if err != nil {
+	if err := read(r); err != nil {
 		panic(fmt.Sprintf("fake: read randomness: %v", err))
 	}
-	return s
-}
-
-// payUUID returns a random UUID-shaped id.
-func (f *Fake) payUUID() string {
-	s := f.payRandom(32, "0123456789abcdef")
-	return s[:8] + "-" + s[8:12] + "-" + s[12:16] + "-" + s[16:20] + "-" + s[20:]
 }

@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"luckbox/wechat/fake"
+
+	"github.com/google/uuid"
 )
 
 const (
@@ -148,6 +150,9 @@ func (e *payEnv) checkSigned(t *testing.T, h http.Header, body []byte) {
 	}
 	if h.Get("Wechatpay-Timestamp") != strconv.FormatInt(e.clock.Now().Unix(), 10) {
 		t.Errorf("Wechatpay-Timestamp %q", h.Get("Wechatpay-Timestamp"))
+	}
+	if id, err := uuid.Parse(h.Get("Request-ID")); h.Get("Request-ID") != "" && (err != nil || id.Version() != 4 || id.Variant() != uuid.RFC4122) {
+		t.Errorf("Request-ID %q is not a version-4 UUID: %v", h.Get("Request-ID"), err)
 	}
 	msg := h.Get("Wechatpay-Timestamp") + "\n" + h.Get("Wechatpay-Nonce") + "\n" + string(body) + "\n"
 	sig, err := base64.StdEncoding.DecodeString(h.Get("Wechatpay-Signature"))

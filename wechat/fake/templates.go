@@ -124,13 +124,13 @@ func (f *Fake) handleSubscribe(w http.ResponseWriter, r *http.Request) {
 		ctlErr(w, http.StatusBadRequest, "invalid_argument", strings.TrimPrefix(err.Error(), "fake: "))
 		return
 	}
-	ctlJSON(w, http.StatusOK, map[string]any{"openid": in.OpenID, "template_id": in.TemplateID, "remaining": left})
+	writeJSON(w, http.StatusOK, map[string]any{"openid": in.OpenID, "template_id": in.TemplateID, "remaining": left})
 }
 
 // handleMessages serves the control route GET /messages?openid= →
 // {"items":[...]}.
 func (f *Fake) handleMessages(w http.ResponseWriter, r *http.Request) {
-	ctlJSON(w, http.StatusOK, map[string]any{"items": f.Messages(r.URL.Query().Get("openid"))})
+	writeJSON(w, http.StatusOK, map[string]any{"items": f.Messages(r.URL.Query().Get("openid"))})
 }
 
 // handleSubscribeSend serves POST /cgi-bin/message/subscribe/send, checking
