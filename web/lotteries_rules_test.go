@@ -366,14 +366,15 @@ func TestLotteryEvents(t *testing.T) {
 	}
 }
 
-// TestLotteryCode: the mini-program code is a PNG of the lottery id, cached.
+// TestLotteryCode: the mini-program code is the image WeChat answers (a
+// JPEG), served with the type its bytes say, and cached.
 func TestLotteryCode(t *testing.T) {
 	h := newHarness(t, withLotteries)
 	token, _ := h.login("alice")
 	l := h.createLottery(t, token, manualLottery(lottery.Prize{Name: "P", Quantity: 1}))
 	r := h.do("GET", "/api/v1/lotteries/"+l.ID+"/code.png", token, nil)
 	wantStatus(t, r, 200, "")
-	if r.Header.Get("Content-Type") != "image/png" || !bytes.HasPrefix(r.Body, []byte("\x89PNG\r\n\x1a\n")) {
+	if r.Header.Get("Content-Type") != "image/jpeg" || !bytes.HasPrefix(r.Body, []byte("\xff\xd8\xff")) {
 		t.Fatalf("code: %s, %q", r.Header.Get("Content-Type"), r.Body[:min(8, len(r.Body))])
 	}
 	again := h.do("GET", "/api/v1/lotteries/"+l.ID+"/code.png", token, nil)
@@ -383,7 +384,7 @@ func TestLotteryCode(t *testing.T) {
 	if img, ok := h.srv.lotteryCodes.get(l.ID); !ok || !bytes.Equal(img, r.Body) {
 		t.Fatal("code not cached")
 	}
-	if r.Header.Get("Content-Length") == "" || http.DetectContentType(r.Body) != "image/png" {
+	if r.Header.Get("Content-Length") == "" || http.DetectContentType(r.Body) != "image/jpeg" {
 		t.Fatalf("headers %v", r.Header)
 	}
 }

@@ -14,8 +14,8 @@ import (
 // scene is at most 32 visible characters (errcode 40169 otherwise, 40129 for
 // characters WeChat does not allow); page is like "pages/index/index" without
 // a leading slash, empty for the home page; width is the image width in
-// pixels (280..1280), 0 for WeChat's default 430. The fake answers a PNG;
-// WeChat answers a PNG or JPEG: callers should sniff the bytes.
+// pixels (280..1280), 0 for WeChat's default 430. WeChat answers a JPEG (a
+// PNG has been seen too) and so does the fake: callers should sniff the bytes.
 func (c *Client) GetUnlimitedQRCode(ctx context.Context, scene, page string, width int) ([]byte, error) {
 	const op = "getwxacodeunlimit"
 	in := struct {

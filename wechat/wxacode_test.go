@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"image/png"
+	"image"
+	"image/jpeg"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"luckbox/wechat"
+
+	"github.com/skip2/go-qrcode"
 )
 
 func TestGetUnlimitedQRCode(t *testing.T) {
@@ -21,16 +24,17 @@ func TestGetUnlimitedQRCode(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")) {
-			t.Fatalf("not a PNG: % x", b[:8])
+		if http.DetectContentType(b) != "image/jpeg" {
+			t.Fatalf("not a JPEG (WeChat answers JPEG): % x", b[:8])
 		}
-		img, err := png.Decode(bytes.NewReader(b))
+		img, err := jpeg.Decode(bytes.NewReader(b))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if r := img.Bounds(); r.Dx() != c.want || r.Dy() != c.want {
 			t.Fatalf("width %d: image %v, want %dx%d", c.width, r, c.want, c.want)
 		}
+		checkModules(t, img, "lottery=L1&from=share")
 	}
 	_, err := e.client.GetUnlimitedQRCode(ctx, strings.Repeat("s", 33), "", 0)
 	wantCode(t, err, 40169)
@@ -57,5 +61,31 @@ func TestGetUnlimitedQRCodeJSONErrorAsText(t *testing.T) {
 		_, err := c.GetUnlimitedQRCode(context.Background(), "x", "", 0)
 		srv.Close()
 		wantCode(t, err, 45009)
+	}
+}
+
+// checkModules reads the module at the centre of each cell of img and
+// compares it with the QR symbol of text: the picture is the code of the
+// scene, drawn whole (quiet zone included) at a readable scale.
+func checkModules(t *testing.T, img image.Image, text string) {
+	t.Helper()
+	q, err := qrcode.New(text, qrcode.Medium)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := q.Bitmap()
+	n, size := len(want), img.Bounds().Dx()
+	wrong := 0
+	for y := range n {
+		for x := range n {
+			px, py := (2*x+1)*size/(2*n), (2*y+1)*size/(2*n)
+			r, g, b, _ := img.At(px, py).RGBA()
+			if dark := (r+g+b)/3 < 0x8000; dark != want[y][x] {
+				wrong++
+			}
+		}
+	}
+	if wrong > 0 {
+		t.Fatalf("%d of %d modules differ from the QR code of %q", wrong, n*n, text)
 	}
 }
