@@ -18,6 +18,8 @@ const (
 	ETooLarge            = "too_large"
 	EIdempotencyMismatch = "idempotency_mismatch"
 	ERateLimited         = "rate_limited"
+	EInsufficientStorage = "insufficient_storage" // the disk is full: nothing was saved
+	EUnavailable         = "unavailable"          // storage failed otherwise: nothing was saved
 	EInternal            = "internal"
 )
 
@@ -58,6 +60,18 @@ func ErrorCode(err error) string {
 		return e.Code
 	}
 	return EInternal
+}
+
+// IsRejection reports whether err is a business rejection: a domain error
+// that the same request would meet again, as opposed to an internal error
+// or a storage failure (insufficient_storage, unavailable), after which a
+// retry may succeed.
+func IsRejection(err error) bool {
+	switch ErrorCode(err) {
+	case EInternal, EInsufficientStorage, EUnavailable:
+		return false
+	}
+	return true
 }
 
 // AsError returns the domain error inside err, if any.
