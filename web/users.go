@@ -37,6 +37,9 @@ func meOf(u auth.User) meJSON {
 }
 
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
+	if s.authThrottled(w, r) {
+		return
+	}
 	var in struct {
 		Code string `json:"code"`
 	}
@@ -46,6 +49,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	l, err := s.Auth.Login(r.Context(), in.Code)
 	if err != nil {
+		s.noteAuthFailure(r, err)
 		s.writeError(w, r, err)
 		return
 	}
