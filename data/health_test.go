@@ -15,24 +15,6 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// failingDisk is a FailCommitForTests hook that fails commits with err while set.
-type failingDisk struct{ err atomic.Pointer[error] }
-
-func (d *failingDisk) set(err error) {
-	if err == nil {
-		d.err.Store(nil)
-		return
-	}
-	d.err.Store(&err)
-}
-
-func (d *failingDisk) hook() error {
-	if p := d.err.Load(); p != nil {
-		return *p
-	}
-	return nil
-}
-
 // TestCommitFailureIsAStorageErrorAndRecovers: a commit the disk refuses
 // with ENOSPC fails its operation with insufficient_storage (still
 // errors.Is ENOSPC for the log), EIO with unavailable; nothing of it is
@@ -40,8 +22,14 @@ func (d *failingDisk) hook() error {
 // and the probe makes it ready again by itself once the disk accepts
 // commits, with no write from outside.
 func TestCommitFailureIsAStorageErrorAndRecovers(t *testing.T) {
-	var disk failingDisk
-	db := openTest(t, Options{FailCommitForTests: disk.hook, ProbeInterval: time.Millisecond})
+	var failWith atomic.Pointer[error] // the disk's answer to a commit (nil: accepted)
+	hook := func() error {
+		if p := failWith.Load(); p != nil {
+			return *p
+		}
+		return nil
+	}
+	db := openTest(t, Options{FailCommitForTests: hook, ProbeInterval: time.Millisecond})
 	ctx := context.Background()
 	if err := db.Update(ctx, put("before", "1")); err != nil {
 		t.Fatal(err)
@@ -53,7 +41,7 @@ func TestCommitFailureIsAStorageErrorAndRecovers(t *testing.T) {
 		{&os.PathError{Op: "write", Path: "test.db", Err: syscall.ENOSPC}, EInsufficientStorage},
 		{fmt.Errorf("sync: %w", syscall.EIO), EUnavailable},
 	} {
-		disk.set(c.cause)
+		failWith.Store(&c.cause)
 		err := db.Update(ctx, put("during", "x"))
 		if ErrorCode(err) != c.code || !errors.Is(err, c.cause) || !IsStorageFailure(err) || IsRejection(err) {
 			t.Fatalf("commit failing with %v: err %v (code %s), want %s wrapping the cause", c.cause, err, ErrorCode(err), c.code)
@@ -69,7 +57,7 @@ func TestCommitFailureIsAStorageErrorAndRecovers(t *testing.T) {
 			t.Fatal("a probe made the database ready while commits still fail")
 		}
 	}
-	disk.set(nil)
+	failWith.Store(nil)
 	waitFor(t, "the probe to make the database ready again", db.Ready)
 	for _, k := range []string{"during", "b1", "b2"} {
 		if v := get(t, db, k); v != nil {
@@ -157,7 +145,9 @@ func TestRealENOSPCFromBbolt(t *testing.T) {
 	}
 	defer full.Close()
 	path := filepath.Join(t.TempDir(), "test.db")
-	db := openAt(t, path, Options{ProbeInterval: time.Millisecond})
+	// The first probe comes after the file is swapped back (a probe that
+	// came first would only fail once more).
+	db := openAt(t, path, Options{ProbeInterval: 20 * time.Millisecond})
 	ctx := context.Background()
 	// Free pages inside the file, so the failing commit writes into the
 	// file rather than growing it (growing /dev/full fails otherwise).

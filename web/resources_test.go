@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -13,6 +12,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"luckbox/data"
+	"luckbox/data/datatest"
 	"luckbox/lottery"
 )
 
@@ -45,19 +45,6 @@ func wantStreamRefused(t *testing.T, res *http.Response, message string) {
 	wantStatus(t, r, 429, "rate_limited")
 	if !strings.Contains(r.ErrorMessage(), message) || r.Header.Get("Retry-After") == "" {
 		t.Fatalf("refusal %q (Retry-After %q), want a message with %q", r.ErrorMessage(), r.Header.Get("Retry-After"), message)
-	}
-}
-
-// waitUntil polls cond until it holds, failing after a generous deadline
-// (a guard against hanging, not a timing assertion).
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
 	}
 }
 
@@ -95,7 +82,7 @@ func TestEventStreamLimits(t *testing.T) {
 		t.Fatalf("%d streams counted, want 5", n)
 	}
 	a1.Body.Close()
-	waitUntil(t, "the closed stream's slot to free", func() bool { return h.srv.streams.open() == 4 })
+	waitFor(t, "the closed stream's slot to free", func() bool { return h.srv.streams.open() == 4 })
 	wantStatus(t, response{Status: open("e", "203.0.113.3").StatusCode}, 200, "")
 	// A refused stream left nothing behind in the broker or the counters.
 	if n := h.srv.streams.open(); n != 5 {
@@ -143,25 +130,7 @@ func TestEventStreamEndsWithItsSession(t *testing.T) {
 	// Expiry: the clock passes the session's end.
 	h.clock.Add(7*24*time.Hour + time.Minute)
 	streamEnded(t, staying, "after the session expired")
-	waitUntil(t, "the slots to free", func() bool { return h.srv.streams.open() == 0 })
-}
-
-// commitFault fails the database's commits with an error while one is set.
-type commitFault struct{ err atomic.Pointer[error] }
-
-func (f *commitFault) set(err error) {
-	if err == nil {
-		f.err.Store(nil)
-		return
-	}
-	f.err.Store(&err)
-}
-
-func (f *commitFault) hook() error {
-	if p := f.err.Load(); p != nil {
-		return *p
-	}
-	return nil
+	waitFor(t, "the slots to free", func() bool { return h.srv.streams.open() == 0 })
 }
 
 // TestFullDiskAnswers507AndRecovers: while commits fail, writes answer 507
@@ -170,9 +139,9 @@ func (f *commitFault) hook() error {
 // disk accepts commits again /readyz is ready again by itself and the same
 // request (same Idempotency-Key) succeeds once: nothing lost, nothing doubled.
 func TestFullDiskAnswers507AndRecovers(t *testing.T) {
-	var disk commitFault
+	var disk datatest.Disk
 	h := newHarnessData(t, func(o *data.Options) {
-		o.FailCommitForTests, o.ProbeInterval = disk.hook, 2*time.Millisecond
+		o.FailCommitForTests, o.ProbeInterval = disk.Commit, 2*time.Millisecond
 	}, withLotteries)
 	alice, _ := h.login("alice")
 	wantStatus(t, h.do("GET", "/readyz", "", nil), 200, "")
@@ -185,7 +154,7 @@ func TestFullDiskAnswers507AndRecovers(t *testing.T) {
 		{&os.PathError{Op: "write", Path: "/var/lib/luckbox/luckbox.db", Err: syscall.ENOSPC}, 507, "insufficient_storage"},
 		{fmt.Errorf("fdatasync: %w", syscall.EIO), 503, "unavailable"},
 	} {
-		disk.set(c.err)
+		disk.Fail(c.err)
 		r := h.postLottery(alice, "during", "Idempotency-Key", "create-1")
 		wantStatus(t, r, c.status, c.code)
 		if msg := r.ErrorMessage(); !strings.Contains(msg, "nothing was saved") || strings.Contains(msg, "luckbox.db") || strings.Contains(msg, "fdatasync") {
@@ -199,8 +168,8 @@ func TestFullDiskAnswers507AndRecovers(t *testing.T) {
 			t.Fatalf("readyz: %s", r.Body)
 		}
 	}
-	disk.set(nil)
-	waitUntil(t, "/readyz to recover by itself", func() bool { return h.do("GET", "/readyz", "", nil).Status == 200 })
+	disk.Fail(nil)
+	waitFor(t, "/readyz to recover by itself", func() bool { return h.do("GET", "/readyz", "", nil).Status == 200 })
 	r := h.postLottery(alice, "during", "Idempotency-Key", "create-1")
 	wantStatus(t, r, 201, "")
 	if r.Header.Get("Idempotent-Replayed") != "" {
