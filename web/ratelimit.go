@@ -197,7 +197,12 @@ func (l *limiter) take(key string, now time.Time) (bool, time.Duration) {
 		b.tokens--
 		return true, 0
 	}
-	return false, time.Duration((1 - b.tokens) * l.interval * float64(time.Second))
+	return false, l.wait(b)
+}
+
+// wait is how long until b, which has less than a token, has one.
+func (l *limiter) wait(b *bucket) time.Duration {
+	return time.Duration((1 - b.tokens) * l.interval * float64(time.Second))
 }
 
 func (l *limiter) refill(b *bucket, now time.Time) {
@@ -236,7 +241,7 @@ func (l *limiter) peek(key string, now time.Time) (bool, time.Duration) {
 	if b.tokens >= 1 {
 		return true, 0
 	}
-	return false, time.Duration((1 - b.tokens) * l.interval * float64(time.Second))
+	return false, l.wait(b)
 }
 
 // size is the number of remembered buckets (tests).
