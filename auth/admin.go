@@ -16,6 +16,10 @@ import (
 
 const metaAdminTokenHash = "admin_token_sha256"
 
+// MinAdminToken is the shortest admin token accepted when it is set by hand
+// (a generated one is "adm_" and 32 base64url characters: 192 random bits).
+const MinAdminToken = 32
+
 type adminToken struct {
 	mu   sync.RWMutex
 	hash []byte
@@ -27,8 +31,8 @@ type adminToken struct {
 // returned so the caller can print it once. Only hashes are ever stored.
 func (s *Service) SetupAdminToken(ctx context.Context, configured string) (generated string, err error) {
 	if configured != "" {
-		if len(configured) < 16 {
-			return "", fmt.Errorf("admin token: must be at least 16 characters")
+		if len(configured) < MinAdminToken {
+			return "", fmt.Errorf("admin token: must be at least %d characters", MinAdminToken)
 		}
 		h := sha256.Sum256([]byte(configured))
 		s.admin.set(h[:])

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -111,8 +112,8 @@ func TestAdminTokenGeneratedOnceAndStoredHashed(t *testing.T) {
 	s, _, _, db := newTestService(t)
 	ctx := context.Background()
 	tok, err := s.SetupAdminToken(ctx, "")
-	if err != nil || len(tok) < 20 {
-		t.Fatalf("generated %q, %v", tok, err)
+	if err != nil || len(tok) < 32 {
+		t.Fatalf("generated %q, %v: want at least 32 characters", tok, err)
 	}
 	again, err := s.SetupAdminToken(ctx, "")
 	if err != nil || again != "" {
@@ -126,14 +127,19 @@ func TestAdminTokenGeneratedOnceAndStoredHashed(t *testing.T) {
 		t.Fatalf("stored admin token is not a hash: %d bytes", len(stored))
 	}
 	// A configured token wins over the stored one.
-	if _, err := s.SetupAdminToken(ctx, "configured-token-123456"); err != nil {
+	if _, err := s.SetupAdminToken(ctx, "configured-token-0123456789abcdefghij"); err != nil {
 		t.Fatal(err)
 	}
-	if s.IsAdminToken(tok) || !s.IsAdminToken("configured-token-123456") {
+	if s.IsAdminToken(tok) || !s.IsAdminToken("configured-token-0123456789abcdefghij") {
 		t.Fatal("configured token did not replace the generated one")
 	}
-	if _, err := s.SetupAdminToken(ctx, "short"); err == nil {
-		t.Fatal("a short admin token was accepted")
+	for _, short := range []string{"short", strings.Repeat("x", 31)} {
+		if _, err := s.SetupAdminToken(ctx, short); err == nil {
+			t.Fatalf("a %d-character admin token was accepted", len(short))
+		}
+	}
+	if _, err := s.SetupAdminToken(ctx, strings.Repeat("x", 32)); err != nil {
+		t.Fatalf("a 32-character admin token was refused: %v", err)
 	}
 }
 

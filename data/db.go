@@ -31,6 +31,9 @@ type Options struct {
 	NoPopulate bool
 	// MaxBatch caps the operations in one group commit (default 2048).
 	MaxBatch int
+	// IdempotencyKeys caps the Idempotency-Key records one caller has stored
+	// (default DefaultIdempotencyKeys); past it the oldest are forgotten.
+	IdempotencyKeys int
 	// Buckets are created at Open if missing. Domain packages list theirs.
 	Buckets [][]byte
 	// Logger receives storage warnings; nil means slog.Default().
@@ -48,6 +51,13 @@ type Options struct {
 	// rejection cannot hide behind a neighbour's write to the same page.
 	// datatest.Open sets it, so every domain test enforces the rule.
 	StrictRejections bool
+	// ProbeInterval is how often a database whose commits fail tries an
+	// empty commit to become ready again (default DefaultProbeInterval).
+	ProbeInterval time.Duration
+	// FailCommitForTests, when set, runs before every commit of the writer;
+	// an error it returns fails that commit as a refusing disk would (wrap
+	// syscall.ENOSPC for a full disk). Tests only.
+	FailCommitForTests func() error
 	// OnDeliver, if set, is called after every outbox delivery attempt with
 	// the message kind and the handler's error (nil on success), for metrics.
 	OnDeliver func(kind string, err error)
@@ -61,6 +71,8 @@ type DB struct {
 	now    func() time.Time
 	writer *writer
 	closed atomic.Bool
+	done   chan struct{} // closed by Close: background goroutines stop
+	health commitHealth  // whether commits fail (health.go)
 
 	schedWake  chan struct{}
 	outboxWake chan struct{}
@@ -97,6 +109,12 @@ func Open(path string, opts Options) (*DB, error) {
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 2048
 	}
+	if opts.ProbeInterval <= 0 {
+		opts.ProbeInterval = DefaultProbeInterval
+	}
+	if opts.IdempotencyKeys <= 0 {
+		opts.IdempotencyKeys = DefaultIdempotencyKeys
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -120,7 +138,7 @@ func Open(path string, opts Options) (*DB, error) {
 		}
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	db := &DB{bolt: b, opts: opts, log: opts.Logger, now: opts.Now,
+	db := &DB{bolt: b, opts: opts, log: opts.Logger, now: opts.Now, done: make(chan struct{}),
 		schedWake: make(chan struct{}, 1), outboxWake: make(chan struct{}, 1)}
 	if !opts.ReadOnly {
 		if err := db.init(); err != nil {
@@ -137,7 +155,7 @@ func Open(path string, opts Options) (*DB, error) {
 
 func (db *DB) init() error {
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		all := append([][]byte{bucketMeta, bucketDue, bucketOutbox, bucketOutboxDead, bucketIdem}, db.opts.Buckets...)
+		all := append([][]byte{bucketMeta, bucketDue, bucketOutbox, bucketOutboxDead, bucketIdem, bucketIdemOrder}, db.opts.Buckets...)
 		for _, name := range all {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return fmt.Errorf("create bucket %s: %w", name, err)
@@ -167,6 +185,7 @@ func (db *DB) Close() error {
 	if !db.closed.CompareAndSwap(false, true) {
 		return nil
 	}
+	close(db.done)
 	if db.writer != nil {
 		db.writer.close()
 	}
@@ -198,5 +217,6 @@ func (db *DB) Size() int64 {
 	return fi.Size()
 }
 
-// Ready reports whether the database is open and accepting writes.
-func (db *DB) Ready() bool { return !db.closed.Load() }
+// Ready reports whether the database is open and accepting writes: not
+// closed, and its last commit did not fail (health.go).
+func (db *DB) Ready() bool { return !db.closed.Load() && !db.health.failing.Load() }

@@ -18,6 +18,8 @@ const (
 	ETooLarge            = "too_large"
 	EIdempotencyMismatch = "idempotency_mismatch"
 	ERateLimited         = "rate_limited"
+	EInsufficientStorage = "insufficient_storage" // the disk is full: nothing was saved
+	EUnavailable         = "unavailable"          // storage failed otherwise: nothing was saved
 	EInternal            = "internal"
 )
 
@@ -60,6 +62,19 @@ func ErrorCode(err error) string {
 	return EInternal
 }
 
+// IsRejection reports whether err is a business rejection: a domain error
+// (*Error, possibly wrapped) that the same request would meet again, as
+// opposed to an internal error or a storage failure (insufficient_storage,
+// unavailable), after which a retry may succeed. The writer ends an
+// operation that returns one without failing its batch (see Op).
+func IsRejection(err error) bool {
+	switch ErrorCode(err) {
+	case EInternal, EInsufficientStorage, EUnavailable:
+		return false
+	}
+	return true
+}
+
 // AsError returns the domain error inside err, if any.
 func AsError(err error) (*Error, bool) {
 	var e *Error
@@ -67,10 +82,3 @@ func AsError(err error) (*Error, bool) {
 	return e, ok
 }
 
-// IsRejection reports whether err is a business rejection: a domain error
-// (*Error, possibly wrapped) other than EInternal. The writer ends an
-// operation that returns one without failing its batch (see Op).
-func IsRejection(err error) bool {
-	e, ok := AsError(err)
-	return ok && e.Code != EInternal
-}

@@ -3,6 +3,7 @@ package data
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -13,6 +14,18 @@ import (
 // same body; the same key with another body is a mismatch. A record is first
 // reserved (in progress) so two concurrent retries cannot both run the request.
 var bucketIdem = []byte("idempotency")
+
+// bucketIdemOrder indexes the records by caller and age, so a caller's
+// records are bounded (Options.IdempotencyKeys): one sub-bucket per scope,
+// keyed by creation time (8 bytes, big-endian Unix nanoseconds) then the
+// key, with the sub-bucket's sequence counting its entries. Records written
+// before the index existed are not in it; they expire with the TTL.
+var bucketIdemOrder = []byte("idempotency_order")
+
+// DefaultIdempotencyKeys is how many Idempotency-Keys one caller may have
+// stored at once (Options.IdempotencyKeys): past it, the caller's oldest
+// records are forgotten before their 24 h are up.
+const DefaultIdempotencyKeys = 1000
 
 // IdempotencyTTL is how long a stored response is replayed.
 const IdempotencyTTL = 24 * time.Hour
@@ -44,7 +57,10 @@ const (
 func idemKey(scope, key string) []byte { return []byte(scope + "\x00" + key) }
 
 // BeginIdempotent reserves (scope, key) for a request whose body hashes to
-// bodyHash, or reports why the request must not run.
+// bodyHash, or reports why the request must not run. A new reservation past
+// the caller's Options.IdempotencyKeys drops the caller's oldest records (a
+// retry of one of those runs again), so a client sending a fresh key with
+// every request cannot fill the disk.
 func (db *DB) BeginIdempotent(ctx context.Context, scope, key, bodyHash string) (IdemRecord, IdemState, error) {
 	var rec IdemRecord
 	var state IdemState
@@ -69,7 +85,18 @@ func (db *DB) BeginIdempotent(ctx context.Context, scope, key, bodyHash string) 
 			}
 			return nil
 		}
-		return PutJSON(b, idemKey(scope, key), IdemRecord{BodyHash: bodyHash, Created: now})
+		if found {
+			if err := idemUnindex(tx, scope, key, old.Created); err != nil {
+				return err
+			}
+		}
+		if err := PutJSON(b, idemKey(scope, key), IdemRecord{BodyHash: bodyHash, Created: now}); err != nil {
+			return err
+		}
+		if err := idemIndex(tx, scope, key, now); err != nil {
+			return err
+		}
+		return idemTrim(tx, scope, db.opts.IdempotencyKeys)
 	})
 	if err != nil {
 		return IdemRecord{}, 0, fmt.Errorf("begin idempotent request: %w", err)
@@ -77,7 +104,76 @@ func (db *DB) BeginIdempotent(ctx context.Context, scope, key, bodyHash string) 
 	return rec, state, nil
 }
 
-// FinishIdempotent stores the response of a reserved request.
+// idemOrderKey is the index key of a record created at t.
+func idemOrderKey(key string, t time.Time) []byte {
+	return append(U64(uint64(t.UnixNano())), key...)
+}
+
+// idemIndex adds (scope, key, created) to the index and counts it.
+func idemIndex(tx *bolt.Tx, scope, key string, created time.Time) error {
+	sb, err := tx.Bucket(bucketIdemOrder).CreateBucketIfNotExists([]byte(scope))
+	if err != nil {
+		return fmt.Errorf("idempotency index of %s: %w", scope, err)
+	}
+	k := idemOrderKey(key, created)
+	if sb.Get(k) != nil {
+		return nil
+	}
+	if err := sb.Put(k, nil); err != nil {
+		return err
+	}
+	return sb.SetSequence(sb.Sequence() + 1)
+}
+
+// idemUnindex removes (scope, key, created) from the index, if it is there,
+// and drops the scope's sub-bucket when it empties.
+func idemUnindex(tx *bolt.Tx, scope, key string, created time.Time) error {
+	order := tx.Bucket(bucketIdemOrder)
+	sb := order.Bucket([]byte(scope))
+	k := idemOrderKey(key, created)
+	if sb == nil || sb.Get(k) == nil {
+		return nil
+	}
+	if err := sb.Delete(k); err != nil {
+		return err
+	}
+	if first, _ := sb.Cursor().First(); first == nil {
+		return order.DeleteBucket([]byte(scope))
+	}
+	return sb.SetSequence(max(sb.Sequence(), 1) - 1)
+}
+
+// idemTrim forgets scope's oldest records until it has at most max.
+func idemTrim(tx *bolt.Tx, scope string, max int) error {
+	sb := tx.Bucket(bucketIdemOrder).Bucket([]byte(scope))
+	for sb != nil && sb.Sequence() > uint64(max) {
+		k, _ := sb.Cursor().First()
+		if len(k) < 8 {
+			return fmt.Errorf("idempotency index of %s: bad key %x", scope, k)
+		}
+		created := time.Unix(0, int64(ParseU64(k[:8])))
+		key := string(k[8:])
+		var rec IdemRecord
+		found, err := GetJSON(tx.Bucket(bucketIdem), idemKey(scope, key), &rec)
+		if err != nil {
+			return err
+		}
+		if found && rec.Created.Equal(created) {
+			if err := tx.Bucket(bucketIdem).Delete(idemKey(scope, key)); err != nil {
+				return err
+			}
+		}
+		if err := idemUnindex(tx, scope, key, created); err != nil {
+			return err
+		}
+		sb = tx.Bucket(bucketIdemOrder).Bucket([]byte(scope))
+	}
+	return nil
+}
+
+// FinishIdempotent stores the response of a reserved request. It stores
+// nothing if the reservation is gone (the caller's oldest records were
+// dropped past Options.IdempotencyKeys, or it was aborted).
 func (db *DB) FinishIdempotent(ctx context.Context, scope, key string, rec IdemRecord) error {
 	rec.Done = true
 	if rec.Created.IsZero() {
@@ -85,14 +181,21 @@ func (db *DB) FinishIdempotent(ctx context.Context, scope, key string, rec IdemR
 	}
 	err := db.Update(ctx, func(tx *bolt.Tx) error {
 		b, out := tx.Bucket(bucketIdem), rec
+		var old IdemRecord
+		found, err := GetJSON(b, idemKey(scope, key), &old)
+		if err != nil || !found {
+			return err
+		}
 		if out.BodyHash == "" { // keep the reservation's hash, or a retry would mismatch
-			var old IdemRecord
-			if _, err := GetJSON(b, idemKey(scope, key), &old); err != nil {
-				return err
-			}
 			out.BodyHash = old.BodyHash
 		}
-		return PutJSON(b, idemKey(scope, key), out)
+		if err := idemUnindex(tx, scope, key, old.Created); err != nil {
+			return err
+		}
+		if err := PutJSON(b, idemKey(scope, key), out); err != nil {
+			return err
+		}
+		return idemIndex(tx, scope, key, out.Created)
 	})
 	if err != nil {
 		return fmt.Errorf("finish idempotent request: %w", err)
@@ -104,7 +207,16 @@ func (db *DB) FinishIdempotent(ctx context.Context, scope, key string, rec IdemR
 // error, so a retry should run it again).
 func (db *DB) AbortIdempotent(ctx context.Context, scope, key string) error {
 	err := db.Update(ctx, func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketIdem).Delete(idemKey(scope, key))
+		b := tx.Bucket(bucketIdem)
+		var old IdemRecord
+		found, err := GetJSON(b, idemKey(scope, key), &old)
+		if err != nil || !found {
+			return err
+		}
+		if err := idemUnindex(tx, scope, key, old.Created); err != nil {
+			return err
+		}
+		return b.Delete(idemKey(scope, key))
 	})
 	if err != nil {
 		return fmt.Errorf("abort idempotent request: %w", err)
@@ -119,19 +231,27 @@ func (db *DB) SweepIdempotency(ctx context.Context) (int, error) {
 	err := db.Update(ctx, func(tx *bolt.Tx) error {
 		n = 0
 		b := tx.Bucket(bucketIdem)
-		var stale [][]byte
+		type staleRecord struct {
+			key     []byte
+			created time.Time
+		}
+		var stale []staleRecord
 		err := b.ForEach(func(k, v []byte) error {
 			var r IdemRecord
 			if _, err := GetJSON(b, k, &r); err != nil || r.Created.Before(cutoff) {
-				stale = append(stale, append([]byte(nil), k...))
+				stale = append(stale, staleRecord{append([]byte(nil), k...), r.Created})
 			}
 			return nil
 		})
 		if err != nil {
 			return err
 		}
-		for _, k := range stale {
-			if err := b.Delete(k); err != nil {
+		for _, r := range stale {
+			if err := b.Delete(r.key); err != nil {
+				return err
+			}
+			scope, key, _ := strings.Cut(string(r.key), "\x00")
+			if err := idemUnindex(tx, scope, key, r.created); err != nil {
 				return err
 			}
 		}

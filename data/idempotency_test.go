@@ -1,7 +1,9 @@
 package data
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -179,4 +181,80 @@ func TestBackgroundSweepsIdempotency(t *testing.T) {
 		_ = db.View(func(tx *bolt.Tx) error { n = tx.Bucket(bucketIdem).Stats().KeyN; return nil })
 		return n == 0
 	})
+}
+
+// idemCounts returns how many records and index entries scope has.
+func idemCounts(t *testing.T, db *DB, scope string) (records, indexed int, seq uint64) {
+	t.Helper()
+	_ = db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketIdem).Cursor()
+		prefix := []byte(scope + "\x00")
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			records++
+		}
+		if sb := tx.Bucket(bucketIdemOrder).Bucket([]byte(scope)); sb != nil {
+			indexed, seq = sb.Stats().KeyN, sb.Sequence()
+		}
+		return nil
+	})
+	return records, indexed, seq
+}
+
+// TestIdempotencyKeysPerCallerBounded: a caller sending a new key with every
+// request keeps at most IdempotencyKeys records; the oldest are forgotten
+// (a retry of one runs again), the newest still replay, other callers are
+// untouched, and the index empties with the records (finish, abort, sweep).
+func TestIdempotencyKeysPerCallerBounded(t *testing.T) {
+	clk := newFakeClock()
+	db := openTest(t, Options{Now: clk.Now, IdempotencyKeys: 5})
+	ctx := context.Background()
+	begin(t, db, "other", "k", "h")
+	for i := range 12 {
+		key := fmt.Sprintf("k%02d", i)
+		begin(t, db, "user:1", key, "h")
+		if i%2 == 0 {
+			if err := db.FinishIdempotent(ctx, "user:1", key, IdemRecord{Status: 201}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		clk.Advance(time.Second)
+	}
+	if r, ix, seq := idemCounts(t, db, "user:1"); r != 5 || ix != 5 || seq != 5 {
+		t.Fatalf("user:1 keeps %d records, %d index entries, count %d; want 5", r, ix, seq)
+	}
+	if _, st := begin(t, db, "user:1", "k00", "other-body"); st != IdemNew {
+		t.Fatalf("oldest key = %v, want forgotten (IdemNew)", st)
+	}
+	if rec, st := begin(t, db, "user:1", "k10", "h"); st != IdemReplay || rec.Status != 201 {
+		t.Fatalf("newest key = %v %+v, want replay", st, rec)
+	}
+	if r, _, _ := idemCounts(t, db, "other"); r != 1 {
+		t.Fatalf("other caller has %d records, want 1", r)
+	}
+	// A reservation dropped while its request runs is not stored by Finish.
+	for i := range 5 {
+		begin(t, db, "user:2", fmt.Sprintf("r%d", i), "h")
+		clk.Advance(time.Second)
+	}
+	begin(t, db, "user:2", "r5", "h") // drops r0
+	if err := db.FinishIdempotent(ctx, "user:2", "r0", IdemRecord{Status: 201}); err != nil {
+		t.Fatal(err)
+	}
+	if r, ix, _ := idemCounts(t, db, "user:2"); r != 5 || ix != 5 {
+		t.Fatalf("user:2 after finishing a dropped key: %d records, %d indexed; want 5", r, ix)
+	}
+	for i := 1; i <= 5; i++ {
+		if err := db.AbortIdempotent(ctx, "user:2", fmt.Sprintf("r%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clk.Advance(IdempotencyTTL + time.Second)
+	if _, err := db.SweepIdempotency(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var scopes int
+	_ = db.View(func(tx *bolt.Tx) error { scopes = tx.Bucket(bucketIdemOrder).Stats().BucketN - 1; return nil })
+	if scopes != 0 {
+		t.Fatalf("%d scopes left in the index after abort and sweep, want 0", scopes)
+	}
 }

@@ -102,7 +102,7 @@ func TestOpenNewFile(t *testing.T) {
 	if db.Ready() {
 		t.Error("Ready after Close")
 	}
-	if got, want := rawBuckets(t, path), "due,idempotency,lotteries,meta,outbox,outbox_dead,packets,test"; got != want {
+	if got, want := rawBuckets(t, path), "due,idempotency,idempotency_order,lotteries,meta,outbox,outbox_dead,packets,test"; got != want {
 		t.Errorf("buckets = %s, want %s", got, want)
 	}
 }

@@ -148,7 +148,7 @@ func (w *writer) loop() {
 // neighbours; every caller gets the outcome of its own operation.
 func (w *writer) run(batch []*request) {
 	start := time.Now()
-	err := w.db.bolt.Update(func(tx *bolt.Tx) error {
+	err := w.txn(func(tx *bolt.Tx) error {
 		rejected := false
 		for _, r := range batch {
 			if err := r.attempt(tx); err != nil {
@@ -182,10 +182,34 @@ func (w *writer) run(batch []*request) {
 	}
 	for _, r := range batch {
 		start := time.Now()
-		err := w.db.bolt.Update(r.attempt)
+		err := w.txn(r.attempt)
 		w.record(start, 1) // before answering: a caller may read the stats next
 		r.answer(err)
 	}
+}
+
+// txn runs fn in a write transaction and commits it. An error of fn is
+// returned as is; a transaction the storage cannot begin or commit returns
+// a storage error (health.go) and marks the database not ready.
+func (w *writer) txn(fn func(tx *bolt.Tx) error) error {
+	tx, err := w.db.bolt.Begin(true)
+	if err != nil {
+		return w.db.commitFailed(err)
+	}
+	defer func() { _ = tx.Rollback() }() // after a commit: a no-op (ErrTxClosed)
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if fail := w.db.opts.FailCommitForTests; fail != nil {
+		if err := fail(); err != nil {
+			return w.db.commitFailed(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return w.db.commitFailed(err)
+	}
+	w.db.commitSucceeded()
+	return nil
 }
 
 func (w *writer) record(start time.Time, n int) {

@@ -46,7 +46,7 @@ func (s *Service) handlePayQuery(ctx context.Context, d data.Due) error {
 	switch t.TradeState {
 	case TradeSuccess:
 		_, err := s.ApplyPayment(ctx, t)
-		if err != nil && data.ErrorCode(err) != data.EInternal {
+		if err != nil && data.IsRejection(err) {
 			return nil // rejected (and logged): querying again would not change it
 		}
 		return err

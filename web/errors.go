@@ -20,6 +20,8 @@ var statusOf = map[string]int{
 	data.ETooLarge:            http.StatusRequestEntityTooLarge,
 	data.EIdempotencyMismatch: http.StatusUnprocessableEntity,
 	data.ERateLimited:         http.StatusTooManyRequests,
+	data.EInsufficientStorage: http.StatusInsufficientStorage,
+	data.EUnavailable:         http.StatusServiceUnavailable,
 	data.EInternal:            http.StatusInternalServerError,
 }
 
@@ -44,9 +46,16 @@ type errorDetail struct {
 
 // writeError answers with the JSON error for err. Domain errors carry their
 // own safe message; anything else is logged with the request id and answered
-// with a generic 500 so internal text never leaks.
+// with a generic 500 so internal text never leaks. Storage failures (507,
+// 503) answer their own message and log their cause.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e, ok := data.AsError(err)
+	if ok && data.IsStorageFailure(err) {
+		s.log.LogAttrs(r.Context(), slog.LevelError, "storage failure",
+			slog.String("request_id", requestID(r.Context())),
+			slog.String("route", routePattern(r)),
+			slog.String("err", err.Error()))
+	}
 	if !ok || statusOf[e.Code] == 0 {
 		if errors.Is(r.Context().Err(), errors.Unwrap(err)) && r.Context().Err() != nil {
 			s.log.LogAttrs(r.Context(), slog.LevelInfo, "request canceled", slog.String("request_id", requestID(r.Context())))

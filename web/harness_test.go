@@ -23,7 +23,7 @@ import (
 )
 
 // testAdminToken is the admin token of every harness.
-const testAdminToken = "test-admin-token-0123456789"
+const testAdminToken = "test-admin-token-0123456789abcdef"
 
 // harness is a real router over a temp database, with the fake WeChat mounted
 // and the real WeChat client pointed at it, served by httptest.
@@ -48,10 +48,21 @@ type harnessOption func(h *harness, deps *Deps)
 
 func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	t.Helper()
+	return newHarnessData(t, nil, opts...)
+}
+
+// newHarnessData is newHarness with the database's options adjusted by
+// dataOpts (nil: none) before it is opened.
+func newHarnessData(t testing.TB, dataOpts func(*data.Options), opts ...harnessOption) *harness {
+	t.Helper()
 	h := &harness{t: t, clock: datatest.NewClock(time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC))}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	// Commits are synced as in production: benchmarks run on this harness.
-	db := datatest.Open(t, filepath.Join(t.TempDir(), "test.db"), data.Options{Buckets: testBuckets(), Logger: log, Now: h.clock.Now})
+	dopts := data.Options{Buckets: testBuckets(), Logger: log, Now: h.clock.Now}
+	if dataOpts != nil {
+		dataOpts(&dopts)
+	}
+	db := datatest.Open(t, filepath.Join(t.TempDir(), "test.db"), dopts)
 	h.db = db
 	var handler http.Handler
 	h.ts = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))

@@ -39,8 +39,10 @@ func (r *recorder) Write(b []byte) (int, error) {
 // idempotent makes a mutating POST safe to retry: with an Idempotency-Key
 // header, the first response for (caller, key) is stored for 24 h and replayed
 // for the same method, path and body; another body gets 422. A request still
-// running under the key gets 409. Server errors are not stored, so a retry
-// runs again.
+// running under the key gets 409. Server errors (storage failures included)
+// are not stored, so a retry runs again. Each caller keeps its newest
+// data.Options.IdempotencyKeys keys (1,000 by default); older ones are
+// forgotten early, so fresh keys cannot fill the disk.
 func (s *Server) idempotent(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key := r.Header.Get("Idempotency-Key")

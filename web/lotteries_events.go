@@ -7,11 +7,9 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
-)
 
-// sseHeartbeat is how often an idle event stream sends a comment line, so
-// proxies keep it open and a vanished client is noticed.
-const sseHeartbeat = 15 * time.Second
+	"luckbox/auth"
+)
 
 // tokenFromQuery lets a request carry its bearer token as ?access_token=
 // when it has no Authorization header. Browsers' EventSource cannot send
@@ -30,10 +28,20 @@ func tokenFromQuery(next http.Handler) http.Handler {
 // handleLotteryEvents streams a lottery's live updates as Server-Sent
 // Events: first a `state` event with the lottery as the caller sees it, then
 // `count`, `locked`, `drawn` and `canceled` events as they commit, and a
-// comment every sseHeartbeat. It ends when the client goes away, when it
-// falls too far behind (it reconnects and gets a fresh state) or when the
-// server shuts down. The server's WriteTimeout is extended before each write.
+// comment every heartbeat (Options.StreamHeartbeat). It ends when the
+// client goes away, when it falls too far behind (it reconnects and gets a
+// fresh state), when the server shuts down, or at the first heartbeat after
+// its session was logged out or expired (the session is checked again at
+// every heartbeat). Open streams are bounded per user, per address and in
+// all (Options.Streams); over a limit the answer is 429. The server's
+// WriteTimeout is extended before each write.
 func (s *Server) handleLotteryEvents(w http.ResponseWriter, r *http.Request) {
+	release := s.acquireStream(w, r)
+	if release == nil {
+		return
+	}
+	defer release()
+	token := auth.BearerToken(r.Header.Get("Authorization"))
 	state, events, cancel, err := s.Lotteries.Watch(r.Context(), chi.URLParam(r, "id"), currentUser(r).Seq)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -52,7 +60,7 @@ func (s *Server) handleLotteryEvents(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Accel-Buffering", "no") // nginx: do not buffer the stream
 	w.WriteHeader(http.StatusOK)
 	send := func(chunk string) bool {
-		_ = rc.SetWriteDeadline(time.Now().Add(sseHeartbeat + 15*time.Second))
+		_ = rc.SetWriteDeadline(time.Now().Add(s.heartbeat + 15*time.Second))
 		if _, err := fmt.Fprint(w, chunk); err != nil {
 			return false
 		}
@@ -61,7 +69,7 @@ func (s *Server) handleLotteryEvents(w http.ResponseWriter, r *http.Request) {
 	if !send("retry: 3000\n\nevent: state\ndata: " + string(stateJSON) + "\n\n") {
 		return
 	}
-	tick := time.NewTicker(sseHeartbeat)
+	tick := time.NewTicker(s.heartbeat)
 	defer tick.Stop()
 	for {
 		select {
@@ -75,6 +83,9 @@ func (s *Server) handleLotteryEvents(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		case <-tick.C:
+			if _, err := s.Auth.Authenticate(r.Context(), token); err != nil {
+				return // logged out or expired (or storage trouble): the client reconnects and is told
+			}
 			if !send(": ping\n\n") {
 				return
 			}

@@ -177,9 +177,13 @@ func (s *Server) cors(next http.Handler) http.Handler {
 }
 
 // authenticate resolves the bearer token into a principal (user or admin).
-// Requests without a valid token get 401.
+// Requests without a valid token get 401; an address with too many failed
+// authentications gets 429 (authfail.go).
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.authThrottled(w, r) {
+			return
+		}
 		token := auth.BearerToken(r.Header.Get("Authorization"))
 		if token == "" {
 			s.writeError(w, r, data.Errorf(data.EUnauthenticated, "missing bearer token"))
@@ -191,6 +195,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		} else {
 			u, err := s.Auth.Authenticate(r.Context(), token)
 			if err != nil {
+				s.noteAuthFailure(r, err)
 				s.writeError(w, r, err)
 				return
 			}

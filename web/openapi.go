@@ -83,7 +83,48 @@ func buildOpenAPI(fsys fs.FS) ([]byte, error) {
 		}
 	}
 	addRateLimitResponses(paths)
+	addSharedResponses(doc, paths)
 	return json.MarshalIndent(doc, "", "  ")
+}
+
+// writeMethods are the methods of operations that write (and so may meet a
+// full or failing disk).
+var writeMethods = map[string]bool{"post": true, "put": true, "patch": true, "delete": true}
+
+// addSharedResponses documents the answers every operation of a kind may
+// give, so fragments need not repeat them: 429 on every authenticated
+// operation (an address with too many failed authentications, authfail.go),
+// and 507 insufficient_storage and 503 unavailable on every write (a commit
+// the disk refused, data/health.go).
+func addSharedResponses(doc, paths map[string]any) {
+	globalAuth := len(asSlice(doc["security"])) > 0
+	for _, item := range paths {
+		for m, op := range asMap(item) {
+			o := asMap(op)
+			if o == nil {
+				continue
+			}
+			responses := ensureMap(o, "responses")
+			add := func(status, ref string) {
+				if _, ok := responses[status]; !ok {
+					responses[status] = map[string]any{"$ref": "#/components/responses/" + ref}
+				}
+			}
+			sec, own := o["security"]
+			if (own && len(asSlice(sec)) > 0) || (!own && globalAuth) {
+				add("429", "RateLimited")
+			}
+			if writeMethods[m] {
+				add("507", "InsufficientStorage")
+				add("503", "Unavailable")
+			}
+		}
+	}
+}
+
+func asSlice(v any) []any {
+	s, _ := v.([]any)
+	return s
 }
 
 // pathParam matches a {param} of an OpenAPI path.

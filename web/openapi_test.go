@@ -127,7 +127,8 @@ var (
 // fields, known keys in path items, responses on every operation, every
 // $ref resolving, every {param} of a path declared as a required path
 // parameter (and no path parameter without its {param}), unique operation
-// ids, and the 429 answer on every rate-limited operation.
+// ids, the 429 answer on every rate-limited or authenticated operation, and
+// 507 and 503 on every write.
 func TestOpenAPIWellFormed(t *testing.T) {
 	doc := openapiJSON(t)
 	if v, _ := doc["openapi"].(string); !regexp.MustCompile(`^3\.[01]\.\d+$`).MatchString(v) {
@@ -232,6 +233,13 @@ func TestOpenAPIWellFormed(t *testing.T) {
 			r := &http.Request{Method: strings.ToUpper(k), URL: &url.URL{Path: pathParam.ReplaceAllString(p, "x")}}
 			if rateClass(r) != "" && responses["429"] == nil {
 				t.Errorf("%s is rate-limited but does not document 429", where)
+			}
+			sec, _ := o["security"].([]any)
+			if _, own := o["security"]; (len(sec) > 0 || !own) && responses["429"] == nil {
+				t.Errorf("%s authenticates (failures are throttled) but does not document 429", where)
+			}
+			if writeMethods[k] && (responses["507"] == nil || responses["503"] == nil) {
+				t.Errorf("%s writes but does not document 507 and 503 (storage failures)", where)
 			}
 		}
 	}

@@ -75,7 +75,8 @@ func ParseRate(s string) (Rate, error) {
 
 // RateLimits are the token buckets of the API. Login is per client IP; Join,
 // Grab and Create are per user (or admin) after authentication; IP limits
-// join, grab and create per client IP as well. Requests from loopback
+// join, grab and create per client IP as well; AuthFailures counts failed
+// authentications per client IP (authfail.go). Requests from loopback
 // addresses are never limited per IP (a local load generator, or a reverse
 // proxy on the same host without TrustProxy). The zero value is off.
 type RateLimits struct {
@@ -84,15 +85,20 @@ type RateLimits struct {
 	Grab   Rate // POST /api/v1/packets/{id}/grabs, per user
 	Create Rate // POST /api/v1/lotteries, /packets, /wallet/topups, /admin/exchanges, per user
 	IP     Rate // join, grab and create per client IP (off by default: many users may share one)
+	// AuthFailures: bad or unknown tokens, wrong admin tokens and refused
+	// login codes per client IP; an address out of tokens gets 429 for every
+	// authenticated request and login until its bucket refills.
+	AuthFailures Rate
 }
 
 // DefaultRateLimits are generous enough for real use and benchmark runs.
 func DefaultRateLimits() RateLimits {
 	return RateLimits{
-		Login:  Rate{N: 20, Per: time.Second, Burst: 200},
-		Join:   Rate{N: 20, Per: time.Second, Burst: 100},
-		Grab:   Rate{N: 20, Per: time.Second, Burst: 100},
-		Create: Rate{N: 10, Per: time.Second, Burst: 100},
+		Login:        Rate{N: 20, Per: time.Second, Burst: 200},
+		Join:         Rate{N: 20, Per: time.Second, Burst: 100},
+		Grab:         Rate{N: 20, Per: time.Second, Burst: 100},
+		Create:       Rate{N: 10, Per: time.Second, Burst: 100},
+		AuthFailures: Rate{N: 20, Per: time.Minute, Burst: 20},
 	}
 }
 
@@ -105,10 +111,14 @@ const (
 )
 
 var classMessage = map[string]string{
-	classLogin:  "too many login attempts from this address",
-	classJoin:   "too many lottery entries",
-	classGrab:   "too many grabs",
-	classCreate: "too many new items",
+	classLogin:       "too many login attempts from this address",
+	classJoin:        "too many lottery entries",
+	classGrab:        "too many grabs",
+	classCreate:      "too many new items",
+	classAuthFailure: "too many failed authentications from this address",
+	classStreamUser:  "too many live event streams open for this user; close one",
+	classStreamIP:    "too many live event streams open from this address; close one",
+	classStreamTotal: "too many live event streams open on this server",
 }
 
 // rateClass classifies a request by method and path ("" when unlimited).
@@ -143,8 +153,10 @@ const maxBuckets = 100_000
 
 // limiter is a set of token buckets, one per key. Memory is bounded: a
 // bucket that has refilled is the same as no bucket and is forgotten at the
-// next sweep; past maxBuckets even partly used ones are dropped (lenient
-// rather than unbounded).
+// next sweep, which runs whenever the map doubles and at maxBuckets at the
+// latest; if more than maxBuckets/2 remain, arbitrary partly used ones are
+// dropped down to that (lenient rather than unbounded), so sweeps stay
+// rare and the map never exceeds maxBuckets.
 type limiter struct {
 	rate     Rate
 	interval float64 // seconds per token
@@ -185,7 +197,12 @@ func (l *limiter) take(key string, now time.Time) (bool, time.Duration) {
 		b.tokens--
 		return true, 0
 	}
-	return false, time.Duration((1 - b.tokens) * l.interval * float64(time.Second))
+	return false, l.wait(b)
+}
+
+// wait is how long until b, which has less than a token, has one.
+func (l *limiter) wait(b *bucket) time.Duration {
+	return time.Duration((1 - b.tokens) * l.interval * float64(time.Second))
 }
 
 func (l *limiter) refill(b *bucket, now time.Time) {
@@ -203,12 +220,28 @@ func (l *limiter) sweep(now time.Time) {
 		}
 	}
 	for k := range l.buckets {
-		if len(l.buckets) < maxBuckets {
+		if len(l.buckets) <= maxBuckets/2 {
 			break
 		}
 		delete(l.buckets, k)
 	}
-	l.sweepAt = max(1024, 2*len(l.buckets))
+	l.sweepAt = min(maxBuckets, max(1024, 2*len(l.buckets)))
+}
+
+// peek reports whether key's bucket has a token, without spending it or
+// remembering the key; if not, how long until it has.
+func (l *limiter) peek(key string, now time.Time) (bool, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.buckets[key]
+	if b == nil {
+		return true, 0
+	}
+	l.refill(b, now)
+	if b.tokens >= 1 {
+		return true, 0
+	}
+	return false, l.wait(b)
 }
 
 // size is the number of remembered buckets (tests).
@@ -220,13 +253,14 @@ func (l *limiter) size() int {
 
 // rateLimiters are the server's limiters; nil fields are off.
 type rateLimiters struct {
-	login *limiter            // per IP
-	ip    *limiter            // per IP and class: join, grab, create
-	user  map[string]*limiter // per principal, by class
+	login    *limiter            // per IP
+	ip       *limiter            // per IP and class: join, grab, create
+	user     map[string]*limiter // per principal, by class
+	authFail *limiter            // failed authentications per IP
 }
 
 func newRateLimiters(rl RateLimits) *rateLimiters {
-	l := &rateLimiters{login: newLimiter(rl.Login), ip: newLimiter(rl.IP), user: map[string]*limiter{}}
+	l := &rateLimiters{login: newLimiter(rl.Login), ip: newLimiter(rl.IP), user: map[string]*limiter{}, authFail: newLimiter(rl.AuthFailures)}
 	for class, r := range map[string]Rate{classJoin: rl.Join, classGrab: rl.Grab, classCreate: rl.Create} {
 		if lim := newLimiter(r); lim != nil {
 			l.user[class] = lim
@@ -292,8 +326,10 @@ func (s *Server) tooManyRequests(w http.ResponseWriter, r *http.Request, class s
 
 // clientIP is the address of the client: the connection's peer, or, with
 // Options.TrustProxy and a peer on a loopback or private address (the
-// reverse proxy), X-Real-IP or else the last X-Forwarded-For entry (the one
-// the proxy added; earlier ones are the client's word).
+// reverse proxy), the last X-Forwarded-For entry: the one the proxy
+// appended (nginx's $proxy_add_x_forwarded_for). Earlier entries, and any
+// X-Real-IP, are the client's word: a client could pick a fresh address
+// for every request and escape the per-IP limits.
 func (s *Server) clientIP(r *http.Request) net.IP {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
@@ -301,9 +337,6 @@ func (s *Server) clientIP(r *http.Request) net.IP {
 	}
 	peer := net.ParseIP(host)
 	if s.opts.TrustProxy && peer != nil && (peer.IsLoopback() || peer.IsPrivate()) {
-		if ip := net.ParseIP(strings.TrimSpace(r.Header.Get("X-Real-IP"))); ip != nil {
-			return ip
-		}
 		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
 			last := xff[len(xff)-1]
 			if i := strings.LastIndexByte(last, ','); i >= 0 {

@@ -47,10 +47,16 @@ type Options struct {
 	// RateLimits are the token buckets of login, join, grab and create
 	// (ratelimit.go); the zero value is off. main passes the configured ones.
 	RateLimits RateLimits
-	// TrustProxy takes the client address of per-IP limits from X-Real-IP or
-	// X-Forwarded-For when the peer is a loopback or private address (a
-	// reverse proxy such as nginx).
+	// TrustProxy takes the client address of per-IP limits from the last
+	// X-Forwarded-For entry (the one the proxy appended) when the peer is a
+	// loopback or private address (a reverse proxy such as nginx).
 	TrustProxy bool
+	// Streams bound the live event streams open at once (streams.go); zero
+	// fields take DefaultStreamLimits.
+	Streams StreamLimits
+	// StreamHeartbeat is how often an idle event stream sends a ping and
+	// re-checks its session (default 15 s).
+	StreamHeartbeat time.Duration
 }
 
 // Server is the HTTP layer. Use Handler to serve it.
@@ -61,9 +67,11 @@ type Server struct {
 	now     func() time.Time
 	handler http.Handler
 
-	registry *prometheus.Registry
-	metrics  *httpMetrics
-	rl       *rateLimiters
+	registry  *prometheus.Registry
+	metrics   *httpMetrics
+	rl        *rateLimiters
+	streams   *streamSlots  // open live event streams (streams.go)
+	heartbeat time.Duration // of event streams
 
 	lotteryCodes codeCache // mini-program codes made, per lottery id
 }
@@ -82,6 +90,9 @@ func New(deps Deps, opts Options) *Server {
 	if opts.MaxImport <= 0 {
 		opts.MaxImport = 16 << 20
 	}
+	if opts.StreamHeartbeat <= 0 {
+		opts.StreamHeartbeat = defaultHeartbeat
+	}
 	opts.Logger = slog.New(LogHandler(opts.Logger.Handler())) // request_id on every request's log line
 	s := &Server{Deps: deps, opts: opts, log: opts.Logger, now: opts.Now, registry: opts.Registry}
 	if s.registry == nil {
@@ -90,6 +101,7 @@ func New(deps Deps, opts Options) *Server {
 	s.metrics = newHTTPMetrics(s.registry)
 	s.registerCollectors()
 	s.rl = newRateLimiters(opts.RateLimits)
+	s.streams, s.heartbeat = newStreamSlots(opts.Streams), opts.StreamHeartbeat
 	s.handler = s.routes()
 	return s
 }

@@ -10,6 +10,9 @@ import (
 )
 
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
+	if s.authThrottled(w, r) {
+		return
+	}
 	var in struct {
 		Code string `json:"code"`
 	}
@@ -19,6 +22,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	l, err := s.Auth.Login(r.Context(), in.Code)
 	if err != nil {
+		s.noteAuthFailure(r, err)
 		s.writeError(w, r, err)
 		return
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -75,4 +76,27 @@ func OpenTemp(t testing.TB, buckets [][]byte, clock *Clock) *data.DB {
 		opts.Now = clock.Now
 	}
 	return Open(t, filepath.Join(t.TempDir(), "test.db"), opts)
+}
+
+// Disk decides the outcome of a database's commits: inject its Commit
+// method as data.Options.FailCommitForTests, then Fail(err) makes every
+// commit fail with err (wrap syscall.ENOSPC for a full disk) until
+// Fail(nil). The zero Disk accepts every commit.
+type Disk struct{ err atomic.Pointer[error] }
+
+// Fail sets the error of the following commits (nil: they succeed).
+func (d *Disk) Fail(err error) {
+	if err == nil {
+		d.err.Store(nil)
+		return
+	}
+	d.err.Store(&err)
+}
+
+// Commit is the hook: the error set by Fail, if any.
+func (d *Disk) Commit() error {
+	if p := d.err.Load(); p != nil {
+		return *p
+	}
+	return nil
 }

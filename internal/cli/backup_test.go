@@ -38,7 +38,7 @@ type ackedGrab struct {
 // a new file and audits it, then starts a server on the restored file: every
 // write acknowledged before the backup began is there.
 func TestBackupUnderLoadRestoreAudit(t *testing.T) {
-	const admin = "backup-admin-token-0123456789"
+	const admin = "backup-admin-token-0123456789abcdefghijkl"
 	dir := t.TempDir()
 	live := filepath.Join(dir, "live.db")
 	s := startServer(t, live, "--admin-token", admin)

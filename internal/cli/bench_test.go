@@ -11,7 +11,7 @@ import (
 // TestBenchAllScenarios runs every scenario of `luckbox bench`, tiny, against
 // a real server and expects each correctness check to pass.
 func TestBenchAllScenarios(t *testing.T) {
-	const token = "bench-test-admin-token-0123456789"
+	const token = "bench-test-admin-token-0123456789abcdefghijkl"
 	args := []string{"--admin-token", token, "--packet-max-count", "10000", "--packet-max-amount", "100000000", "--topup-max", "100000000", "--rate-limit", "off"}
 	s := startServer(t, filepath.Join(t.TempDir(), "bench.db"), args...)
 	var out, log bytes.Buffer

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"luckbox/auth"
 	"luckbox/packet"
 	"luckbox/web"
 	"luckbox/wechat"
@@ -64,6 +65,8 @@ type serveConfig struct {
 	// RateLimit is "on" or "off" (no limits at all); Rates are the limits.
 	RateLimit string
 	Rates     web.RateLimits
+	// Streams bound the live event streams open at once.
+	Streams web.StreamLimits
 
 	certs *certReloader // the served certificate with TLS (set by serve, not a setting)
 }
@@ -78,7 +81,7 @@ func (c *serveConfig) register(fs interface {
 }) {
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "listen address (host:port)")
 	fs.StringVar(&c.Data, "data", "./luckbox.db", "database file (created if missing)")
-	fs.StringVar(&c.AdminToken, "admin-token", "", "admin token (min 16 chars); empty: generated on first start, stored hashed, printed once")
+	fs.StringVar(&c.AdminToken, "admin-token", "", "admin token (at least 32 characters); empty: generated on first start, stored hashed, printed once")
 	fs.DurationVar(&c.SessionTTL, "session-ttl", 7*24*time.Hour, "how long a login session lasts")
 	fs.StringVar(&c.WeChatAppID, "wechat-app-id", "", "mini-program app id; empty runs demo mode with the fake WeChat")
 	fs.StringVar(&c.WeChatSecret, "wechat-secret", "", "mini-program app secret")
@@ -106,7 +109,7 @@ func (c *serveConfig) register(fs interface {
 	fs.StringVar(&c.Config, configFlag, "", "JSON file of settings, keys = flag names, e.g. {\"addr\": \"0.0.0.0:8080\"}; flags and LUCKBOX_* variables override it")
 	fs.StringVar(&c.TLSCert, "tls-cert", "", "PEM certificate (chain) file: serve HTTPS directly (with --tls-key; renewed files are picked up within a minute)")
 	fs.StringVar(&c.TLSKey, "tls-key", "", "PEM private key file of --tls-cert")
-	fs.BoolVar(&c.TrustProxy, "trust-proxy", false, "behind a reverse proxy on a loopback or private address: take the client address of per-IP rate limits from X-Real-IP / X-Forwarded-For")
+	fs.BoolVar(&c.TrustProxy, "trust-proxy", false, "behind a reverse proxy on a loopback or private address: take the client address of per-IP limits from the last X-Forwarded-For entry (the one the proxy appended; X-Real-IP is ignored)")
 	fs.StringVar(&c.RateLimit, "rate-limit", "on", "on, or off to disable every rate limit (benchmarks)")
 	c.Rates = web.DefaultRateLimits()
 	fs.Var(rateValue{&c.Rates.Login}, "rate-login", "logins per client IP: N/s, N/m or N/h, optionally ,burst=B; or off")
@@ -114,6 +117,11 @@ func (c *serveConfig) register(fs interface {
 	fs.Var(rateValue{&c.Rates.Grab}, "rate-grab", "red-packet grabs per user (same syntax)")
 	fs.Var(rateValue{&c.Rates.Create}, "rate-create", "new lotteries, packets, top-ups and exchanges per user (same syntax)")
 	fs.Var(rateValue{&c.Rates.IP}, "rate-ip", "joins, grabs and creations per client IP, on top of the per-user limits (same syntax; off by default: users may share an address)")
+	fs.Var(rateValue{&c.Rates.AuthFailures}, "rate-auth-failures", "failed authentications (bad tokens, wrong admin tokens, refused login codes) per client IP; an address out of them gets 429 until it refills (same syntax)")
+	c.Streams = web.DefaultStreamLimits()
+	fs.IntVar(&c.Streams.PerUser, "max-streams-user", c.Streams.PerUser, "live event streams one user may hold open at once")
+	fs.IntVar(&c.Streams.PerIP, "max-streams-ip", c.Streams.PerIP, "live event streams one client IP may hold open at once (loopback is not limited)")
+	fs.IntVar(&c.Streams.Total, "max-streams", c.Streams.Total, "live event streams open at once in all")
 }
 
 // validate checks values the flag package can not.
@@ -146,8 +154,11 @@ func (c *serveConfig) validate() error {
 	if err := c.validatePackets(); err != nil {
 		return err
 	}
-	if c.AdminToken != "" && len(c.AdminToken) < 16 {
-		return errors.New("invalid --admin-token: must be at least 16 characters")
+	if c.AdminToken != "" && len(c.AdminToken) < auth.MinAdminToken {
+		return fmt.Errorf("invalid --admin-token: must be at least %d characters (got %d); leave it empty to have one generated", auth.MinAdminToken, len(c.AdminToken))
+	}
+	if err := c.validateStreams(); err != nil {
+		return err
 	}
 	if err := c.validateRateLimit(); err != nil {
 		return err
@@ -304,6 +315,19 @@ func (c *serveConfig) rateLimits() web.RateLimits {
 		return web.RateLimits{}
 	}
 	return c.Rates
+}
+
+// validateStreams checks the stream limits: each at least 1.
+func (c *serveConfig) validateStreams() error {
+	for _, v := range []struct {
+		flag string
+		n    int
+	}{{"--max-streams-user", c.Streams.PerUser}, {"--max-streams-ip", c.Streams.PerIP}, {"--max-streams", c.Streams.Total}} {
+		if v.n < 1 || v.n > 1_000_000 {
+			return fmt.Errorf("invalid %s %d: must be 1..1000000", v.flag, v.n)
+		}
+	}
+	return nil
 }
 
 // validateRateLimit checks the --rate-limit switch.

@@ -34,13 +34,16 @@ func TestConfigPrecedence(t *testing.T) {
 		"cors-origins": ["https://a.example", "https://b.example"],
 		"trust-proxy": true,
 		"rate-login": "5/m,burst=2",
-		"rate-grab": "off"
+		"rate-grab": "off",
+		"max-streams": 500,
+		"max-streams-ip": 40
 	}`)
-	env := map[string]string{"LUCKBOX_CONFIG": file, "LUCKBOX_SESSION_TTL": "90m", "LUCKBOX_LOG_LEVEL": "error", "LUCKBOX_TOPUP_MAX": "7000"}
+	env := map[string]string{"LUCKBOX_CONFIG": file, "LUCKBOX_SESSION_TTL": "90m", "LUCKBOX_LOG_LEVEL": "error", "LUCKBOX_TOPUP_MAX": "7000",
+		"LUCKBOX_MAX_STREAMS_IP": "5", "LUCKBOX_RATE_AUTH_FAILURES": "5/m"}
 	var cfg serveConfig
 	fs := newFlagSet("serve", io.Discard)
 	cfg.register(fs)
-	if err := parseFlags(fs, []string{"--log-level", "warn", "--topup-max", "9000"}, func(k string) string { return env[k] }); err != nil {
+	if err := parseFlags(fs, []string{"--log-level", "warn", "--topup-max", "9000", "--max-streams-user", "2"}, func(k string) string { return env[k] }); err != nil {
 		t.Fatal(err)
 	}
 	if err := cfg.validate(); err != nil {
@@ -61,11 +64,19 @@ func TestConfigPrecedence(t *testing.T) {
 		{"rate-grab (file off)", cfg.Rates.Grab.Off(), true},
 		{"rate-join (default)", cfg.Rates.Join, def.Join},
 		{"addr (default)", cfg.Addr, "127.0.0.1:8080"},
+		{"max-streams-user (flag), max-streams-ip (env over file), max-streams (file)", cfg.Streams, web.StreamLimits{PerUser: 2, PerIP: 5, Total: 500}},
+		{"rate-auth-failures (env)", cfg.Rates.AuthFailures, web.Rate{N: 5, Per: time.Minute, Burst: 5}},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
 			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
 		}
+	}
+	var dflt serveConfig
+	dflt.register(newFlagSet("serve", io.Discard))
+	if dflt.Streams != web.DefaultStreamLimits() || dflt.Streams != (web.StreamLimits{PerUser: 8, PerIP: 32, Total: 10_000}) ||
+		dflt.Rates.AuthFailures != (web.Rate{N: 20, Per: time.Minute, Burst: 20}) {
+		t.Errorf("defaults: streams %+v, auth failures %v", dflt.Streams, dflt.Rates.AuthFailures)
 	}
 	if got := cfg.rateLimits(); got.Login != cfg.Rates.Login || !got.Grab.Off() {
 		t.Errorf("rateLimits() = %+v", got)
@@ -79,7 +90,7 @@ func TestConfigPrecedence(t *testing.T) {
 // TestConfigFileStartsServer: a server configured only through its file
 // (here the admin token and the rate limits) uses those settings.
 func TestConfigFileStartsServer(t *testing.T) {
-	const token = "file-admin-token-0123456789"
+	const token = "file-admin-token-0123456789abcdefghijkl"
 	file := writeTestFile(t, "luckbox.json", `{"admin-token": "`+token+`", "rate-login": "off", "log-format": "json"}`)
 	s := startServer(t, filepath.Join(t.TempDir(), "luckbox.db"), "--config", file)
 	if strings.Contains(s.stdout.String(), "Admin token") {
@@ -134,6 +145,9 @@ func TestServeHelpListsEverySetting(t *testing.T) {
 		"--trust-proxy (LUCKBOX_TRUST_PROXY, default false)", "--rate-limit (LUCKBOX_RATE_LIMIT, default on)",
 		"--rate-login (LUCKBOX_RATE_LOGIN, default 20/s,burst=200)", "--rate-join (LUCKBOX_RATE_JOIN",
 		"--rate-grab (LUCKBOX_RATE_GRAB", "--rate-create (LUCKBOX_RATE_CREATE", "--rate-ip (LUCKBOX_RATE_IP, default off)",
+		"--rate-auth-failures (LUCKBOX_RATE_AUTH_FAILURES, default 20/m,burst=20)",
+		"--max-streams-user (LUCKBOX_MAX_STREAMS_USER, default 8)", "--max-streams-ip (LUCKBOX_MAX_STREAMS_IP, default 32)",
+		"--max-streams (LUCKBOX_MAX_STREAMS, default 10000)",
 		"flag > environment > file > default",
 	} {
 		if !strings.Contains(out.String(), want) {
@@ -200,9 +214,15 @@ func TestDeployFilesMatchTheFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"server 127.0.0.1:8080", "proxy_buffering off", "proxy_read_timeout 1h", "X-Forwarded-For", "--trust-proxy"} {
+	for _, want := range []string{"server 127.0.0.1:8080", "proxy_buffering off", "proxy_read_timeout 1h", "--trust-proxy",
+		// The server trusts the last X-Forwarded-For entry: nginx must append the peer.
+		"proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;"} {
 		if !strings.Contains(string(nginx), want) {
 			t.Errorf("../../deploy/nginx.conf lacks %q", want)
 		}
+	}
+	// X-Real-IP is not what the server reads: setting it would suggest otherwise.
+	if regexp.MustCompile(`(?m)^\s*proxy_set_header\s+X-Real-IP\s`).Match(nginx) {
+		t.Error("../../deploy/nginx.conf sets X-Real-IP, which luckbox ignores (it reads the last X-Forwarded-For entry)")
 	}
 }

@@ -56,7 +56,7 @@ const (
 )
 
 // crashAdminToken is the admin token of the crash test's server.
-const crashAdminToken = "crash-test-admin-token-0123456789"
+const crashAdminToken = "crash-test-admin-token-0123456789abcdefghijkl"
 
 // crashState is everything the test saw acknowledged, across rounds.
 type crashState struct {

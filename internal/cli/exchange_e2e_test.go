@@ -38,7 +38,7 @@ func rawCall(t *testing.T, method, url, token, contentType, accept, body string)
 // the admin starts, users draw, the admin exports and reminds; after a
 // restart the answers are the same.
 func TestExchangeEndToEnd(t *testing.T) {
-	const admin = "e2e-admin-token-0123456789"
+	const admin = "e2e-admin-token-0123456789abcdefghijkl"
 	file := filepath.Join(t.TempDir(), "luckbox.db")
 	s := startServer(t, file, "--admin-token", admin)
 	api := s.URL + "/api/v1"

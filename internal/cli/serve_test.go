@@ -75,7 +75,7 @@ func selfSigned(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
 // TLS too. A hot backup over HTTPS trusts the certificate with --ca-cert.
 func TestServeTLS(t *testing.T) {
 	certFile, keyFile, pool := selfSigned(t)
-	const admin = "tls-admin-token-0123456789"
+	const admin = "tls-admin-token-0123456789abcdefghijkl"
 	s := startServer(t, filepath.Join(t.TempDir(), "luckbox.db"), "--tls-cert", certFile, "--tls-key", keyFile, "--admin-token", admin)
 	if !strings.HasPrefix(s.URL, "https://127.0.0.1:") {
 		t.Fatalf("server URL %q is not https", s.URL)
