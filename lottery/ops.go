@@ -53,7 +53,7 @@ func (s *Service) Join(ctx context.Context, id string, u auth.User) (e Entry, cr
 			return err
 		}
 		known = true
-		e = Entry{JoinedAt: data.ParseTimeKey(v[8:16]), Status: r.Status, ParticipantCount: r.Count}
+		e = r.entry(id, data.ParseTimeKey(v[8:16]))
 		return nil
 	})
 	if err != nil {
@@ -77,7 +77,7 @@ func (s *Service) Join(ctx context.Context, id string, u auth.User) (e Entry, cr
 		members := data.MustBucket(tx, bucketMembers)
 		mk := pairKey(seq, u.Seq)
 		if v := members.Get(mk); len(v) >= 16 {
-			e = Entry{JoinedAt: data.ParseTimeKey(v[8:16]), Status: r.Status, ParticipantCount: r.Count}
+			e = r.entry(id, data.ParseTimeKey(v[8:16]))
 			return nil
 		}
 		if r.closed(now) {
@@ -111,7 +111,7 @@ func (s *Service) Join(ctx context.Context, id string, u auth.User) (e Entry, cr
 			return err
 		}
 		created = true
-		e = Entry{JoinedAt: now, Status: r.Status, ParticipantCount: r.Count}
+		e = r.entry(id, now)
 		return nil
 	})
 	if err != nil {

@@ -229,6 +229,12 @@ func view(tx *bolt.Tx, seq uint64, r *record, viewer uint64) Lottery {
 	return l
 }
 
+// entry is the answer to a join of lottery id (r) whose entry was made at
+// joinedAt.
+func (r *record) entry(id string, joinedAt time.Time) Entry {
+	return Entry{LotteryID: id, SeedHash: r.SeedHash, JoinedAt: joinedAt, Status: r.Status, ParticipantCount: r.Count}
+}
+
 // decodeSeed parses the stored hex seed.
 func decodeSeed(r *record) ([32]byte, error) {
 	var seed [32]byte
