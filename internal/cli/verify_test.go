@@ -145,7 +145,9 @@ func TestVerifyRealPacket(t *testing.T) {
 	s := startServer(t, filepath.Join(t.TempDir(), "luckbox.db"))
 	api := s.URL + "/api/v1"
 	alice, _ := demoLogin(t, s.URL, "p-alice")
-	var o struct{ OutTradeNo string `json:"out_trade_no"` }
+	var o struct {
+		OutTradeNo string `json:"out_trade_no"`
+	}
 	if st := call(t, "POST", api+"/wallet/topups", alice, map[string]int64{"amount": 1000}, &o); st != 201 {
 		t.Fatalf("top-up: %d", st)
 	}
