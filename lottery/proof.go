@@ -2,9 +2,8 @@ package lottery
 
 import (
 	"encoding/hex"
-	"encoding/json"
-	"errors"
-	"fmt"
+
+	"luckbox/data"
 )
 
 // Proof is everything needed to recompute a lottery's winners offline: the
@@ -53,10 +52,11 @@ type Commitment struct {
 	SeedHash  string
 }
 
-// Rules of a proof, in the order Verify checks them; a ProofError names the
-// first one broken. docs/fairness.md states each.
+// Rules of a proof, in the order VerifyAgainst checks them; its error is a
+// *data.RuleError naming the first one broken (data.RuleOf). docs/fairness.md
+// states each.
 const (
-	RuleFormat        = "format"            // a member missing or null (ParseProof)
+	RuleFormat        = data.RuleFormat     // a member missing, null or of the wrong type (ParseProof)
 	RuleAlgorithm     = "algorithm"         // algorithm is luckbox-draw-v1
 	RuleLotteryID     = "lottery_id"        // lottery_id is an id string
 	RuleHex           = "hex"               // seed, seed_hash, entries_hash: 64 lowercase hex digits
@@ -75,47 +75,16 @@ const (
 // largest integer every JSON parser reads exactly.
 const MaxQuantity = 1<<53 - 1
 
-// ProofError is a proof that does not hold: Rule is the rule it breaks
-// (RuleAlgorithm, ...), the message gives both values.
-type ProofError struct {
-	Rule string
-	msg  string
-}
-
-func (e *ProofError) Error() string { return e.msg }
-
-func broken(rule, format string, args ...any) error {
-	return &ProofError{Rule: rule, msg: fmt.Sprintf(format, args...)}
-}
-
-// RuleOf returns the rule a verification error names ("" for an error that
-// is not a ProofError).
-func RuleOf(err error) string {
-	var pe *ProofError
-	if errors.As(err, &pe) {
-		return pe.Rule
-	}
-	return ""
-}
+// broken is data.Broken, short for the many checks below.
+var broken = data.Broken
 
 // ParseProof decodes a proof from JSON: every member must be present and not
-// null (RuleFormat); members of the wrong type are an error too. Unknown
-// members are ignored. It does not verify the proof.
+// null, and of its type (RuleFormat). Unknown members are ignored. It does
+// not verify the proof.
 func ParseProof(raw []byte) (Proof, error) {
-	var members map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &members); err != nil {
-		return Proof{}, broken(RuleFormat, "not a JSON object: %v", err)
-	}
-	for _, name := range []string{"algorithm", "lottery_id", "seed", "seed_hash", "entries", "entries_hash", "prizes", "winners"} {
-		if v, ok := members[name]; !ok || string(v) == "null" {
-			return Proof{}, broken(RuleFormat, "the proof has no %s", name)
-		}
-	}
 	var p Proof
-	if err := json.Unmarshal(raw, &p); err != nil {
-		return Proof{}, broken(RuleFormat, "malformed proof: %v", err)
-	}
-	return p, nil
+	err := data.DecodeRecord(raw, &p, "proof", []string{"algorithm", "lottery_id", "seed", "seed_hash", "entries", "entries_hash", "prizes", "winners"})
+	return p, err
 }
 
 // Verify recomputes the draw from the proof's inputs and checks that it holds
@@ -128,7 +97,7 @@ func (p Proof) Verify() error { return p.VerifyAgainst(Commitment{}) }
 // seed; the entries well formed (id strings, nobody twice) and hashing to
 // entries_hash; the prizes well formed (names non-empty and distinct,
 // quantities 1..MaxQuantity); the number of winners; then each winner. The
-// error is a *ProofError naming the first rule broken, with both values;
+// error is a *data.RuleError naming the first rule broken, with both values;
 // winners are numbered from 0 as in the proof's winners array, e.g.
 // `winner 3: proof says user "u9" won "Gold", recomputed "u4"`.
 func (p Proof) VerifyAgainst(c Commitment) error {

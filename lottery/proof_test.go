@@ -2,6 +2,7 @@ package lottery
 
 import (
 	"encoding/json"
+	"luckbox/data"
 	"slices"
 	"strings"
 	"testing"
@@ -110,7 +111,7 @@ func TestProofVerifyFailures(t *testing.T) {
 			if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
 				t.Errorf("Verify = %v, want an error starting %q", err, tc.want)
 			}
-			if RuleOf(err) == "" {
+			if data.RuleOf(err) == "" {
 				t.Errorf("Verify = %v names no rule", err)
 			}
 		})
@@ -134,12 +135,12 @@ func TestProofAnchored(t *testing.T) {
 		t.Fatalf("a re-drawn proof is self-consistent, yet: %v", err)
 	}
 	err := redrawn.VerifyAgainst(c)
-	if RuleOf(err) != RuleAnchorSeed || !strings.Contains(err.Error(), "is not the commitment "+real.SeedHash+" published when the lottery was created") {
-		t.Errorf("re-drawn proof against the commitment: %v (rule %q)", err, RuleOf(err))
+	if data.RuleOf(err) != RuleAnchorSeed || !strings.Contains(err.Error(), "is not the commitment "+real.SeedHash+" published when the lottery was created") {
+		t.Errorf("re-drawn proof against the commitment: %v (rule %q)", err, data.RuleOf(err))
 	}
 	err = real.VerifyAgainst(Commitment{LotteryID: "lottery-2"})
-	if RuleOf(err) != RuleAnchorLottery || err.Error() != "the proof is for lottery lottery-1, not lottery-2" {
-		t.Errorf("another lottery's proof: %v (rule %q)", err, RuleOf(err))
+	if data.RuleOf(err) != RuleAnchorLottery || err.Error() != "the proof is for lottery lottery-1, not lottery-2" {
+		t.Errorf("another lottery's proof: %v (rule %q)", err, data.RuleOf(err))
 	}
 	if err := real.VerifyAgainst(Commitment{SeedHash: real.SeedHash}); err != nil {
 		t.Errorf("seed hash alone: %v", err)
@@ -158,10 +159,10 @@ func TestParseProof(t *testing.T) {
 		{"null entries", `"entries":[`, `"entries":null,"x":[`, "the proof has no entries"},
 		{"quantity a string", `"quantity":1`, `"quantity":"1"`, "malformed proof: "},
 		{"quantity fractional", `"quantity":1`, `"quantity":1.5`, "malformed proof: "},
-		{"not an object", string(raw), `[]`, "not a JSON object: "},
+		{"not an object", string(raw), `[]`, "proof is not a JSON object: "},
 	} {
 		_, err := ParseProof([]byte(strings.Replace(string(raw), tc.from, tc.to, 1)))
-		if RuleOf(err) != RuleFormat || !strings.HasPrefix(err.Error(), tc.want) {
+		if data.RuleOf(err) != RuleFormat || !strings.HasPrefix(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want a format error starting %q", tc.name, err, tc.want)
 		}
 	}

@@ -2,68 +2,36 @@ package packet
 
 import (
 	"encoding/hex"
-	"encoding/json"
-	"errors"
-	"fmt"
+
+	"luckbox/data"
 )
 
-// Rules of a lucky packet's split proof, in the order VerifySplit checks
-// them; a SplitError names the first one broken. docs/fairness.md states
-// each.
+// Rules of a lucky packet's split, in the order VerifySplit checks them; its
+// error is a *data.RuleError naming the first one broken (data.RuleOf).
+// docs/fairness.md states each.
 const (
-	RuleFormat      = "format"        // not a packet as GET /api/v1/packets/{id} shows it
-	RuleKind        = "kind"          // only a lucky packet has a split commitment
-	RuleRevealed    = "revealed"      // salt and shares are revealed (finished or expired)
-	RuleHex         = "hex"           // commit and salt: 64 lowercase hex digits
-	RuleAnchor      = "anchor.commit" // commit is the one published when the packet was sent
-	RuleCommit      = "commit"        // commit = SHA-256(salt ‖ "s0,s1,…")
-	RuleShares      = "shares"        // count shares, each ≥ 1, adding up to amount
-	RuleGrabs       = "grabs"         // grab i got shares[i]; all grabbed when finished
-	RuleRemainder   = "remainder"     // grabs + remaining + refunded == amount, the rest of the shares
-	RuleBestLuck    = "best_luck"     // finished: the largest share, earliest on ties; else none
-	maxSplitAmounts = 1<<53 - 1       // shares and amounts every JSON parser reads exactly
+	RuleFormat    = data.RuleFormat // not a packet as GET /api/v1/packets/{id} shows it
+	RuleKind      = "kind"          // only a lucky packet has a split commitment
+	RuleRevealed  = "revealed"      // salt and shares are revealed (finished or expired)
+	RuleHex       = "hex"           // commit and salt: 64 lowercase hex digits
+	RuleAnchor    = "anchor.commit" // commit is the one published when the packet was sent
+	RuleCommit    = "commit"        // commit = SHA-256(salt ‖ "s0,s1,…")
+	RuleShares    = "shares"        // count shares, each ≥ 1, adding up to amount
+	RuleGrabs     = "grabs"         // grab i got shares[i]; all grabbed when finished
+	RuleRemainder = "remainder"     // grabs + remaining + refunded == amount, the rest of the shares
+	RuleBestLuck  = "best_luck"     // finished: the largest share, earliest on ties; else none
 )
 
-// SplitError is a packet whose split does not hold: Rule is the rule it
-// breaks (RuleCommit, ...), the message gives both values.
-type SplitError struct {
-	Rule string
-	msg  string
-}
-
-func (e *SplitError) Error() string { return e.msg }
-
-func splitBroken(rule, format string, args ...any) error {
-	return &SplitError{Rule: rule, msg: fmt.Sprintf(format, args...)}
-}
-
-// SplitRuleOf returns the rule a split verification error names ("" for
-// an error that is not a SplitError).
-func SplitRuleOf(err error) string {
-	var se *SplitError
-	if errors.As(err, &se) {
-		return se.Rule
-	}
-	return ""
-}
+// maxShare is the largest share a split may hold: 2^53 − 1, the largest
+// integer every JSON parser reads exactly.
+const maxShare = 1<<53 - 1
 
 // ParsePacket decodes a packet as GET /api/v1/packets/{id} returns it, for
 // VerifySplit: the members the check reads must be present (RuleFormat).
 func ParsePacket(raw []byte) (Packet, error) {
-	var members map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &members); err != nil {
-		return Packet{}, splitBroken(RuleFormat, "not a JSON object: %v", err)
-	}
-	for _, name := range []string{"id", "kind", "count", "amount", "status", "remaining_amount", "refunded_amount", "grabs", "split"} {
-		if _, ok := members[name]; !ok {
-			return Packet{}, splitBroken(RuleFormat, "the packet has no %s", name)
-		}
-	}
 	var p Packet
-	if err := json.Unmarshal(raw, &p); err != nil {
-		return Packet{}, splitBroken(RuleFormat, "malformed packet: %v", err)
-	}
-	return p, nil
+	err := data.DecodeRecord(raw, &p, "packet", []string{"id", "kind", "count", "amount", "status", "remaining_amount", "refunded_amount", "grabs", "split"}, "split")
+	return p, err
 }
 
 // VerifySplit checks a finished or expired lucky packet against the
@@ -73,58 +41,58 @@ func ParsePacket(raw []byte) (Packet, error) {
 // of at least 1 fen adding up to amount; grab i got shares[i]; the grabs, the
 // remaining and the refunded amounts add up to amount and the ungrabbed
 // shares; best luck is the largest share (earliest on ties) of a finished
-// packet. The error is a *SplitError naming the first rule broken.
+// packet. The error is a *data.RuleError naming the first rule broken.
 func (p Packet) VerifySplit(wantCommit string) error {
 	if p.Kind != KindLucky {
-		return splitBroken(RuleKind, "packet %s is %q: only lucky packets have a random split to verify", p.ID, p.Kind)
+		return data.Broken(RuleKind, "packet %s is %q: only lucky packets have a random split to verify", p.ID, p.Kind)
 	}
 	if p.Split == nil {
-		return splitBroken(RuleFormat, "lucky packet %s has no split", p.ID)
+		return data.Broken(RuleFormat, "lucky packet %s has no split", p.ID)
 	}
 	if p.Split.Salt == nil || p.Split.Shares == nil {
-		return splitBroken(RuleRevealed, "packet %s is %s: its salt and shares are revealed once it is finished or expired", p.ID, p.Status)
+		return data.Broken(RuleRevealed, "packet %s is %s: its salt and shares are revealed once it is finished or expired", p.ID, p.Status)
 	}
 	s := p.Split
 	if _, ok := decodeHex32(s.Commit); !ok {
-		return splitBroken(RuleHex, "commit %q is not 64 lowercase hex digits", s.Commit)
+		return data.Broken(RuleHex, "commit %q is not 64 lowercase hex digits", s.Commit)
 	}
 	salt, ok := decodeHex32(*s.Salt)
 	if !ok {
-		return splitBroken(RuleHex, "salt %q is not 64 lowercase hex digits", *s.Salt)
+		return data.Broken(RuleHex, "salt %q is not 64 lowercase hex digits", *s.Salt)
 	}
 	if wantCommit != "" && s.Commit != wantCommit {
-		return splitBroken(RuleAnchor, "commit %s is not the commitment %s published when the packet was sent", s.Commit, wantCommit)
+		return data.Broken(RuleAnchor, "commit %s is not the commitment %s published when the packet was sent", s.Commit, wantCommit)
 	}
 	for i, x := range s.Shares {
-		if x < 1 || x > maxSplitAmounts {
-			return splitBroken(RuleShares, "share %d is %d fen, want 1 to 2^53-1", i, x)
+		if x < 1 || x > maxShare {
+			return data.Broken(RuleShares, "share %d is %d fen, want 1 to 2^53-1", i, x)
 		}
 	}
 	if c := SplitCommit(salt, s.Shares); hex.EncodeToString(c[:]) != s.Commit {
-		return splitBroken(RuleCommit, "SHA-256(salt ‖ shares) is %s, not the commitment %s", hex.EncodeToString(c[:]), s.Commit)
+		return data.Broken(RuleCommit, "SHA-256(salt ‖ shares) is %s, not the commitment %s", hex.EncodeToString(c[:]), s.Commit)
 	}
 	var sum int64
 	for _, x := range s.Shares {
 		sum += x
 	}
 	if len(s.Shares) != p.Count || sum != p.Amount {
-		return splitBroken(RuleShares, "%d shares adding up to %d fen, but the packet has %d shares of %d fen in all", len(s.Shares), sum, p.Count, p.Amount)
+		return data.Broken(RuleShares, "%d shares adding up to %d fen, but the packet has %d shares of %d fen in all", len(s.Shares), sum, p.Count, p.Amount)
 	}
 	if len(p.Grabs) > p.Count {
-		return splitBroken(RuleGrabs, "%d grabs of a packet of %d shares", len(p.Grabs), p.Count)
+		return data.Broken(RuleGrabs, "%d grabs of a packet of %d shares", len(p.Grabs), p.Count)
 	}
 	var grabbed int64
 	for i, g := range p.Grabs {
 		if g.Amount != s.Shares[i] {
-			return splitBroken(RuleGrabs, "grab %d (user %s) got %d fen, but share %d is %d", i, g.UserID, g.Amount, i, s.Shares[i])
+			return data.Broken(RuleGrabs, "grab %d (user %s) got %d fen, but share %d is %d", i, g.UserID, g.Amount, i, s.Shares[i])
 		}
 		grabbed += g.Amount
 	}
 	if p.Status == StatusFinished && len(p.Grabs) != p.Count {
-		return splitBroken(RuleGrabs, "finished with %d grabs of %d shares", len(p.Grabs), p.Count)
+		return data.Broken(RuleGrabs, "finished with %d grabs of %d shares", len(p.Grabs), p.Count)
 	}
 	if rest := sum - grabbed; p.RemainingAmount+p.RefundedAmount != rest || p.RemainingAmount < 0 || p.RefundedAmount < 0 {
-		return splitBroken(RuleRemainder, "remaining %d + refunded %d fen, but the shares not grabbed add up to %d", p.RemainingAmount, p.RefundedAmount, rest)
+		return data.Broken(RuleRemainder, "remaining %d + refunded %d fen, but the shares not grabbed add up to %d", p.RemainingAmount, p.RefundedAmount, rest)
 	}
 	best := -1
 	if p.Status == StatusFinished {
@@ -132,7 +100,7 @@ func (p Packet) VerifySplit(wantCommit string) error {
 	}
 	for i, g := range p.Grabs {
 		if g.BestLuck != (i == best) {
-			return splitBroken(RuleBestLuck, "grab %d (%d fen) is marked best luck %v; want the largest share, earliest on ties, of a finished packet (grab %d)", i, g.Amount, g.BestLuck, best)
+			return data.Broken(RuleBestLuck, "grab %d (%d fen) is marked best luck %v; want the largest share, earliest on ties, of a finished packet (grab %d)", i, g.Amount, g.BestLuck, best)
 		}
 	}
 	return nil

@@ -17,7 +17,7 @@ func finishedLucky(t *testing.T) (Packet, string) {
 	alice := e.user("alice")
 	e.fund(alice, 1000)
 	p := e.create(alice, CreateInput{Kind: KindLucky, Count: 5, Amount: 777})
-	if err := p.VerifySplit(""); SplitRuleOf(err) != RuleRevealed {
+	if err := p.VerifySplit(""); data.RuleOf(err) != RuleRevealed {
 		t.Fatalf("VerifySplit before the reveal: %v, want rule %q", err, RuleRevealed)
 	}
 	for _, u := range users(e, 5, "u") {
@@ -75,8 +75,8 @@ func TestVerifySplitRealPacket(t *testing.T) {
 			}
 			tc.change(&p)
 			err := p.VerifySplit(tc.commit)
-			if SplitRuleOf(err) != tc.rule || !strings.HasPrefix(err.Error(), tc.want) {
-				t.Errorf("VerifySplit = %v (rule %q), want rule %q and an error starting %q", err, SplitRuleOf(err), tc.rule, tc.want)
+			if data.RuleOf(err) != tc.rule || !strings.HasPrefix(err.Error(), tc.want) {
+				t.Errorf("VerifySplit = %v (rule %q), want rule %q and an error starting %q", err, data.RuleOf(err), tc.rule, tc.want)
 			}
 		})
 	}
@@ -107,18 +107,18 @@ func TestVerifySplitExpired(t *testing.T) {
 		t.Fatalf("real expired packet: %v", err)
 	}
 	q.RefundedAmount--
-	if err := q.VerifySplit(""); SplitRuleOf(err) != RuleRemainder {
+	if err := q.VerifySplit(""); data.RuleOf(err) != RuleRemainder {
 		t.Errorf("refund short by 1 fen: %v", err)
 	}
 }
 
 func TestParsePacket(t *testing.T) {
 	for _, tc := range []struct{ raw, want string }{
-		{`[]`, "not a JSON object: "},
+		{`[]`, "packet is not a JSON object: "},
 		{`{"id":"x"}`, "the packet has no kind"},
 		{`{"id":"x","kind":"lucky","count":"5","amount":1,"status":"finished","remaining_amount":0,"refunded_amount":0,"grabs":[],"split":null}`, "malformed packet: "},
 	} {
-		if _, err := ParsePacket([]byte(tc.raw)); SplitRuleOf(err) != RuleFormat || !strings.HasPrefix(err.Error(), tc.want) {
+		if _, err := ParsePacket([]byte(tc.raw)); data.RuleOf(err) != RuleFormat || !strings.HasPrefix(err.Error(), tc.want) {
 			t.Errorf("ParsePacket(%s) = %v, want a format error starting %q", tc.raw, err, tc.want)
 		}
 	}

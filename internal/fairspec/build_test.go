@@ -126,7 +126,7 @@ func proofCase(t *testing.T, name string, p lottery.Proof, c *CommitmentCase, wa
 		err = parsed.VerifyAgainst(cm)
 	}
 	if err != nil {
-		rule = lottery.RuleOf(err)
+		rule = data.RuleOf(err)
 	}
 	if rule != wantRule {
 		t.Fatalf("proof %q: the Go verifier says %v (rule %q), the vector means rule %q", name, err, rule, wantRule)
@@ -237,7 +237,7 @@ func packetCase(t *testing.T, name string, m map[string]any, commit, wantRule st
 	if err == nil {
 		err = p.VerifySplit(commit)
 	}
-	rule := packet.SplitRuleOf(err)
+	rule := data.RuleOf(err)
 	if rule != wantRule || (err != nil) != (wantRule != "") {
 		t.Fatalf("packet %q: the Go verifier says %v (rule %q), the vector means rule %q", name, err, rule, wantRule)
 	}
