@@ -261,7 +261,7 @@ type resultsMessage struct {
 	Lottery uint64 `json:"lottery"`
 }
 
-// drawTx draws lottery seq inside tx: it reads the entries in join order,
+// drawTx draws lottery seq inside tx: it reads the entries in entry order,
 // hashes them (checking the hash published at the lock, if any), runs Draw,
 // stores the winners, reveals the seed, and enqueues one outbox message that
 // fans the results out to every participant after commit. The caller stores r.
