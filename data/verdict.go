@@ -57,3 +57,23 @@ func DecodeRecord(raw []byte, v any, what string, required []string, nullable ..
 	}
 	return nil
 }
+
+// RequireItems checks that every element of the array member list of the
+// JSON object raw has the members names, none null (RuleFormat otherwise):
+// DecodeRecord's check one level down, where a missing member would
+// otherwise decode as a zero value.
+func RequireItems(raw []byte, list, item string, names ...string) error {
+	var doc map[string]json.RawMessage
+	var items []map[string]json.RawMessage
+	if json.Unmarshal(raw, &doc) != nil || json.Unmarshal(doc[list], &items) != nil {
+		return Broken(RuleFormat, "%s is not a list of objects", list)
+	}
+	for i, it := range items {
+		for _, name := range names {
+			if v, ok := it[name]; !ok || string(v) == "null" {
+				return Broken(RuleFormat, "%s %d has no %s", item, i, name)
+			}
+		}
+	}
+	return nil
+}

@@ -39,3 +39,22 @@ func TestRuleOf(t *testing.T) {
 		t.Error("RuleOf of another error names a rule")
 	}
 }
+
+func TestRequireItems(t *testing.T) {
+	for _, tc := range []struct{ raw, want string }{
+		{`{"l":[{"a":1,"b":"x"},{"a":2,"b":"y","c":0}]}`, ""},
+		{`{"l":[]}`, ""},
+		{`{"l":[{"a":1,"b":"x"},{"a":2}]}`, "item 1 has no b"},
+		{`{"l":[{"a":null,"b":"x"}]}`, "item 0 has no a"},
+		{`{"l":[1]}`, "l is not a list of objects"},
+		{`{"m":[]}`, "l is not a list of objects"},
+	} {
+		err := RequireItems([]byte(tc.raw), "l", "item", "a", "b")
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("RequireItems(%s) = %v", tc.raw, err)
+		case tc.want != "" && (err == nil || err.Error() != tc.want || RuleOf(err) != RuleFormat):
+			t.Errorf("RequireItems(%s) = %v, want %q", tc.raw, err, tc.want)
+		}
+	}
+}

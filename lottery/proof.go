@@ -79,12 +79,17 @@ const MaxQuantity = 1<<53 - 1
 var broken = data.Broken
 
 // ParseProof decodes a proof from JSON: every member must be present and not
-// null, and of its type (RuleFormat). Unknown members are ignored. It does
-// not verify the proof.
+// null, and of its type, and so must the members of every prize and winner
+// (RuleFormat). Unknown members are ignored. It does not verify the proof.
 func ParseProof(raw []byte) (Proof, error) {
 	var p Proof
-	err := data.DecodeRecord(raw, &p, "proof", []string{"algorithm", "lottery_id", "seed", "seed_hash", "entries", "entries_hash", "prizes", "winners"})
-	return p, err
+	if err := data.DecodeRecord(raw, &p, "proof", []string{"algorithm", "lottery_id", "seed", "seed_hash", "entries", "entries_hash", "prizes", "winners"}); err != nil {
+		return Proof{}, err
+	}
+	if err := data.RequireItems(raw, "prizes", "prize", "name", "quantity"); err != nil {
+		return Proof{}, err
+	}
+	return p, data.RequireItems(raw, "winners", "winner", "user_id", "prize")
 }
 
 // Verify recomputes the draw from the proof's inputs and checks that it holds

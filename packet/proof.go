@@ -27,11 +27,14 @@ const (
 const maxShare = 1<<53 - 1
 
 // ParsePacket decodes a packet as GET /api/v1/packets/{id} returns it, for
-// VerifySplit: the members the check reads must be present (RuleFormat).
+// VerifySplit: the members the check reads, those of every grab included,
+// must be present and of their types (RuleFormat).
 func ParsePacket(raw []byte) (Packet, error) {
 	var p Packet
-	err := data.DecodeRecord(raw, &p, "packet", []string{"id", "kind", "count", "amount", "status", "remaining_amount", "refunded_amount", "grabs", "split"}, "split")
-	return p, err
+	if err := data.DecodeRecord(raw, &p, "packet", []string{"id", "kind", "count", "amount", "status", "remaining_amount", "refunded_amount", "grabs", "split"}, "split"); err != nil {
+		return Packet{}, err
+	}
+	return p, data.RequireItems(raw, "grabs", "grab", "amount", "best_luck")
 }
 
 // VerifySplit checks a finished or expired lucky packet against the

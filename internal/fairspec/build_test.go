@@ -160,6 +160,10 @@ func buildProofs(t *testing.T) []ProofCase {
 		proofCase(t, "lottery_id missing", real, nil, lottery.RuleFormat, func(m map[string]any) { delete(m, "lottery_id") }),
 		proofCase(t, "winners null", real, nil, lottery.RuleFormat, set("winners", nil)),
 		proofCase(t, "a fractional quantity", real, nil, lottery.RuleFormat, prize(0, "quantity", 1.5)),
+		proofCase(t, "a prize without its quantity", real, nil, lottery.RuleFormat, func(m map[string]any) {
+			delete(m["prizes"].([]any)[1].(map[string]any), "quantity")
+		}),
+		proofCase(t, "a winner without its prize", real, nil, lottery.RuleFormat, winner(2, "prize", nil)),
 		proofCase(t, "another algorithm", real, nil, lottery.RuleAlgorithm, set("algorithm", "luckbox-draw-v2")),
 		proofCase(t, "empty lottery_id", real, nil, lottery.RuleLotteryID, set("lottery_id", "")),
 		proofCase(t, "upper-case seed_hash", real, nil, lottery.RuleHex, set("seed_hash", strings.ToUpper(real.SeedHash))),
@@ -289,6 +293,9 @@ func buildPackets(t *testing.T) ([]SplitCase, []PacketCase) {
 		}),
 		packetCase(t, "best luck on a tie: the earliest of the largest shares", ties, "", "", nil),
 		packetCase(t, "status missing", finished, "", packet.RuleFormat, func(m map[string]any) { delete(m, "status") }),
+		packetCase(t, "a grab without best_luck", finished, "", packet.RuleFormat, func(m map[string]any) {
+			delete(m["grabs"].([]any)[0].(map[string]any), "best_luck")
+		}),
 		packetCase(t, "an equal packet", finished, "", packet.RuleKind, set("kind", "equal")),
 		packetCase(t, "not revealed yet", finished, "", packet.RuleRevealed, split("salt", nil)),
 		packetCase(t, "upper-case salt", finished, "", packet.RuleHex, split("salt", strings.ToUpper(hx(salt)))),
