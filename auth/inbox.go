@@ -26,6 +26,10 @@ type InboxItem struct {
 	Ref       string    `json:"ref"`
 	CreatedAt time.Time `json:"created_at"`
 	Read      bool      `json:"read"`
+	// Data holds machine-readable facts of the item (a lottery result: the
+	// lottery_id, seed_hash and entries_hash to check its proof against);
+	// null when it has none.
+	Data map[string]string `json:"data"`
 }
 
 // Notification is what a domain operation tells a user. The inbox always gets
@@ -36,6 +40,7 @@ type Notification struct {
 	Template               string            // subscribe-message template id ("" = inbox only)
 	Page                   string            // mini-program page the message opens
 	Data                   map[string]string // template fields
+	Details                map[string]string // kept as the inbox item's data
 }
 
 // Notify records n for the user with sequence userSeq inside the caller's
@@ -49,7 +54,7 @@ func (s *Service) Notify(tx *bolt.Tx, userSeq uint64, n Notification) error {
 	if err != nil {
 		return fmt.Errorf("notify: %w", err)
 	}
-	item := InboxItem{Kind: n.Kind, Title: n.Title, Body: n.Body, Ref: n.Ref, CreatedAt: s.opts.Now().UTC()}
+	item := InboxItem{Kind: n.Kind, Title: n.Title, Body: n.Body, Ref: n.Ref, CreatedAt: s.opts.Now().UTC(), Data: n.Details}
 	if err := data.PutJSON(b, data.Key(data.U64(userSeq), data.U64(seq)), item); err != nil {
 		return fmt.Errorf("notify: %w", err)
 	}

@@ -7,7 +7,8 @@ var (
 	bucketLotteries = []byte("lotteries")
 	// bucketEntries: lottery seq ‖ entry seq → user seq ‖ user tag. Entry
 	// seqs come from the lottery's own counter, so a cursor over one lottery's
-	// prefix yields its entries in join order (the draw order).
+	// prefix yields its entries in entry order (the draw's input order): a
+	// leave deletes the entry, a join again appends a new one at the end.
 	bucketEntries = []byte("lottery_entries")
 	// bucketMembers: lottery seq ‖ user seq → entry seq ‖ joined_at
 	// (TimeKey): "has this user joined", and the entry to remove on leave.

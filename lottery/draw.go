@@ -9,22 +9,26 @@ import (
 // DrawAlgorithm names the draw specification implemented by Draw. A proof
 // carries it so that a verifier knows which rules to apply.
 //
-// luckbox-draw-v1, precisely (a third party can implement it from this text):
+// luckbox-draw-v1, in short (docs/fairness.md is the full specification,
+// with the rules a proof must follow and test vectors):
 //
-//   - seed: 32 random bytes, committed to before the lottery opens as
-//     seed_hash = SHA-256(seed) and published (lowercase hex) after the draw.
-//   - entries: the participants' user ids (ASCII, no newlines) in join order.
-//     entries_hash = SHA-256 of every entry followed by "\n", concatenated
-//     (an empty list hashes the empty string).
+//   - seed: 32 random bytes, committed to when the lottery is created as
+//     seed_hash = SHA-256(seed) and revealed after the draw (lowercase hex).
+//   - entries: the participants' user ids (id strings: 1 to 64 printable
+//     ASCII characters, no space; distinct) in entry order: the order of the
+//     current entries' joins; leaving deletes an entry and joining again
+//     appends a new one at the end. entries_hash = SHA-256 of every entry
+//     followed by "\n", concatenated (an empty list hashes the empty string).
 //   - random words: word i (i = 0, 1, 2, ... over the whole draw) is the first 8
 //     bytes, read big-endian, of SHA-256(seed ‖ entries_hash ‖ uint64_be(i)),
 //     where seed and entries_hash are the raw 32-byte values (72 bytes hashed).
 //   - uniform(m), m ≥ 1: limit = 2^64 − (2^64 mod m); take the next words until
 //     one is < limit; the result is that word mod m (rejection sampling, so
 //     every value in [0, m) is exactly equally likely).
-//   - k = min(sum of prize quantities, number of entries); quantities below 1
-//     count as 0. a = a copy of entries; for i = 0 .. k−1: j = i + uniform(len(a) − i),
-//     swap a[i] and a[j]; winner i is a[i] (a partial Fisher–Yates shuffle).
+//   - k = min(sum of prize quantities, number of entries); every quantity is
+//     at least 1. a = a copy of entries; for i = 0 .. k−1:
+//     j = i + uniform(len(a) − i), swap a[i] and a[j]; winner i is a[i] (a
+//     partial Fisher–Yates shuffle). Winners are listed in this draw order.
 //   - prizes are handed out by walking the prize list in order: the first
 //     quantity₁ winners get prize 1, the next quantity₂ get prize 2, and so on.
 const DrawAlgorithm = "luckbox-draw-v1"
@@ -149,7 +153,7 @@ func DrawPicks(seed [32]byte, entriesHash [32]byte, n int, prizes []Prize) []Pic
 		moved[j] = vi
 		delete(moved, i) // position i is final and never read again
 		for left == 0 {
-			left = max(prizes[prize].Quantity, 0) // quantities < 1 are skipped
+			left = max(prizes[prize].Quantity, 0) // a valid list has none < 1; never loop on one
 			prize++
 		}
 		left--

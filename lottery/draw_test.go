@@ -32,12 +32,12 @@ func userIDs(n int) []string {
 
 var goldenPrizes = []Prize{{"Gold", 1}, {"Silver", 2}, {"Bronze", 3}}
 
-// TestDrawGolden pins luckbox-draw-v1 to fixed values. They were computed
-// once and cross-checked two ways: refDraw below (a straightforward
-// implementation from the spec: full slice copy, math/big rejection limit), and
-// an independent Node.js implementation written from the spec text (BigInt
-// words, node:crypto SHA-256), standing in for the browser verifier; all three
-// agree on the hashes and the winners.
+// TestDrawGolden pins luckbox-draw-v1 to fixed values (the "golden" draw of
+// docs/fairness-vectors.json). Independent implementations check the same
+// values: refDraw below (a straightforward implementation from the spec:
+// full slice copy, math/big rejection limit), docs/fairness-verify.py (Python,
+// run by go test ./internal/fairspec) and the browser verifier
+// web/static/js/draw.js (run by web/ui_browser_test.go).
 func TestDrawGolden(t *testing.T) {
 	seed := goldenSeed()
 	entries := userIDs(25)

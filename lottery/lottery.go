@@ -102,8 +102,12 @@ type Me struct {
 	Prize  *string `json:"prize"`
 }
 
-// Entry is a user's entry in a lottery.
+// Entry is a user's entry in a lottery. It names the lottery and the
+// seed_hash it committed to at creation, so a participant holds what a proof
+// published after the draw must match (luckbox verify --seed-hash).
 type Entry struct {
+	LotteryID        string    `json:"lottery_id"`
+	SeedHash         string    `json:"seed_hash"`
 	JoinedAt         time.Time `json:"joined_at"`
 	Status           string    `json:"status"`
 	ParticipantCount int       `json:"participant_count"`

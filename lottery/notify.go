@@ -96,6 +96,8 @@ func (s *Service) resultNotification(id string, r *record, prize int) auth.Notif
 			"thing1": truncate(r.Title, 20),
 			"time4":  r.DrawnAt.In(chinaTime).Format("2006-01-02 15:04"),
 		},
+		// What the proof must match: luckbox verify --lottery --seed-hash.
+		Details: map[string]string{"lottery_id": id, "seed_hash": r.SeedHash, "entries_hash": r.EntriesHash},
 	}
 	if prize >= 0 && prize < len(r.Prizes) {
 		name := r.Prizes[prize].Name

@@ -53,7 +53,7 @@ func (s *Service) Join(ctx context.Context, id string, u auth.User) (e Entry, cr
 			return err
 		}
 		known = true
-		e = Entry{JoinedAt: data.ParseTimeKey(v[8:16]), Status: r.Status, ParticipantCount: r.Count}
+		e = r.entry(id, data.ParseTimeKey(v[8:16]))
 		return nil
 	})
 	if err != nil {
@@ -75,7 +75,7 @@ func (s *Service) Join(ctx context.Context, id string, u auth.User) (e Entry, cr
 		members := data.MustBucket(tx, bucketMembers)
 		mk := pairKey(seq, u.Seq)
 		if v := members.Get(mk); len(v) >= 16 {
-			e = Entry{JoinedAt: data.ParseTimeKey(v[8:16]), Status: r.Status, ParticipantCount: r.Count}
+			e = r.entry(id, data.ParseTimeKey(v[8:16]))
 			return nil
 		}
 		if r.closed(now) {
@@ -107,7 +107,7 @@ func (s *Service) Join(ctx context.Context, id string, u auth.User) (e Entry, cr
 			return err
 		}
 		created = true
-		e = Entry{JoinedAt: now, Status: r.Status, ParticipantCount: r.Count}
+		e = r.entry(id, now)
 		return nil
 	})
 	if err != nil {
@@ -243,7 +243,7 @@ type resultsMessage struct {
 	Lottery uint64 `json:"lottery"`
 }
 
-// drawTx draws lottery seq inside tx: it reads the entries in join order,
+// drawTx draws lottery seq inside tx: it reads the entries in entry order,
 // hashes them (checking the hash published at the lock, if any), runs Draw,
 // stores the winners, reveals the seed, and enqueues one outbox message that
 // fans the results out to every participant after commit. The caller stores r.

@@ -133,8 +133,9 @@ func (s *Service) Winners(ctx context.Context, id, cursor string, limit int) (it
 }
 
 // Proof returns everything needed to recompute the winners of a drawn
-// lottery offline: the revealed seed, its hash, the entries in draw order,
-// their hash, the prizes and the winners. Before the draw it is a conflict.
+// lottery offline: its id, the revealed seed, its hash, the entries in entry
+// order, their hash, the prizes and the winners in draw order. Before the
+// draw it is a conflict.
 func (s *Service) Proof(ctx context.Context, id string) (Proof, error) {
 	var out Proof
 	err := s.db.View(func(tx *bolt.Tx) error {
@@ -144,6 +145,7 @@ func (s *Service) Proof(ctx context.Context, id string) (Proof, error) {
 		}
 		out = Proof{
 			Algorithm:   DrawAlgorithm,
+			LotteryID:   id,
 			Seed:        r.Seed,
 			SeedHash:    r.SeedHash,
 			Entries:     readEntries(tx, seq, r.Count),

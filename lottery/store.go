@@ -106,8 +106,9 @@ func putRecord(tx *bolt.Tx, seq uint64, r *record) error {
 
 func errNotFound() error { return data.Errorf(data.ENotFound, "no such lottery") }
 
-// readEntries returns the user ids of every entry of lottery seq in join
-// order (the draw order), read in one cursor pass. The ids are substrings of
+// readEntries returns the user ids of every entry of lottery seq in entry
+// order (the order of the current entries' joins; the draw's input order),
+// read in one cursor pass. The ids are substrings of
 // one string, so a million entries cost a handful of allocations. The draw and
 // the lock use entriesDigest and entriesAt instead, which hold no list.
 func readEntries(tx *bolt.Tx, seq uint64, sizeHint int) []string {
@@ -131,7 +132,7 @@ func readEntries(tx *bolt.Tx, seq uint64, sizeHint int) []string {
 }
 
 // scanEntries calls fn with the user seq and tag of every entry of lottery
-// seq, in join order.
+// seq, in entry order.
 func scanEntries(tx *bolt.Tx, seq uint64, fn func(user, tag uint64)) {
 	prefix := lkey(seq)
 	c := data.MustBucket(tx, bucketEntries).Cursor()
@@ -227,6 +228,12 @@ func view(tx *bolt.Tx, seq uint64, r *record, viewer uint64) Lottery {
 		}
 	}
 	return l
+}
+
+// entry is the answer to a join of lottery id (r) whose entry was made at
+// joinedAt.
+func (r *record) entry(id string, joinedAt time.Time) Entry {
+	return Entry{LotteryID: id, SeedHash: r.SeedHash, JoinedAt: joinedAt, Status: r.Status, ParticipantCount: r.Count}
 }
 
 // decodeSeed parses the stored hex seed.

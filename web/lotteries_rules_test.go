@@ -59,6 +59,10 @@ func TestLotteryPermissionsAndStates(t *testing.T) {
 	if !first.JoinedAt.Equal(again.JoinedAt) || again.ParticipantCount != 1 {
 		t.Fatalf("join again: %+v, first %+v", again, first)
 	}
+	// The join answer carries the commitment the proof must match later.
+	if first.LotteryID != l.ID || first.SeedHash != l.Fairness.SeedHash || again.SeedHash != first.SeedHash {
+		t.Fatalf("join answers %+v, %+v: want lottery %s, seed_hash %s", first, again, l.ID, l.Fairness.SeedHash)
+	}
 	wantStatus(t, h.do("POST", base+"/entries", other, `{"x":1}`), 400, "invalid_argument")
 
 	// Drawn: still 403 for others; 409 for the creator's second draw and cancel.
@@ -202,7 +206,8 @@ func TestLotteryTimeSeedSecret(t *testing.T) {
 	waitFor(t, "the draw", func() bool { return h.getLottery(t, creator, l.ID).Status == "drawn" })
 	d := h.getLottery(t, creator, l.ID)
 	p := h.proof(t, users[0].Token, l.ID)
-	if d.Fairness.Seed == nil || *d.Fairness.Seed != p.Seed || p.SeedHash != l.Fairness.SeedHash || p.Verify() != nil {
+	if d.Fairness.Seed == nil || *d.Fairness.Seed != p.Seed || p.LotteryID != l.ID ||
+		p.VerifyAgainst(lottery.Commitment{LotteryID: l.ID, SeedHash: l.Fairness.SeedHash}) != nil {
 		t.Fatalf("drawn fairness %+v, proof %+v", d.Fairness, p)
 	}
 	for _, b := range bodies {

@@ -268,7 +268,7 @@ func testUIProof(t *testing.T, b *testBrowser) {
 	for i := range entries {
 		entries[i] = fmt.Sprintf("user-%03d", i)
 	}
-	proof := lottery.NewProof(seed, entries, []lottery.Prize{{Name: "金奖", Quantity: 3}, {Name: "Silver", Quantity: 5}, {Name: "铜奖", Quantity: 9}})
+	proof := lottery.NewProof("verify-page", seed, entries, []lottery.Prize{{Name: "金奖", Quantity: 3}, {Name: "Silver", Quantity: 5}, {Name: "铜奖", Quantity: 9}})
 	if err := proof.Verify(); err != nil {
 		t.Fatal(err)
 	}
@@ -312,6 +312,11 @@ func testUIProof(t *testing.T, b *testBrowser) {
 	check("a winner dropped", `p.winners.pop()`, "false", "winner_count")
 	check("prize names swapped", `[p.winners[0].prize, p.winners[4].prize] = [p.winners[4].prize, p.winners[0].prize]`, "false", "winners")
 	check("unknown algorithm", `p.algorithm = 'luckbox-draw-v0'`, "false", "algorithm")
+	// The rules of docs/fairness.md, as the Go verifier applies them.
+	check("no lottery id", `delete p.lottery_id`, "false", "lottery_id")
+	check("upper-case seed", `p.seed = p.seed.toUpperCase()`, "false", "seed_format")
+	check("a non-ASCII entry", `p.entries[3] = 'usér-003'`, "false", "entries")
+	check("a prize name twice", `p.prizes[1].name = p.prizes[0].name`, "false", "prizes")
 }
 
 // testUIPacket: a lucky packet sent by one user and grabbed by three

@@ -22,7 +22,7 @@ func commands() []command {
 	return []command{
 		{"serve", "run the server (the default)", runServe},
 		{"audit", "check the money invariants of a database file or backup", runAudit},
-		{"verify", "recompute a lottery's winners from its fairness proof", runVerify},
+		{"verify", "check a lottery's fairness proof or a lucky red packet's split, offline", runVerify},
 		{"bench", "load-test a server (or one it starts) and check its invariants", runBench},
 		{"backup", "write a checked backup of a running server or a stopped database file", runBackup},
 		{"restore", "check a backup and put it in place of a stopped server's database file", runRestore},

@@ -68,7 +68,7 @@ func TestCheckDraw(t *testing.T) {
 	seed[0] = 7
 	entries := []string{"u1", "u2", "u3", "u4", "u5"}
 	prizes := []lottery.Prize{{Name: "gold", Quantity: 1}, {Name: "silver", Quantity: 2}}
-	proof := lottery.NewProof(seed, entries, prizes)
+	proof := lottery.NewProof("l1", seed, entries, prizes)
 	joined := map[string]bool{}
 	for _, e := range entries {
 		joined[e] = true

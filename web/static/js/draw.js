@@ -1,6 +1,6 @@
 // Verifies a lottery's fairness proof in the browser by recomputing the draw
-// from the proof's inputs, following the luckbox-draw-v1 specification (the
-// doc comment of lottery.DrawAlgorithm in lottery/draw.go):
+// from the proof's inputs, following the luckbox-draw-v1 specification
+// (docs/fairness.md; lottery.Proof.VerifyAgainst is the Go side):
 //
 //   word i      = first 8 bytes, big-endian, of SHA-256(seed ‖ entries_hash ‖ uint64_be(i))
 //   uniform(m)  = next word below 2^64 − (2^64 mod m), mod m (rejection sampling)
@@ -16,6 +16,11 @@ import { sha256, fromHex32, toHex } from './sha256.js';
 export const ALGORITHM = 'luckbox-draw-v1';
 
 const TWO64 = 1n << 64n;
+
+/** isIDString: 1 to 64 printable ASCII characters other than space, as ids and entries must be. */
+export function isIDString(s) {
+  return typeof s === 'string' && /^[\x21-\x7e]{1,64}$/.test(s);
+}
 
 /** entriesHash returns SHA-256 of the entries, each followed by "\n". */
 export async function entriesHash(entries) {
@@ -108,6 +113,10 @@ export async function verifyProof(proof, commitment) {
     return result;
   }
   if (!step('algorithm', proof.algorithm === ALGORITHM, { got: proof.algorithm, want: ALGORITHM })) return result;
+  if (!step('lottery_id', isIDString(proof.lottery_id), { got: proof.lottery_id })) return result;
+  if (commitment && commitment.lottery_id) {
+    if (!step('lottery', proof.lottery_id === commitment.lottery_id, { got: proof.lottery_id, want: commitment.lottery_id })) return result;
+  }
   const seed = fromHex32(proof.seed);
   const seedHash = fromHex32(proof.seed_hash);
   if (!step('seed_format', Boolean(seed && seedHash), { seed: proof.seed, seed_hash: proof.seed_hash })) return result;
@@ -123,8 +132,8 @@ export async function verifyProof(proof, commitment) {
   }
   const seen = new Map();
   for (let i = 0; i < entries.length; i++) {
-    if (/[\r\n]/.test(entries[i])) {
-      step('entries', false, { index: i, entry: entries[i], reason: 'line break' });
+    if (!isIDString(entries[i])) {
+      step('entries', false, { index: i, entry: entries[i], reason: 'not an id: 1 to 64 printable ASCII characters, no space' });
       return result;
     }
     if (seen.has(entries[i])) {
@@ -145,12 +154,18 @@ export async function verifyProof(proof, commitment) {
     step('prizes', false, { reason: 'not a list' });
     return result;
   }
+  const names = new Set();
   for (let i = 0; i < prizes.length; i++) {
-    const p = prizes[i];
-    if (!p || !Number.isSafeInteger(p.quantity) || p.quantity < 1) {
-      step('prizes', false, { index: i, name: p && p.name, quantity: p && p.quantity });
+    const p = prizes[i] || {};
+    let reason = '';
+    if (typeof p.name !== 'string' || p.name === '') reason = 'no name';
+    else if (names.has(p.name)) reason = 'name used twice';
+    else if (!Number.isSafeInteger(p.quantity) || p.quantity < 1) reason = `quantity ${p.quantity}, want 1 to 2^53-1`;
+    if (reason) {
+      step('prizes', false, { index: i, name: p.name, reason });
       return result;
     }
+    names.add(p.name);
   }
   step('prizes', true, { count: prizes.length });
   const want = await draw(seed, eh, entries, prizes);

@@ -66,7 +66,7 @@ export const toHex = (bytes) => Array.from(bytes, (x) => x.toString(16).padStart
 
 /** fromHex decodes a 64-digit hex string into 32 bytes (null if malformed). */
 export function fromHex32(s) {
-  if (typeof s !== 'string' || !/^[0-9a-fA-F]{64}$/.test(s)) return null;
+  if (typeof s !== 'string' || !/^[0-9a-f]{64}$/.test(s)) return null; // lowercase only: one spelling per value
   const out = new Uint8Array(32);
   for (let i = 0; i < 32; i++) out[i] = parseInt(s.slice(2 * i, 2 * i + 2), 16);
   return out;

@@ -21,7 +21,7 @@ export async function proofView(ctx) {
     title: t('proof.title', { title: lottery.title }),
     back: `#/lottery/${seg(id)}`,
     json: JSON.stringify(proof, null, 2),
-    commitment: { seed_hash: f.seed_hash, entries_hash: f.entries_hash },
+    commitment: { lottery_id: lottery.id, seed_hash: f.seed_hash, entries_hash: f.entries_hash },
   });
 }
 
