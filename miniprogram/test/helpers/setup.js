@@ -12,9 +12,12 @@ const { createClient } = require('../../luckbox-sdk');
  */
 function useServer() {
   const env = { url: '', server: null };
+  let started;
+  env.ready = new Promise((resolve) => { started = resolve; });
   before(async () => {
     env.server = await startServer();
     env.url = env.server.url;
+    started();
   });
   after(async () => {
     if (env.server) await env.server.stop();
