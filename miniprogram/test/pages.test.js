@@ -97,8 +97,7 @@ test('wallet and packet pages: top up, send a lucky packet, grab it', async () =
   const wallet = await openPage('wallet/index');
   wallet.instance.setData({ amount: '20.00' });
   await tap(wallet, '#topup-pay');
-  await until(() => text(wallet, '#wallet-balance') === '¥20.00', 'balance after the top-up');
-  assert.equal(wallet.instance.data.ledger.length, 1);
+  await until(() => text(wallet, '#wallet-balance') === '¥20.00' && wallet.instance.data.ledger.length === 1, 'balance and ledger after the top-up');
 
   const form = await openPage('packet/new');
   form.instance.setData({ kind: 'lucky', count: '2', amount: '5.00' });

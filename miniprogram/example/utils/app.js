@@ -104,12 +104,20 @@ function shortID(id) {
   return id && id.length > 10 ? id.slice(0, 6) + '…' + id.slice(-4) : id || '';
 }
 
+/** lotteryModeText describes how a lottery is drawn. */
+function lotteryModeText(l) {
+  const d = l.draw || {};
+  if (d.mode === 'time') return i18n.t('lottery.modeTimeAt', { at: dateTime(d.at) });
+  if (d.mode === 'count') return i18n.t('lottery.modeCountN', { n: d.participants });
+  return i18n.t('lottery.modeManual');
+}
+
 /** resetClient forgets the client (tests, or after editing config). */
 function resetClient() {
   client = null;
 }
 
 module.exports = {
-  config, getClient, useDemoUser, demoUser, demoPhoneCode, errText, showError, dateTime, shortID, money, resetClient,
+  config, getClient, useDemoUser, demoUser, demoPhoneCode, errText, showError, dateTime, shortID, money, lotteryModeText, resetClient,
   t: i18n.t, dict: i18n.dict, lang: i18n.lang, setLang: i18n.setLang,
 };

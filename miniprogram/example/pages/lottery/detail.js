@@ -5,13 +5,6 @@
 // messages (?id=) and the mini-program code (scene) all open this page.
 const app = require('../../utils/app');
 
-function modeText(l) {
-  const d = l.draw || {};
-  if (d.mode === 'time') return app.t('lottery.modeTimeAt', { at: app.dateTime(d.at) });
-  if (d.mode === 'count') return app.t('lottery.modeCountN', { n: d.participants });
-  return app.t('lottery.modeManual');
-}
-
 Component({
   data: {
     t: {}, id: '', l: null, statusText: '', mode: '', prizeCount: 0, maxText: '', mine: false, joined: false,
@@ -59,7 +52,7 @@ Component({
         const view = {
           l,
           statusText: app.t('status.' + l.status),
-          mode: modeText(l),
+          mode: app.lotteryModeText(l),
           prizeCount: l.prizes.reduce((n, p) => n + p.quantity, 0),
           maxText: l.max_participants ? app.t('lottery.max', { n: l.max_participants }) : '',
           mine: Boolean(me && l.creator_id === me.id),
