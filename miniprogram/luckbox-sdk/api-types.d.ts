@@ -40,7 +40,12 @@ export interface CreateLottery {
   max_participants?: number;
 }
 
+/** A user's entry. It names the lottery and the seed_hash the lottery committed to when it was created: keep them, and check the proof published after the draw against them (`luckbox verify --lottery ID --seed-hash HEX`). */
 export interface Entry {
+  /** The lottery's id. */
+  lottery_id: string;
+  /** The lottery's `fairness.seed_hash`: SHA-256 of its secret seed, lowercase hex, fixed at creation. The proof after the draw must carry this value. */
+  seed_hash: string;
   joined_at: string;
   /** The lottery's status after the join. */
   status: string;
@@ -49,7 +54,7 @@ export interface Entry {
 
 export interface ErrorBody {
   error: {
-    code: "invalid_argument" | "unauthenticated" | "forbidden" | "not_found" | "conflict" | "exhausted" | "expired" | "too_large" | "idempotency_mismatch" | "rate_limited" | "internal";
+    code: "invalid_argument" | "unauthenticated" | "forbidden" | "not_found" | "conflict" | "exhausted" | "expired" | "too_large" | "idempotency_mismatch" | "rate_limited" | "insufficient_storage" | "unavailable" | "internal";
     message: string;
     details?: FieldError[];
   };
@@ -126,6 +131,8 @@ export interface InboxItem {
   ref: string;
   created_at: string;
   read: boolean;
+  /** Machine-readable facts of the item, null when it has none. A `lottery_result` carries `lottery_id`, `seed_hash` and `entries_hash`: what the lottery's proof must match (`luckbox verify --lottery ID --seed-hash HEX`). */
+  data?: Record<string, unknown> | null;
 }
 
 export interface LedgerEntry {
@@ -172,9 +179,9 @@ export interface Lottery {
   canceled_at: string | null;
   fairness: {
     algorithm: string;
-    /** SHA-256 of the raw 32-byte seed, hex; published at creation. */
+    /** SHA-256 of the raw 32-byte seed, lowercase hex; published at creation, and the value the proof after the draw must carry (the join answer repeats it). */
     seed_hash: string;
-    /** SHA-256 of the entries in draw order, each followed by \n; published at the lock (time mode) or the draw. */
+    /** SHA-256 of the entries in entry order, each followed by \n (docs/fairness.md); published at the lock (time mode) or the draw. */
     entries_hash: string | null;
     /** The seed (hex), null until the draw. */
     seed: string | null;
@@ -198,15 +205,21 @@ export interface LotteryClaim {
   updated_at: string;
 }
 
+/** Specified in docs/fairness.md (luckbox-draw-v1), with test vectors. A verifier checks the proof against what it knew before the draw: `lottery_id` and `seed_hash` must be the lottery's id and the `fairness.seed_hash` it published at creation (the join answer and the result's inbox item carry both). */
 export interface LotteryProof {
   algorithm: string;
-  /** hex */
+  /** The lottery this proof is for. */
+  lottery_id: string;
+  /** The revealed 32-byte seed, lowercase hex. */
   seed: string;
+  /** SHA-256 of the raw seed, lowercase hex: the commitment published when the lottery was created. */
   seed_hash: string;
-  /** User ids in draw (join) order. */
+  /** The participants' user ids in entry order: the order of the current entries' joins (leaving deletes an entry; joining again appends a new one at the end). */
   entries: string[];
+  /** SHA-256 of the entries, each followed by "\n", lowercase hex. */
   entries_hash: string;
   prizes: Prize[];
+  /** The winners in draw order: winner i is the i-th pick of the partial Fisher–Yates shuffle; the first quantity₁ get prize 1, and so on. */
   winners: {
     user_id: string;
     prize: string;
@@ -262,7 +275,7 @@ export interface Packet {
   pay_params: PayParams | null;
   /** WeChat Pay merchant order number of a WeChat-paid packet (sender and admin only). */
   out_trade_no: string | null;
-  /** Lucky packets: commit = hex SHA-256(salt ‖ shares in decimal joined by ","), published at creation; salt (hex of 32 bytes) and shares (in grab order) are null until the packet is finished or expired. Anyone can then recompute the commitment. */
+  /** Lucky packets: commit = lowercase hex SHA-256(salt ‖ the shares in base-10 ASCII joined by ","), where salt is 32 random bytes (raw); published at creation. salt (lowercase hex) and shares (in grab order: grab i got shares[i]) are null until the packet is finished or expired. docs/fairness.md specifies the check (`luckbox verify --commit HEX URL`). */
   split: {
     commit: string;
     salt: string | null;
@@ -312,7 +325,7 @@ export interface User {
 }
 
 /** The error codes of the API. */
-export type ErrorCode = "invalid_argument" | "unauthenticated" | "forbidden" | "not_found" | "conflict" | "exhausted" | "expired" | "too_large" | "idempotency_mismatch" | "rate_limited" | "internal";
+export type ErrorCode = "invalid_argument" | "unauthenticated" | "forbidden" | "not_found" | "conflict" | "exhausted" | "expired" | "too_large" | "idempotency_mismatch" | "rate_limited" | "insufficient_storage" | "unavailable" | "internal";
 
 /** The answer of each operation, by "METHOD /path". */
 export interface Responses {

@@ -10,7 +10,7 @@ const path = require('node:path');
 const REPO = path.resolve(__dirname, '..', '..', '..');
 
 /** ADMIN_TOKEN is the admin token of the test servers. */
-const ADMIN_TOKEN = 'sdk-test-admin-token-0123456789';
+const ADMIN_TOKEN = 'sdk-test-admin-token-0123456789-abcdef';
 
 /** buildLuckbox returns the path of a luckbox binary, building it if needed. */
 function buildLuckbox(dir) {
