@@ -82,13 +82,17 @@ type payEnv struct {
 	notifErr []error
 }
 
-// newPayEnv starts the fake and a notify endpoint whose handler parses
-// notifications with the env's client, answering 204 or 401.
-func newPayEnv(t *testing.T) *payEnv {
+// newPayEnv starts the fake (its pay options changed by edits) and a notify
+// endpoint whose handler parses notifications with the env's client,
+// answering 204 or 401.
+func newPayEnv(t *testing.T, edits ...func(*fake.PayOptions)) *payEnv {
 	t.Helper()
 	e := &payEnv{keys: payDemoKeys(t), clock: &payClock{t: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)}}
-	e.fake = fake.New(fake.Options{AppID: payAppID, Secret: "secret", Now: e.clock.Now,
-		Pay: e.keys.PayOptions(payAppID, payMchID, nil)})
+	opts := e.keys.PayOptions(payAppID, payMchID, nil)
+	for _, edit := range edits {
+		edit(opts)
+	}
+	e.fake = fake.New(fake.Options{AppID: payAppID, Secret: "secret", Now: e.clock.Now, Pay: opts})
 	mux := http.NewServeMux()
 	mux.Handle("/_fake/wechat/", http.StripPrefix("/_fake/wechat", e.fake))
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -282,10 +286,15 @@ func TestAuthorizationHeader(t *testing.T) {
 		if s.URI != "/_fake/wechat"+wantURL[i] {
 			t.Errorf("request %d: URI %q", i, s.URI)
 		}
-		// The signature covers the API path without the base URL's prefix.
-		payVerifySHA256(t, &e.keys.MchKey.PublicKey, s.Method+"\n"+wantURL[i]+"\n"+m[4]+"\n"+m[2]+"\n"+string(s.Body)+"\n", m[3])
+		// The signature covers the request URI as sent, the base URL's path
+		// included (the official SDK signs request.URL.RequestURI()).
+		payVerifySHA256(t, &e.keys.MchKey.PublicKey, s.Method+"\n"+s.URI+"\n"+m[4]+"\n"+m[2]+"\n"+string(s.Body)+"\n", m[3])
 		if s.Header.Get("Accept") != "application/json" {
 			t.Errorf("request %d: Accept = %q", i, s.Header.Get("Accept"))
+		}
+		// Every request names the platform key answers should be signed with.
+		if got := s.Header.Get("Wechatpay-Serial"); got != e.keys.PlatformSerial {
+			t.Errorf("request %d: Wechatpay-Serial = %q, want %q", i, got, e.keys.PlatformSerial)
 		}
 	}
 	if seen[0].Header.Get("Content-Type") != "application/json" || len(seen[1].Body) != 0 {
