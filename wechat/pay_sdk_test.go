@@ -95,23 +95,11 @@ func newSDKFake(t *testing.T, certDefault bool) *sdkFake {
 	handler := notify.NewNotifyHandler(e.keys.APIv3Key, verifiers.NewSHA256WithRSACombinedVerifier(
 		core.NewCertificateMapWithList([]*x509.Certificate{e.cert.cert}),
 		e.keys.PlatformSerial, e.keys.PlatformKey.PublicKey))
-	e.notify = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	e.notify = payNotifyServer(t, &e.mu, &e.notified, &e.notifyErrs, func(r *http.Request) (payments.Transaction, error) {
 		var tx payments.Transaction
 		_, err := handler.ParseNotifyRequest(r.Context(), r, &tx)
-		e.mu.Lock()
-		if err != nil {
-			e.notifyErrs = append(e.notifyErrs, err)
-		} else {
-			e.notified = append(e.notified, tx)
-		}
-		e.mu.Unlock()
-		if err != nil {
-			w.WriteHeader(http.StatusUnauthorized)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	}))
-	t.Cleanup(e.notify.Close)
+		return tx, err
+	})
 	return e
 }
 

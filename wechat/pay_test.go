@@ -104,23 +104,10 @@ func newPayEnv(t *testing.T, edits ...func(*fake.PayOptions)) *payEnv {
 		mux.ServeHTTP(w, r)
 	}))
 	t.Cleanup(e.srv.Close)
-	e.notify = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	e.notify = payNotifyServer(t, &e.mu, &e.notified, &e.notifErr, func(r *http.Request) (wechat.Transaction, error) {
 		body, _ := io.ReadAll(r.Body)
-		tx, err := e.pay.ParseNotification(r.Header, body)
-		e.mu.Lock()
-		if err != nil {
-			e.notifErr = append(e.notifErr, err)
-		} else {
-			e.notified = append(e.notified, tx)
-		}
-		e.mu.Unlock()
-		if err != nil {
-			w.WriteHeader(http.StatusUnauthorized)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	}))
-	t.Cleanup(e.notify.Close)
+		return e.pay.ParseNotification(r.Header, body)
+	})
 	e.cfg = wechat.PayConfig{
 		AppID: payAppID, MchID: payMchID,
 		MchSerial: e.keys.MchSerial, MchKey: e.keys.MchKey, APIv3Key: e.keys.APIv3Key,
@@ -131,6 +118,30 @@ func newPayEnv(t *testing.T, edits ...func(*fake.PayOptions)) *payEnv {
 	}
 	e.pay = e.client(t, func(*wechat.PayConfig) {})
 	return e
+}
+
+// payNotifyServer is a notify URL that reads each notification with parse,
+// appends what it read to got or the error to errs (under mu), and answers
+// 204, or 401 when parse refused it.
+func payNotifyServer[T any](t *testing.T, mu *sync.Mutex, got *[]T, errs *[]error, parse func(*http.Request) (T, error)) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v, err := parse(r)
+		mu.Lock()
+		if err != nil {
+			*errs = append(*errs, err)
+		} else {
+			*got = append(*got, v)
+		}
+		mu.Unlock()
+		if err != nil {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
 }
 
 // client returns a client with the env's config changed by edit.
