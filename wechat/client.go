@@ -116,7 +116,7 @@ func (c *Client) Code2Session(ctx context.Context, code string) (Session, error)
 func (c *Client) send(ctx context.Context, op, method, pathQuery string, body any, limit int64) ([]byte, string, error) {
 	var rd io.Reader
 	if body != nil {
-		b, err := json.Marshal(body)
+		b, err := marshalJSON(body)
 		if err != nil {
 			return nil, "", fmt.Errorf("wechat: %s: encode request: %w", op, err)
 		}

@@ -47,14 +47,26 @@ type PayConfig struct {
 	MchSerial      string          // merchant API certificate serial number
 	MchKey         *rsa.PrivateKey // merchant API private key (signs requests and paySign)
 	APIv3Key       string          // 32-byte APIv3 key (decrypts notifications)
-	PlatformSerial string          // serial / public key id of the WeChat Pay platform key
-	PlatformKey    *rsa.PublicKey  // verifies responses and notifications
+	PlatformSerial string          // serial / public key id of the platform key requests name (see below)
+	PlatformKey    *rsa.PublicKey  // verifies answers and notifications signed under PlatformSerial
 	NotifyURL      string          // payment notification URL sent with each prepay
 	BaseURL        string          // default "https://api.mch.weixin.qq.com"
 	HTTPClient     *http.Client    // default: a client with a 15 s timeout
 	Now            func() time.Time
 	Rand           io.Reader     // nonces; default crypto/rand
 	MaxSkew        time.Duration // notification and response timestamp tolerance, default 5 min
+
+	// Every request names PlatformSerial (a platform certificate serial or a
+	// public key id, PUB_KEY_ID_…) in its Wechatpay-Serial header, as the
+	// official SDK does, so that WeChat Pay signs the answer with that key.
+	//
+	// OtherPlatformKeys are further platform keys by serial that answers and
+	// notifications may be signed with: the platform certificate while the
+	// merchant moves to the WeChat Pay public key (WeChat signs notifications
+	// with either during the switch), or the other certificate while
+	// certificates rotate. A signature under a serial that is neither
+	// PlatformSerial nor listed here is refused.
+	OtherPlatformKeys map[string]*rsa.PublicKey
 }
 
 // Pay is a WeChat Pay API v3 client for JSAPI (mini-program) payments. It is
@@ -62,9 +74,10 @@ type PayConfig struct {
 type Pay struct {
 	cfg  PayConfig
 	base string
+	keys map[string]*rsa.PublicKey // platform keys by serial, PlatformSerial's included
 }
 
-// NewPay validates cfg and returns a client. Both RSA keys must be at least
+// NewPay validates cfg and returns a client. Every RSA key must be at least
 // 2048 bits and the APIv3 key exactly 32 bytes.
 func NewPay(cfg PayConfig) (*Pay, error) {
 	switch {
@@ -91,8 +104,9 @@ func NewPay(cfg PayConfig) (*Pay, error) {
 	if err := cfg.MchKey.Validate(); err != nil {
 		return nil, fmt.Errorf("wechat pay: config: MchKey: %w", err)
 	}
-	if n := cfg.PlatformKey.N.BitLen(); n < payMinKeyBits {
-		return nil, fmt.Errorf("wechat pay: config: PlatformKey is %d bits, need at least %d", n, payMinKeyBits)
+	keys, err := payPlatformKeys(cfg)
+	if err != nil {
+		return nil, err
 	}
 	if cfg.NotifyURL != "" {
 		u, err := url.Parse(cfg.NotifyURL)
@@ -119,7 +133,7 @@ func NewPay(cfg PayConfig) (*Pay, error) {
 	if cfg.MaxSkew == 0 {
 		cfg.MaxSkew = payDefaultMaxSkew
 	}
-	return &Pay{cfg: cfg, base: base}, nil
+	return &Pay{cfg: cfg, base: base, keys: keys}, nil
 }
 
 // PrepayRequest is a JSAPI order to place with WeChat Pay.
@@ -360,32 +374,35 @@ func (p *Pay) CloseOrder(ctx context.Context, outTradeNo string) error {
 	return nil
 }
 
-// do sends a signed request to path (relative to the base URL; the signature
-// covers path and query, not the base URL's own path) and verifies the
-// signature of a successful response before decoding it into out. A non-2xx
-// answer is returned as a *PayError.
+// do sends a signed request to path (relative to the base URL) and verifies
+// the signature of a successful response before decoding it into out. The
+// signature covers the request URI as sent, the base URL's own path
+// included (a proxy or the fake under /_fake/wechat), as the official SDK
+// signs request.URL.RequestURI(). A non-2xx answer is returned as a
+// *PayError.
 func (p *Pay) do(ctx context.Context, method, path string, query url.Values, in, out any) error {
 	var body []byte
 	if in != nil {
-		b, err := json.Marshal(in)
+		b, err := marshalJSON(in)
 		if err != nil {
 			return fmt.Errorf("encode request: %w", err)
 		}
 		body = b
 	}
-	signedURL := path
+	target := p.base + path
 	if len(query) > 0 {
-		signedURL += "?" + query.Encode()
+		target += "?" + query.Encode()
 	}
-	auth, err := p.authorization(method, signedURL, body)
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, method, p.base+signedURL, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, method, target, bytes.NewReader(body))
 	if err != nil {
 		return fmt.Errorf("new request: %w", err)
 	}
+	auth, err := p.authorization(method, req.URL.RequestURI(), body)
+	if err != nil {
+		return err
+	}
 	req.Header.Set("Authorization", auth)
+	req.Header.Set(HeaderPaySerial, p.cfg.PlatformSerial)
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "luckbox-wechatpay/1")
 	if in != nil {

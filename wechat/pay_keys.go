@@ -106,3 +106,27 @@ func CertificateSerialPEM(b []byte) (string, error) {
 		return hex, nil
 	}
 }
+
+// payPlatformKeys checks the platform keys of cfg and returns them by serial
+// (a copy: the caller's map may change afterwards).
+func payPlatformKeys(cfg PayConfig) (map[string]*rsa.PublicKey, error) {
+	keys := make(map[string]*rsa.PublicKey, 1+len(cfg.OtherPlatformKeys))
+	keys[cfg.PlatformSerial] = cfg.PlatformKey
+	for serial, k := range cfg.OtherPlatformKeys {
+		switch {
+		case serial == "":
+			return nil, errors.New("wechat pay: config: OtherPlatformKeys has an empty serial")
+		case k == nil:
+			return nil, fmt.Errorf("wechat pay: config: OtherPlatformKeys[%q] is nil", serial)
+		case serial == cfg.PlatformSerial:
+			return nil, fmt.Errorf("wechat pay: config: platform serial %q is both PlatformSerial and in OtherPlatformKeys", serial)
+		}
+		keys[serial] = k
+	}
+	for serial, k := range keys {
+		if n := k.N.BitLen(); n < payMinKeyBits {
+			return nil, fmt.Errorf("wechat pay: config: platform key %q is %d bits, need at least %d", serial, n, payMinKeyBits)
+		}
+	}
+	return keys, nil
+}

@@ -12,8 +12,8 @@ import (
 
 // Errors of ParseNotification (and of response verification), for errors.Is.
 var (
-	// ErrBadSignature: the signature is missing, invalid, or made with a key
-	// other than the configured platform key. Answer 401.
+	// ErrBadSignature: the signature is missing, invalid, or made under a
+	// serial other than the configured platform keys'. Answer 401.
 	ErrBadSignature = errors.New("wechat pay: bad signature")
 	// ErrStaleNotification: the signed timestamp is further than MaxSkew from
 	// now (a replay or a badly skewed clock).
@@ -50,7 +50,8 @@ type payNotificationJSON struct {
 // ParseNotification verifies and decrypts a WeChat Pay payment notification
 // (the raw body and headers of the POST to the notify URL). It checks, in
 // order: the signature probe (ErrSignatureProbe), the Wechatpay-Serial header
-// against PlatformSerial and the RSA-SHA256 signature over
+// against PlatformSerial and OtherPlatformKeys and the RSA-SHA256 signature
+// with the key it names over
 // "timestamp\nnonce\nbody\n" (ErrBadSignature), the timestamp against MaxSkew
 // (ErrStaleNotification); then it decrypts the AEAD_AES_256_GCM resource with
 // the APIv3 key. A TRANSACTION.SUCCESS event yields a paid Transaction; other

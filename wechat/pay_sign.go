@@ -77,15 +77,15 @@ func (p *Pay) nonce() (string, error) {
 }
 
 // authorization builds the Authorization header for a request: the merchant
-// key signs "METHOD\nURL\ntimestamp\nnonce\nbody\n", URL being the path and
-// query relative to the API host.
-func (p *Pay) authorization(method, signedURL string, body []byte) (string, error) {
+// key signs "METHOD\nURI\ntimestamp\nnonce\nbody\n", URI being the request
+// URI as sent (path and query).
+func (p *Pay) authorization(method, requestURI string, body []byte) (string, error) {
 	nonce, err := p.nonce()
 	if err != nil {
 		return "", err
 	}
 	ts := strconv.FormatInt(p.cfg.Now().Unix(), 10)
-	sig, err := paySign(p.cfg.MchKey, payMessage(method, signedURL, ts, nonce, string(body)))
+	sig, err := paySign(p.cfg.MchKey, payMessage(method, requestURI, ts, nonce, string(body)))
 	if err != nil {
 		return "", err
 	}
@@ -94,9 +94,10 @@ func (p *Pay) authorization(method, signedURL string, body []byte) (string, erro
 }
 
 // verify checks the WeChat Pay signature of an answer or notification:
-// "timestamp\nnonce\nbody\n" signed with the platform key named by
-// Wechatpay-Serial, and a timestamp within MaxSkew of now. Errors wrap
-// ErrSignatureProbe, ErrBadSignature or ErrStaleNotification.
+// "timestamp\nnonce\nbody\n" signed with the configured platform key that
+// Wechatpay-Serial names (PlatformSerial or one of OtherPlatformKeys), and a
+// timestamp within MaxSkew of now. Errors wrap ErrSignatureProbe,
+// ErrBadSignature or ErrStaleNotification.
 func (p *Pay) verify(h http.Header, body []byte) error {
 	ts := h.Get(HeaderPayTimestamp)
 	nonce := h.Get(HeaderPayNonce)
@@ -108,10 +109,11 @@ func (p *Pay) verify(h http.Header, body []byte) error {
 	if ts == "" || nonce == "" || sig == "" || serial == "" {
 		return fmt.Errorf("%w: missing Wechatpay-* signature headers", ErrBadSignature)
 	}
-	if serial != p.cfg.PlatformSerial {
+	key, ok := p.keys[serial]
+	if !ok {
 		return fmt.Errorf("%w: unknown platform serial %q", ErrBadSignature, serial)
 	}
-	if !payVerifySig(p.cfg.PlatformKey, payMessage(ts, nonce, string(body)), sig) {
+	if !payVerifySig(key, payMessage(ts, nonce, string(body)), sig) {
 		return ErrBadSignature
 	}
 	sec, err := strconv.ParseInt(ts, 10, 64)

@@ -82,13 +82,17 @@ type payEnv struct {
 	notifErr []error
 }
 
-// newPayEnv starts the fake and a notify endpoint whose handler parses
-// notifications with the env's client, answering 204 or 401.
-func newPayEnv(t *testing.T) *payEnv {
+// newPayEnv starts the fake (its pay options changed by edits) and a notify
+// endpoint whose handler parses notifications with the env's client,
+// answering 204 or 401.
+func newPayEnv(t *testing.T, edits ...func(*fake.PayOptions)) *payEnv {
 	t.Helper()
 	e := &payEnv{keys: payDemoKeys(t), clock: &payClock{t: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)}}
-	e.fake = fake.New(fake.Options{AppID: payAppID, Secret: "secret", Now: e.clock.Now,
-		Pay: e.keys.PayOptions(payAppID, payMchID, nil)})
+	opts := e.keys.PayOptions(payAppID, payMchID, nil)
+	for _, edit := range edits {
+		edit(opts)
+	}
+	e.fake = fake.New(fake.Options{AppID: payAppID, Secret: "secret", Now: e.clock.Now, Pay: opts})
 	mux := http.NewServeMux()
 	mux.Handle("/_fake/wechat/", http.StripPrefix("/_fake/wechat", e.fake))
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -100,23 +104,10 @@ func newPayEnv(t *testing.T) *payEnv {
 		mux.ServeHTTP(w, r)
 	}))
 	t.Cleanup(e.srv.Close)
-	e.notify = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	e.notify = payNotifyServer(t, &e.mu, &e.notified, &e.notifErr, func(r *http.Request) (wechat.Transaction, error) {
 		body, _ := io.ReadAll(r.Body)
-		tx, err := e.pay.ParseNotification(r.Header, body)
-		e.mu.Lock()
-		if err != nil {
-			e.notifErr = append(e.notifErr, err)
-		} else {
-			e.notified = append(e.notified, tx)
-		}
-		e.mu.Unlock()
-		if err != nil {
-			w.WriteHeader(http.StatusUnauthorized)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	}))
-	t.Cleanup(e.notify.Close)
+		return e.pay.ParseNotification(r.Header, body)
+	})
 	e.cfg = wechat.PayConfig{
 		AppID: payAppID, MchID: payMchID,
 		MchSerial: e.keys.MchSerial, MchKey: e.keys.MchKey, APIv3Key: e.keys.APIv3Key,
@@ -127,6 +118,30 @@ func newPayEnv(t *testing.T) *payEnv {
 	}
 	e.pay = e.client(t, func(*wechat.PayConfig) {})
 	return e
+}
+
+// payNotifyServer is a notify URL that reads each notification with parse,
+// appends what it read to got or the error to errs (under mu), and answers
+// 204, or 401 when parse refused it.
+func payNotifyServer[T any](t *testing.T, mu *sync.Mutex, got *[]T, errs *[]error, parse func(*http.Request) (T, error)) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v, err := parse(r)
+		mu.Lock()
+		if err != nil {
+			*errs = append(*errs, err)
+		} else {
+			*got = append(*got, v)
+		}
+		mu.Unlock()
+		if err != nil {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
 }
 
 // client returns a client with the env's config changed by edit.
@@ -282,10 +297,15 @@ func TestAuthorizationHeader(t *testing.T) {
 		if s.URI != "/_fake/wechat"+wantURL[i] {
 			t.Errorf("request %d: URI %q", i, s.URI)
 		}
-		// The signature covers the API path without the base URL's prefix.
-		payVerifySHA256(t, &e.keys.MchKey.PublicKey, s.Method+"\n"+wantURL[i]+"\n"+m[4]+"\n"+m[2]+"\n"+string(s.Body)+"\n", m[3])
+		// The signature covers the request URI as sent, the base URL's path
+		// included (the official SDK signs request.URL.RequestURI()).
+		payVerifySHA256(t, &e.keys.MchKey.PublicKey, s.Method+"\n"+s.URI+"\n"+m[4]+"\n"+m[2]+"\n"+string(s.Body)+"\n", m[3])
 		if s.Header.Get("Accept") != "application/json" {
 			t.Errorf("request %d: Accept = %q", i, s.Header.Get("Accept"))
+		}
+		// Every request names the platform key answers should be signed with.
+		if got := s.Header.Get("Wechatpay-Serial"); got != e.keys.PlatformSerial {
+			t.Errorf("request %d: Wechatpay-Serial = %q, want %q", i, got, e.keys.PlatformSerial)
 		}
 	}
 	if seen[0].Header.Get("Content-Type") != "application/json" || len(seen[1].Body) != 0 {

@@ -101,8 +101,8 @@ func (c *serveConfig) register(fs interface {
 	fs.StringVar(&c.WeChatMchSerial, "wechat-mch-serial", "", "serial number of the merchant API certificate (production)")
 	fs.StringVar(&c.WeChatMchKeyFile, "wechat-mch-key-file", "", "PEM file of the merchant API private key, apiclient_key.pem (production)")
 	fs.StringVar(&c.WeChatAPIv3Key, "wechat-apiv3-key", "", "WeChat Pay APIv3 key, 32 characters (production; prefer the environment variable)")
-	fs.StringVar(&c.WeChatPlatformSerial, "wechat-platform-serial", "", "WeChat Pay public key id or platform certificate serial (production)")
-	fs.StringVar(&c.WeChatPlatformKeyFile, "wechat-platform-key-file", "", "PEM file of the WeChat Pay public key or platform certificate (production)")
+	fs.StringVar(&c.WeChatPlatformSerial, "wechat-platform-serial", "", "WeChat Pay public key id or platform certificate serial; a comma-separated list accepts each (switching to the public key, rotating certificates), the first is the one requests ask answers to be signed with (production)")
+	fs.StringVar(&c.WeChatPlatformKeyFile, "wechat-platform-key-file", "", "PEM file of the WeChat Pay public key or platform certificate; a comma-separated list with one file per --wechat-platform-serial, in the same order (production)")
 	fs.StringVar(&c.WeChatPayBaseURL, "wechat-pay-base-url", "https://api.mch.weixin.qq.com", "WeChat Pay API base URL")
 	fs.StringVar(&c.PublicURL, "public-url", "", "public https URL of this server; payment notifications go to <public-url>/api/v1/pay/notify (production)")
 	fs.StringVar(&c.PprofAddr, "pprof-addr", "", "serve the Go profiler (net/http/pprof) on this address, e.g. 127.0.0.1:6060 (benchmarks and debugging; empty: off)")
@@ -217,9 +217,19 @@ func (c *serveConfig) validatePackets() error {
 	return c.validateProduction()
 }
 
+// platformKey is one WeChat Pay platform key and its serial (public key id
+// or platform certificate serial).
+type platformKey struct {
+	serial string
+	key    *rsa.PublicKey
+}
+
 // payKeys reads and parses the merchant's private key and the WeChat Pay
-// platform's public key from their files.
-func (c *serveConfig) payKeys() (*rsa.PrivateKey, *rsa.PublicKey, error) {
+// platform keys from their files. --wechat-platform-serial and
+// --wechat-platform-key-file are comma-separated lists of the same length,
+// the i-th serial naming the key in the i-th file; the keys come back in
+// that order, the first being the one requests name.
+func (c *serveConfig) payKeys() (*rsa.PrivateKey, []platformKey, error) {
 	mch, err := os.ReadFile(c.WeChatMchKeyFile)
 	if err != nil {
 		return nil, nil, fmt.Errorf("invalid --wechat-mch-key-file: %w", err)
@@ -228,15 +238,48 @@ func (c *serveConfig) payKeys() (*rsa.PrivateKey, *rsa.PublicKey, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("invalid --wechat-mch-key-file %s: %w", c.WeChatMchKeyFile, err)
 	}
-	plat, err := os.ReadFile(c.WeChatPlatformKeyFile)
+	serials, err := strictList("--wechat-platform-serial", c.WeChatPlatformSerial)
 	if err != nil {
-		return nil, nil, fmt.Errorf("invalid --wechat-platform-key-file: %w", err)
+		return nil, nil, err
 	}
-	platKey, err := wechat.ParsePublicKeyPEM(plat)
+	files, err := strictList("--wechat-platform-key-file", c.WeChatPlatformKeyFile)
 	if err != nil {
-		return nil, nil, fmt.Errorf("invalid --wechat-platform-key-file %s: %w", c.WeChatPlatformKeyFile, err)
+		return nil, nil, err
 	}
-	return mchKey, platKey, nil
+	if len(serials) != len(files) {
+		return nil, nil, fmt.Errorf("invalid --wechat-platform-serial/--wechat-platform-key-file: %d serial(s) but %d key file(s); list one key file per serial, in the same order", len(serials), len(files))
+	}
+	keys := make([]platformKey, len(serials))
+	for i, serial := range serials {
+		for _, k := range keys[:i] {
+			if k.serial == serial {
+				return nil, nil, fmt.Errorf("invalid --wechat-platform-serial: %s is listed twice", serial)
+			}
+		}
+		plat, err := os.ReadFile(files[i])
+		if err != nil {
+			return nil, nil, fmt.Errorf("invalid --wechat-platform-key-file: key of %s: %w", serial, err)
+		}
+		platKey, err := wechat.ParsePublicKeyPEM(plat)
+		if err != nil {
+			return nil, nil, fmt.Errorf("invalid --wechat-platform-key-file %s (key of %s): %w", files[i], serial, err)
+		}
+		keys[i] = platformKey{serial: serial, key: platKey}
+	}
+	return mchKey, keys, nil
+}
+
+// strictList splits the comma-separated value of flag, trimming spaces; an
+// empty item is an error (unlike splitList, which drops it).
+func strictList(flag, value string) ([]string, error) {
+	items := strings.Split(value, ",")
+	for i, it := range items {
+		items[i] = strings.TrimSpace(it)
+		if items[i] == "" {
+			return nil, fmt.Errorf("invalid %s %q: empty item in the comma-separated list", flag, value)
+		}
+	}
+	return items, nil
 }
 
 // validateProduction runs in production mode (WeChat credentials set), after

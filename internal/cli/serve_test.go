@@ -6,6 +6,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -161,6 +162,13 @@ func TestServeTLSRefusesABadPair(t *testing.T) {
 // start), with key files written for the test.
 func productionArgs(t *testing.T) []string {
 	t.Helper()
+	args, _ := productionSetup(t)
+	return args
+}
+
+// productionSetup is productionArgs and the keys they name.
+func productionSetup(t *testing.T) ([]string, fake.DemoKeys) {
+	t.Helper()
 	keys, err := fake.NewDemoKeys(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -169,19 +177,26 @@ func productionArgs(t *testing.T) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plat, err := x509.MarshalPKIXPublicKey(&keys.PlatformKey.PublicKey)
-	if err != nil {
-		t.Fatal(err)
-	}
 	mchFile := writeTestFile(t, "apiclient_key.pem", string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: mch})))
-	platFile := writeTestFile(t, "pub_key.pem", string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: plat})))
+	platFile := writePublicKeyPEM(t, "pub_key.pem", &keys.PlatformKey.PublicKey)
 	return []string{
 		"--wechat-app-id", "wxprod000000001", "--wechat-secret", "prod-secret",
 		"--wechat-base-url", "http://127.0.0.1:1", "--wechat-pay-base-url", "http://127.0.0.1:1",
 		"--wechat-mch-id", "1900000109", "--wechat-mch-serial", keys.MchSerial, "--wechat-mch-key-file", mchFile,
 		"--wechat-apiv3-key", keys.APIv3Key, "--wechat-platform-serial", keys.PlatformSerial, "--wechat-platform-key-file", platFile,
 		"--public-url", "https://luck.example",
+	}, keys
+}
+
+// writePublicKeyPEM writes key as a PKIX "PUBLIC KEY" PEM file (the form of
+// the WeChat Pay public key file) and returns its path.
+func writePublicKeyPEM(t *testing.T, name string, key *rsa.PublicKey) string {
+	t.Helper()
+	der, err := x509.MarshalPKIXPublicKey(key)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return writeTestFile(t, name, string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})))
 }
 
 // withArg returns args with the value of flag replaced.

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"net/http"
@@ -26,14 +27,19 @@ func newPay(cfg *serveConfig, demoKeys *fake.DemoKeys, appID, base string) (*wec
 			NotifyURL: base + "/api/v1/pay/notify", BaseURL: base + "/_fake/wechat", HTTPClient: cfg.loopbackClient(),
 		})
 	}
-	mchKey, platKey, err := cfg.payKeys()
+	mchKey, platKeys, err := cfg.payKeys()
 	if err != nil {
 		return nil, err
 	}
+	others := make(map[string]*rsa.PublicKey, len(platKeys)-1)
+	for _, k := range platKeys[1:] {
+		others[k.serial] = k.key
+	}
 	pay, err := wechat.NewPay(wechat.PayConfig{
 		AppID: appID, MchID: cfg.WeChatMchID, MchSerial: cfg.WeChatMchSerial, MchKey: mchKey,
-		APIv3Key: cfg.WeChatAPIv3Key, PlatformSerial: cfg.WeChatPlatformSerial, PlatformKey: platKey,
-		NotifyURL: strings.TrimRight(cfg.PublicURL, "/") + "/api/v1/pay/notify", BaseURL: cfg.WeChatPayBaseURL,
+		APIv3Key: cfg.WeChatAPIv3Key, PlatformSerial: platKeys[0].serial, PlatformKey: platKeys[0].key,
+		OtherPlatformKeys: others,
+		NotifyURL:         strings.TrimRight(cfg.PublicURL, "/") + "/api/v1/pay/notify", BaseURL: cfg.WeChatPayBaseURL,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("WeChat Pay settings: %w", err)

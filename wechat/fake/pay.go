@@ -26,11 +26,18 @@ type PayOptions struct {
 	AppID, MchID   string
 	MchSerial      string
 	MchPublicKey   *rsa.PublicKey  // verifies the merchant's request signatures (bad ones get 401 SIGN_ERROR)
-	PlatformSerial string          // sent as Wechatpay-Serial
-	PlatformKey    *rsa.PrivateKey // signs responses and notifications
+	PlatformSerial string          // the default platform key's serial, sent as Wechatpay-Serial
+	PlatformKey    *rsa.PrivateKey // the default platform key: signs notifications and answers
 	APIv3Key       string          // encrypts notification resources (32 bytes)
 	HTTPClient     *http.Client    // sends notifications; nil means a client with a 10 s timeout
 	Rand           io.Reader       // nonces and ids; nil means crypto/rand
+
+	// OtherPlatformKeys are further platform keys by serial, as WeChat Pay
+	// holds both the platform certificate and the public key of a merchant
+	// moving from one to the other: the answer to a request whose
+	// Wechatpay-Serial header names one of them is signed with it, any other
+	// answer with the default key.
+	OtherPlatformKeys map[string]*rsa.PrivateKey
 }
 
 // Trade states of fake orders.
@@ -146,7 +153,7 @@ func (f *Fake) payPrepay(w http.ResponseWriter, r *http.Request) {
 	}
 	var req payPrepayJSON
 	if err := json.Unmarshal(body, &req); err != nil {
-		f.payError(w, http.StatusBadRequest, "PARAM_ERROR", "请求体不是合法的JSON: "+err.Error())
+		f.payError(w, r, http.StatusBadRequest, "PARAM_ERROR", "请求体不是合法的JSON: "+err.Error())
 		return
 	}
 	if req.Amount.Currency == "" {
@@ -155,12 +162,12 @@ func (f *Fake) payPrepay(w http.ResponseWriter, r *http.Request) {
 	now := f.now()
 	expire, msg := payValidatePrepay(req, now)
 	if msg != "" {
-		f.payError(w, http.StatusBadRequest, "PARAM_ERROR", msg)
+		f.payError(w, r, http.StatusBadRequest, "PARAM_ERROR", msg)
 		return
 	}
 	opts := f.opts.Pay
 	if req.AppID != opts.AppID || req.MchID != opts.MchID {
-		f.payError(w, http.StatusBadRequest, "APPID_MCHID_NOT_MATCH", "appid和mchid不匹配")
+		f.payError(w, r, http.StatusBadRequest, "APPID_MCHID_NOT_MATCH", "appid和mchid不匹配")
 		return
 	}
 	prepayID := "wx" + now.In(payCST).Format("20060102150405") + f.payRandom(20, "0123456789abcdef")
@@ -173,20 +180,20 @@ func (f *Fake) payPrepay(w http.ResponseWriter, r *http.Request) {
 		f.pay.orders[req.OutTradeNo] = o
 	case o.state == paySuccess:
 		f.mu.Unlock()
-		f.payError(w, http.StatusForbidden, "ORDERPAID", "该订单已支付")
+		f.payError(w, r, http.StatusForbidden, "ORDERPAID", "该订单已支付")
 		return
 	case o.state == payClosed:
 		f.mu.Unlock()
-		f.payError(w, http.StatusBadRequest, "ORDER_CLOSED", "该订单已关闭")
+		f.payError(w, r, http.StatusBadRequest, "ORDER_CLOSED", "该订单已关闭")
 		return
 	case o.req != req:
 		f.mu.Unlock()
-		f.payError(w, http.StatusBadRequest, "INVALID_REQUEST", "商户订单号重复，且订单参数与原订单不一致")
+		f.payError(w, r, http.StatusBadRequest, "INVALID_REQUEST", "商户订单号重复，且订单参数与原订单不一致")
 		return
 	}
 	prepayID = o.prepayID
 	f.mu.Unlock()
-	f.payReply(w, http.StatusOK, map[string]string{"prepay_id": prepayID})
+	f.payReply(w, r, http.StatusOK, map[string]string{"prepay_id": prepayID})
 }
 
 // payValidatePrepay checks a prepay request like WeChat Pay does and returns
@@ -242,11 +249,11 @@ func (f *Fake) payQuery(w http.ResponseWriter, r *http.Request) {
 	}
 	mchid := r.URL.Query().Get("mchid")
 	if mchid == "" {
-		f.payError(w, http.StatusBadRequest, "PARAM_ERROR", "缺少参数mchid")
+		f.payError(w, r, http.StatusBadRequest, "PARAM_ERROR", "缺少参数mchid")
 		return
 	}
 	if mchid != f.opts.Pay.MchID {
-		f.payError(w, http.StatusBadRequest, "PARAM_ERROR", "mchid与请求商户号不一致")
+		f.payError(w, r, http.StatusBadRequest, "PARAM_ERROR", "mchid与请求商户号不一致")
 		return
 	}
 	f.mu.Lock()
@@ -257,10 +264,10 @@ func (f *Fake) payQuery(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Unlock()
 	if !ok {
-		f.payError(w, http.StatusNotFound, "ORDER_NOT_EXIST", "订单不存在")
+		f.payError(w, r, http.StatusNotFound, "ORDER_NOT_EXIST", "订单不存在")
 		return
 	}
-	f.payReply(w, http.StatusOK, tx)
+	f.payReply(w, r, http.StatusOK, tx)
 }
 
 // payClose serves POST /v3/pay/transactions/out-trade-no/{no}/close.
@@ -273,11 +280,11 @@ func (f *Fake) payClose(w http.ResponseWriter, r *http.Request) {
 		MchID string `json:"mchid"`
 	}
 	if err := json.Unmarshal(body, &req); err != nil || req.MchID == "" {
-		f.payError(w, http.StatusBadRequest, "PARAM_ERROR", "缺少参数mchid")
+		f.payError(w, r, http.StatusBadRequest, "PARAM_ERROR", "缺少参数mchid")
 		return
 	}
 	if req.MchID != f.opts.Pay.MchID {
-		f.payError(w, http.StatusBadRequest, "PARAM_ERROR", "mchid与请求商户号不一致")
+		f.payError(w, r, http.StatusBadRequest, "PARAM_ERROR", "mchid与请求商户号不一致")
 		return
 	}
 	f.mu.Lock()
@@ -292,11 +299,11 @@ func (f *Fake) payClose(w http.ResponseWriter, r *http.Request) {
 	f.mu.Unlock()
 	switch {
 	case !ok:
-		f.payError(w, http.StatusNotFound, "ORDER_NOT_EXIST", "订单不存在")
+		f.payError(w, r, http.StatusNotFound, "ORDER_NOT_EXIST", "订单不存在")
 	case state == paySuccess:
-		f.payError(w, http.StatusForbidden, "ORDERPAID", "该订单已支付")
+		f.payError(w, r, http.StatusForbidden, "ORDERPAID", "该订单已支付")
 	default:
-		f.payReply(w, http.StatusNoContent, nil)
+		f.payReply(w, r, http.StatusNoContent, nil)
 	}
 }
 
@@ -365,17 +372,20 @@ func (f *Fake) paySucceed(w http.ResponseWriter, r *http.Request) {
 func (f *Fake) payAuthenticate(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, payMaxBody))
 	if err != nil {
-		f.payError(w, http.StatusBadRequest, "PARAM_ERROR", "请求体过大或无法读取")
+		f.payError(w, r, http.StatusBadRequest, "PARAM_ERROR", "请求体过大或无法读取")
 		return nil, false
 	}
 	if err := f.payCheckAuthorization(r, body); err != nil {
-		f.payError(w, http.StatusUnauthorized, "SIGN_ERROR", "签名错误: "+err.Error())
+		f.payError(w, r, http.StatusUnauthorized, "SIGN_ERROR", "签名错误: "+err.Error())
 		return nil, false
 	}
 	return body, true
 }
 
-// payCheckAuthorization verifies the Authorization header of r.
+// payCheckAuthorization verifies the Authorization header of r. The signed
+// URL is the request URI the client sent (r.RequestURI), not r.URL: when the
+// fake is mounted under a prefix with http.StripPrefix, r.URL.Path has lost
+// the prefix the client signed.
 func (f *Fake) payCheckAuthorization(r *http.Request, body []byte) error {
 	opts := f.opts.Pay
 	h := r.Header.Get("Authorization")
@@ -402,9 +412,9 @@ func (f *Fake) payCheckAuthorization(r *http.Request, body []byte) error {
 	if d := f.now().Sub(time.Unix(ts, 0)); d > payMaxSkew || d < -payMaxSkew {
 		return errors.New("timestamp已过期")
 	}
-	signedURL := r.URL.EscapedPath()
-	if r.URL.RawQuery != "" {
-		signedURL += "?" + r.URL.RawQuery
+	signedURL := r.RequestURI
+	if signedURL == "" { // a request built in a test rather than received
+		signedURL = r.URL.RequestURI()
 	}
 	msg := r.Method + "\n" + signedURL + "\n" + p["timestamp"] + "\n" + p["nonce_str"] + "\n" + string(body) + "\n"
 	sig, err := base64.StdEncoding.DecodeString(p["signature"])
@@ -440,9 +450,10 @@ func payParseAuthParams(s string) (map[string]string, error) {
 	return m, nil
 }
 
-// payReply writes a JSON answer (none for nil v) signed with the platform
-// key, as WeChat Pay signs every answer.
-func (f *Fake) payReply(w http.ResponseWriter, status int, v any) {
+// payReply writes a JSON answer (none for nil v) to r signed with a platform
+// key, as WeChat Pay signs every answer: the key r names in its
+// Wechatpay-Serial header if the fake holds it, else the default key.
+func (f *Fake) payReply(w http.ResponseWriter, r *http.Request, status int, v any) {
 	var body []byte
 	if v != nil {
 		b, err := json.Marshal(v)
@@ -452,7 +463,11 @@ func (f *Fake) payReply(w http.ResponseWriter, status int, v any) {
 		}
 		body = b
 	}
-	h, err := f.SignNotification(body)
+	serial := r.Header.Get("Wechatpay-Serial")
+	if _, ok := f.opts.Pay.OtherPlatformKeys[serial]; !ok {
+		serial = ""
+	}
+	h, err := f.SignNotificationAs(serial, body)
 	if err != nil {
 		http.Error(w, "fake: sign answer: "+err.Error(), http.StatusInternalServerError)
 		return
@@ -469,30 +484,46 @@ func (f *Fake) payReply(w http.ResponseWriter, status int, v any) {
 }
 
 // payError writes a signed v3 error answer {"code","message"}.
-func (f *Fake) payError(w http.ResponseWriter, status int, code, message string) {
-	f.payReply(w, status, map[string]string{"code": code, "message": message})
+func (f *Fake) payError(w http.ResponseWriter, r *http.Request, status int, code, message string) {
+	f.payReply(w, r, status, map[string]string{"code": code, "message": message})
 }
 
 // SignNotification returns the Wechatpay-* headers (timestamp, nonce, serial,
 // signature type and signature over "timestamp\nnonce\nbody\n") that the fake,
-// as WeChat Pay, would send with body. Tests use it to re-sign tampered
-// notifications.
+// as WeChat Pay, would send with body, signed with the default platform key.
+// Tests use it to re-sign tampered notifications.
 func (f *Fake) SignNotification(body []byte) (http.Header, error) {
+	return f.SignNotificationAs("", body)
+}
+
+// SignNotificationAs is SignNotification with the platform key of serial:
+// PlatformSerial, one of OtherPlatformKeys, or "" for the default. Tests use
+// it for notifications signed during a switch of platform keys.
+func (f *Fake) SignNotificationAs(serial string, body []byte) (http.Header, error) {
 	opts := f.opts.Pay
 	if opts == nil || opts.PlatformKey == nil {
 		return nil, errPayNotConfigured
 	}
+	key := opts.PlatformKey
+	switch other, ok := opts.OtherPlatformKeys[serial]; {
+	case serial == "" || serial == opts.PlatformSerial:
+		serial = opts.PlatformSerial
+	case ok && other != nil:
+		key = other
+	default:
+		return nil, fmt.Errorf("fake: no platform key with serial %q", serial)
+	}
 	ts := strconv.FormatInt(f.now().Unix(), 10)
 	nonce := f.payRandom(32, "0123456789abcdef")
 	sum := sha256.Sum256([]byte(ts + "\n" + nonce + "\n" + string(body) + "\n"))
-	sig, err := rsa.SignPKCS1v15(rand.Reader, opts.PlatformKey, crypto.SHA256, sum[:])
+	sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, sum[:])
 	if err != nil {
 		return nil, fmt.Errorf("fake: sign: %w", err)
 	}
 	h := make(http.Header)
 	h.Set("Wechatpay-Timestamp", ts)
 	h.Set("Wechatpay-Nonce", nonce)
-	h.Set("Wechatpay-Serial", opts.PlatformSerial)
+	h.Set("Wechatpay-Serial", serial)
 	h.Set("Wechatpay-Signature-Type", payAuthScheme)
 	h.Set("Wechatpay-Signature", base64.StdEncoding.EncodeToString(sig))
 	return h, nil
