@@ -263,4 +263,3 @@ func bodyType(v any) reflect.Type {
 	}
 	return t
 }
-
