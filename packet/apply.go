@@ -57,6 +57,7 @@ func (s *Service) ApplyPayment(ctx context.Context, t Transaction) (applied bool
 			if err := moveMoney(tx, o.User, o.Amount, LedgerTopup, data.EncodeID(seq, o.Tag), now); err != nil {
 				return err
 			}
+			s.db.Count(tx, CountTopups, 1)
 		case OrderPacket:
 			if err := s.fund(tx, o.Packet, o.Amount, now); err != nil {
 				return err
@@ -150,3 +151,10 @@ func (s *Service) refund(tx *bolt.Tx, seq uint64, st *state, now time.Time) erro
 // CountRefunds is the data.DB.Count counter of committed expiry refunds (the
 // luckbox_packet_refunds_total metric).
 const CountRefunds = "packet_refunds"
+
+// CountGrabs and CountTopups are the data.DB.Count counters of committed
+// grabs and paid top-ups (the admin activity chart's per-minute series).
+const (
+	CountGrabs  = "packet_grabs"
+	CountTopups = "wallet_topups"
+)
