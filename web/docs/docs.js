@@ -23,10 +23,20 @@
     return e;
   }
 
-  // prose renders a description: `code` spans become <code>, and **bold**
-  // becomes <strong>; everything else stays text (no HTML from the document).
+  // prose renders a description: ```fenced``` blocks become <pre>, `code`
+  // spans <code> and **bold** <strong>; everything else stays text (no HTML
+  // from the document).
   function prose(tag, cls, text) {
     const e = el(tag, { class: cls });
+    const blocks = text.split(/```[^\n`]*\n?([\s\S]*?)```/);
+    blocks.forEach((part, i) => {
+      if (i % 2 === 1) e.append(el("pre", { text: part.replace(/\n$/, "") }));
+      else inline(e, part);
+    });
+    return e;
+  }
+
+  function inline(e, text) {
     const re = /`([^`]+)`|\*\*([^*]+)\*\*/g;
     let last = 0;
     for (let m = re.exec(text); m; m = re.exec(text)) {
@@ -35,7 +45,6 @@
       last = re.lastIndex;
     }
     if (last < text.length) e.append(document.createTextNode(text.slice(last)));
-    return e;
   }
 
   // resolve follows a local $ref ("#/components/schemas/Lottery").
