@@ -151,7 +151,8 @@ async function statsView(ctx) {
             { label: t('admin.stats.paidIn'), value: m.paid_in, text: money(m.paid_in), colour: 0 },
             { label: t('admin.stats.held'), value: m.held, text: money(m.held), colour: 1 },
             { label: t('admin.stats.paidOut'), value: m.paid_out, text: money(m.paid_out), colour: 2 },
-          ], { ariaLabel: t('admin.stats.money') })) : null);
+          ], { ariaLabel: t('admin.stats.money') }),
+          h('p', { class: 'muted small' }, t('admin.stats.heldHint'))) : null);
     } catch (err) {
       if (ctx.alive()) replace(out, errorBox(err));
     }

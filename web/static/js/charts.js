@@ -12,11 +12,14 @@ function s(tag, attrs = {}, ...children) {
   return el;
 }
 
-/** niceMax rounds a maximum up to 1, 2 or 5 × a power of ten (at least 1). */
+/**
+ * niceMax rounds a maximum up to 1, 2, 4, 6 or 8 × a power of ten (at
+ * least 2), so the middle grid line of a count is a whole number.
+ */
 export function niceMax(v) {
-  if (!(v > 0)) return 1;
+  if (!(v > 2)) return 2;
   const p = 10 ** Math.floor(Math.log10(v));
-  for (const m of [1, 2, 5, 10]) if (v <= m * p) return m * p;
+  for (const m of [1, 2, 4, 6, 8, 10]) if (v <= m * p) return m * p;
   return 10 * p;
 }
 
