@@ -5,8 +5,8 @@ import { h, replace, $, field, button, download, copyText } from './dom.js';
 import { t, lang, setLang, initLang, has } from './i18n.js';
 import { Api, ApiError, q, seg } from './api.js';
 import { money, dateTime, shortID } from './format.js';
-import { card, errorBox, badge, loading, empty, notice, toast, confirmAction } from './ui.js';
-import { icon, avatar } from './icons.js';
+import { card, errorBox, badge, loading, empty, notice, toast, confirmAction, person } from './ui.js';
+import { icon } from './icons.js';
 import { formError } from './fielderrors.js';
 import { lineChart, barChart, donut } from './charts.js';
 
@@ -343,7 +343,7 @@ async function packetsView(ctx) {
       h('td', { class: 'num' }, money(p.amount)),
       h('td', {}, `${p.count - p.remaining_count}/${p.count}`),
       h('td', {}, badge(p.status, 'pstatus')),
-      h('td', { class: 'person', title: p.sender_id }, avatar(p.sender_nickname || p.sender_id), h('span', { class: 'person-name' }, p.sender_nickname || shortID(p.sender_id))))));
+      person(p.sender_nickname, p.sender_id, 'td'))));
     wrap.querySelector('.more')?.remove();
     if (page.next_cursor) wrap.append(button(t('common.more'), () => load(page.next_cursor), { class: 'secondary more' }));
   };
@@ -360,10 +360,10 @@ async function packetView(ctx) {
     h('div', { class: 'page-head' }, h('a', { class: 'back', href: '#/packets' }, '‹ ', t('common.back')), h('h1', {}, p.greeting || t('packet.defaultGreeting')), badge(p.status, 'pstatus')),
     card('', kv(t('admin.pk.kind'), t(`packet.kind.${p.kind}`)), kv(t('admin.pk.amount'), money(p.amount)),
       kv(t('admin.pk.remaining'), `${money(p.remaining_amount)} (${p.remaining_count})`), kv(t('admin.pk.refunded'), money(p.refunded_amount)),
-      kv(t('admin.pk.sender'), h('span', { class: 'person', id: 'admin-pk-sender' }, avatar(p.sender_nickname || p.sender_id), h('span', { class: 'person-name' }, p.sender_nickname || shortID(p.sender_id)), ' ', h('code', { class: 'muted' }, shortID(p.sender_id)))), kv(t('admin.pk.created'), dateTime(p.created_at)), kv(t('admin.pk.expires'), dateTime(p.expires_at))),
+      kv(t('admin.pk.sender'), [person(p.sender_nickname, p.sender_id, 'span', { id: 'admin-pk-sender' }), ' ', h('code', { class: 'muted' }, shortID(p.sender_id))]), kv(t('admin.pk.created'), dateTime(p.created_at)), kv(t('admin.pk.expires'), dateTime(p.expires_at))),
     card(t('packet.grabs'), (p.grabs || []).length ? h('div', { class: 'table-wrap' }, h('table', {},
       h('thead', {}, h('tr', {}, [t('admin.pk.user'), t('admin.pk.amount'), t('admin.pk.at'), ''].map((x) => h('th', {}, x)))),
-      h('tbody', {}, p.grabs.map((g) => h('tr', {}, h('td', { class: 'person', title: g.user_id }, avatar(g.nickname || g.user_id), h('span', { class: 'person-name' }, g.nickname || shortID(g.user_id))),
+      h('tbody', {}, p.grabs.map((g) => h('tr', {}, person(g.nickname, g.user_id, 'td'),
         h('td', { class: 'num' }, money(g.amount)), h('td', {}, dateTime(g.at)),
         h('td', {}, g.best_luck ? h('span', { class: 'best-luck small' }, icon('crown'), ' ', t('packet.bestLuck')) : '')))))) : empty(t('packet.noGrabs'))),
     splitCard(p));

@@ -3,6 +3,8 @@ import { h } from './dom.js';
 import { t, has } from './i18n.js';
 import { ApiError } from './api.js';
 import { reasonText } from './reasons.js';
+import { avatar } from './icons.js';
+import { shortID } from './format.js';
 
 /** errorHeadline is the localized one-line meaning of an error. */
 export function errorHeadline(err) {
@@ -61,6 +63,16 @@ export function confirmAction(text, okLabel, { danger = false } = {}) {
     document.body.append(dlg);
     dlg.showModal();
   });
+}
+
+/**
+ * person shows someone where a person is meant: a letter avatar and the
+ * nickname (a short id only when there is none), the full id as a tooltip.
+ * tag is the element ('span', or 'td' in a table).
+ */
+export function person(nickname, id, tag = 'span', attrs = {}) {
+  const name = nickname || shortID(id);
+  return h(tag, { class: 'person', title: id, ...attrs }, avatar(nickname || id), h('span', { class: 'person-name' }, name));
 }
 
 /** notice is an informational or success alert. */

@@ -5,8 +5,8 @@ import { q, seg } from '../api.js';
 import { shortID } from '../format.js';
 import { verifyProof, ALGORITHM } from '../draw.js';
 import { hasSubtle } from '../sha256.js';
-import { card, errorBox, notice } from '../ui.js';
-import { icon, avatar } from '../icons.js';
+import { card, errorBox, notice, person } from '../ui.js';
+import { icon } from '../icons.js';
 
 /** proofView loads a lottery's proof and verifies it on request. */
 export async function proofView(ctx) {
@@ -48,7 +48,6 @@ export async function verifyView(ctx) {
 }
 
 function renderVerifier(ctx, { title, back, json, commitment, names }) {
-  const who = (id) => names.get(id) || shortID(id);
   const text = h('textarea', { id: 'proof-json', rows: 14, spellcheck: 'false', class: 'mono' }, json);
   const out = h('div', { id: 'proof-result', 'aria-live': 'polite' });
   const verify = async () => {
@@ -61,7 +60,7 @@ function renderVerifier(ctx, { title, back, json, commitment, names }) {
     }
     try {
       const res = await verifyProof(proof, commitment);
-      replace(out, resultBox(res, proof, who));
+      replace(out, resultBox(res, proof, names));
     } catch (err) {
       replace(out, errorBox(err));
     }
@@ -92,7 +91,8 @@ function stepText(s, who) {
   });
 }
 
-function resultBox(res, proof, who) {
+function resultBox(res, proof, names = new Map()) {
+  const who = (id) => names.get(id) || shortID(id);
   return h('section', { class: `card verdict ${res.ok ? 'pass' : 'fail'}`, 'data-ok': String(res.ok), id: 'proof-verdict' },
     h('h2', {}, icon(res.ok ? 'check' : 'cross'), ' ', t(res.ok ? 'proof.pass' : 'proof.fail')),
     h('ol', { class: 'checks' }, res.steps.map((s) => h('li', { class: s.ok ? 'ok' : 'bad', 'data-step': s.key }, s.ok ? '✓ ' : '✗ ', stepText(s, who)))),
@@ -104,7 +104,7 @@ function resultBox(res, proof, who) {
           const p = (proof && proof.winners && proof.winners[i]) || {};
           const same = p.user_id === w.user_id && p.prize === w.prize;
           return h('tr', { class: same ? '' : 'bad', 'data-user': w.user_id, 'data-prize': w.prize },
-            h('td', {}, String(i + 1)), h('td', { class: 'person', title: w.user_id }, avatar(who(w.user_id)), h('span', { class: 'person-name' }, who(w.user_id))), h('td', {}, w.prize),
+            h('td', {}, String(i + 1)), person(names.get(w.user_id), w.user_id, 'td'), h('td', {}, w.prize),
             h('td', {}, same ? '✓' : `✗ ${p.user_id ? who(p.user_id) : '—'} / ${p.prize || '—'}`));
         }))))) : null);
 }
