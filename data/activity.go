@@ -3,14 +3,16 @@ package data
 import (
 	"sync"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // ActivityMinutes is how many minutes of per-minute counts the DB keeps
-// for each Count counter (24 hours): the history behind PerMinute is
-// bounded whatever the traffic, a fixed ring per counter name.
+// for each Activity series (24 hours): the history behind PerMinute is
+// bounded whatever the traffic, a fixed ring per series name.
 const ActivityMinutes = 24 * 60
 
-// activity holds the per-minute rings of the Count counters.
+// activity holds the per-minute rings of the Activity series.
 type activity struct {
 	m sync.Map // name → *minuteRing
 }
@@ -20,6 +22,15 @@ type minuteRing struct {
 	mu    sync.Mutex
 	stamp [ActivityMinutes]int64
 	n     [ActivityMinutes]uint64
+}
+
+// Activity adds n to the current minute of series name once tx commits
+// (like Count, an operation that runs twice or fails counts once or not at
+// all). Domain packages call it for what the admin console charts, e.g.
+// db.Activity(tx, "packet_grabs", 1); PerMinute reads the series. The
+// series live in memory only: they start empty when the DB is opened.
+func (db *DB) Activity(tx *bolt.Tx, name string, n uint64) {
+	tx.OnCommit(func() { db.activity.add(name, db.now(), n) })
 }
 
 func (a *activity) add(name string, at time.Time, n uint64) {
@@ -42,7 +53,7 @@ func unixMinute(t time.Time) int64 { return t.Unix() / 60 }
 
 func slot(m int64) int { return int(((m % ActivityMinutes) + ActivityMinutes) % ActivityMinutes) }
 
-// PerMinute returns the counts of Count counter name in each of the last
+// PerMinute returns the counts of Activity series name in each of the last
 // minutes (1..ActivityMinutes; clamped) up to and including the current
 // one, oldest first, and the start of the first of those minutes. Minutes
 // before the DB was opened count 0.

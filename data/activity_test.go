@@ -10,7 +10,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// TestPerMinute: committed counts land in the minute of their commit, old
+// TestPerMinute: committed Activity lands in the minute of its commit, old
 // minutes fall out of the ring (its size is fixed), and the window is
 // clamped to the ring.
 func TestPerMinute(t *testing.T) {
@@ -22,7 +22,7 @@ func TestPerMinute(t *testing.T) {
 	ctx := context.Background()
 	count := func(n uint64) {
 		t.Helper()
-		if err := db.Update(ctx, func(tx *bolt.Tx) error { db.Count(tx, "grabs", n); return nil }); err != nil {
+		if err := db.Update(ctx, func(tx *bolt.Tx) error { db.Activity(tx, "grabs", n); return nil }); err != nil {
 			t.Fatal(err)
 		}
 	}

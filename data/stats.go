@@ -30,13 +30,9 @@ func (c *eventCounts) add(name string, n uint64) {
 // Count adds n to the counter name once tx commits (an operation that runs
 // twice, or whose transaction fails, counts once or not at all). Domain
 // packages call it inside their operation for outcomes worth a metric, e.g.
-// db.Count(tx, "packet_refunds", 1); Counts reads the totals since start,
-// PerMinute the recent counts minute by minute.
+// db.Count(tx, "packet_refunds", 1); Counts reads the totals since start.
 func (db *DB) Count(tx *bolt.Tx, name string, n uint64) {
-	tx.OnCommit(func() {
-		db.counts.add(name, n)
-		db.activity.add(name, db.now(), n)
-	})
+	tx.OnCommit(func() { db.counts.add(name, n) })
 }
 
 // Counts returns a copy of every counter of Count since the DB was opened.

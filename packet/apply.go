@@ -57,7 +57,7 @@ func (s *Service) ApplyPayment(ctx context.Context, t Transaction) (applied bool
 			if err := moveMoney(tx, o.User, o.Amount, LedgerTopup, data.EncodeID(seq, o.Tag), now); err != nil {
 				return err
 			}
-			s.db.Count(tx, CountTopups, 1)
+			s.db.Activity(tx, ActivityTopups, 1)
 		case OrderPacket:
 			if err := s.fund(tx, o.Packet, o.Amount, now); err != nil {
 				return err
@@ -152,9 +152,9 @@ func (s *Service) refund(tx *bolt.Tx, seq uint64, st *state, now time.Time) erro
 // luckbox_packet_refunds_total metric).
 const CountRefunds = "packet_refunds"
 
-// CountGrabs and CountTopups are the data.DB.Count counters of committed
-// grabs and paid top-ups (the admin activity chart's per-minute series).
+// ActivityGrabs and ActivityTopups are the data.DB.Activity series of
+// committed grabs and paid top-ups (the admin activity chart).
 const (
-	CountGrabs  = "packet_grabs"
-	CountTopups = "wallet_topups"
+	ActivityGrabs  = "packet_grabs"
+	ActivityTopups = "wallet_topups"
 )

@@ -51,9 +51,9 @@ func (s *Server) handleAdminStats(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := statsJSON{WindowMinutes: minutes}
-	out.Start, out.Series.Joins = s.DB.PerMinute(lottery.CountJoins, minutes)
-	_, out.Series.Grabs = s.DB.PerMinute(packet.CountGrabs, minutes)
-	_, out.Series.Topups = s.DB.PerMinute(packet.CountTopups, minutes)
+	out.Start, out.Series.Joins = s.DB.PerMinute(lottery.ActivityJoins, minutes)
+	_, out.Series.Grabs = s.DB.PerMinute(packet.ActivityGrabs, minutes)
+	_, out.Series.Topups = s.DB.PerMinute(packet.ActivityTopups, minutes)
 	if s.Packets != nil {
 		f, err := s.Packets.Flow(r.Context())
 		if err != nil {
