@@ -4,13 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
 
 	"luckbox/data"
+	"luckbox/internal/text"
 )
 
 var (
@@ -148,15 +147,13 @@ type ProfileUpdate struct {
 	AvatarURL *string
 }
 
-func (p ProfileUpdate) validate() error {
+func (p *ProfileUpdate) validate() error {
 	if p.Nickname != nil {
-		n := strings.TrimSpace(*p.Nickname)
-		if n == "" || utf8.RuneCountInString(n) > MaxNickname {
-			return data.Invalid("nickname", "must be 1..%d characters", MaxNickname)
+		n, err := text.Field("nickname", *p.Nickname, text.Rule{Min: 1, Max: MaxNickname})
+		if err != nil {
+			return err
 		}
-		if strings.ContainsAny(n, "\x00\r\n") {
-			return data.Invalid("nickname", "must not contain control characters")
-		}
+		p.Nickname = &n
 	}
 	if p.AvatarURL != nil && *p.AvatarURL != "" {
 		a := *p.AvatarURL
@@ -175,7 +172,7 @@ func (s *Service) UpdateProfile(ctx context.Context, userID string, p ProfileUpd
 	}
 	return s.modifyUser(ctx, userID, "update profile", func(tx *bolt.Tx, u *User) error {
 		if p.Nickname != nil {
-			u.Nickname = strings.TrimSpace(*p.Nickname)
+			u.Nickname = *p.Nickname
 		}
 		if p.AvatarURL != nil {
 			u.AvatarURL = *p.AvatarURL

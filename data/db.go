@@ -78,6 +78,8 @@ type DB struct {
 	outboxWake chan struct{}
 
 	counts eventCounts // named after-commit counters (stats.go)
+	// activity holds the same counters per minute (activity.go).
+	activity activity
 }
 
 // populateMax is the largest file Open pre-faults with MAP_POPULATE. Past

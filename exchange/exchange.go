@@ -6,14 +6,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
 
 	"luckbox/auth"
 	"luckbox/data"
+	"luckbox/internal/text"
 )
 
 // Gift-exchange statuses.
@@ -226,20 +225,9 @@ func forEachParticipant(tx *bolt.Tx, ex uint64, fn func(seq uint64, p participan
 	return nil
 }
 
-// validTitle trims and checks an exchange title.
+// validTitle normalises and checks an exchange title (see package text).
 func validTitle(title string) (string, error) {
-	t := strings.TrimSpace(title)
-	if t == "" || utf8.RuneCountInString(t) > MaxTitle || !utf8.ValidString(t) {
-		return "", data.Invalid("title", "must be 1..%d characters", MaxTitle)
-	}
-	if hasControl(t) {
-		return "", data.Invalid("title", "must not contain control characters")
-	}
-	return t, nil
-}
-
-func hasControl(s string) bool {
-	return strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
+	return text.Field("title", title, text.Rule{Min: 1, Max: MaxTitle})
 }
 
 // CreateExchange creates a draft gift exchange.

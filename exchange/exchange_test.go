@@ -162,7 +162,7 @@ func TestImportReportsEveryBadRow(t *testing.T) {
 		has   string
 	}
 	want := []pf{
-		{3, "name", "missing name"}, {4, "name", "longer than 32"}, {5, "phone", "malformed phone"},
+		{3, "name", "missing name"}, {4, "name", "must be 1..32 characters"}, {5, "phone", "malformed phone"},
 		{6, "phone", "duplicate phone 13800000001: also on line 2"}, {7, "phone", "already on the list"},
 		{8, "exclude", "13700000000"}, {9, "exclude", "own phone"}, {10, "exclude", "malformed phone \"bad\""},
 		{11, "row", "has 2 fields, the header has 4"},

@@ -17,6 +17,7 @@ import (
 
 	"luckbox/auth"
 	"luckbox/data"
+	"luckbox/internal/text"
 )
 
 // Row is one participant to import. Line is where the row came from:
@@ -216,32 +217,25 @@ func checkRows(rows []Row) ([]cleanRow, []data.FieldError) {
 	return out, problems
 }
 
+// checkName normalises and checks a participant's name (see package text).
 func checkName(s string) (string, error) {
-	n := strings.TrimSpace(s)
-	switch {
-	case n == "":
+	if strings.TrimSpace(s) == "" {
 		return "", errors.New("missing name")
-	case !utf8.ValidString(n):
-		return "", errors.New("name is not valid UTF-8")
-	case utf8.RuneCountInString(n) > MaxParticipantName:
-		return "", fmt.Errorf("name is longer than %d characters", MaxParticipantName)
-	case hasControl(n):
-		return "", errors.New("name contains control characters")
 	}
-	return n, nil
+	return checkText(s, text.Rule{Min: 1, Max: MaxParticipantName})
 }
 
+// checkGroup normalises and checks a group name; it may be empty.
 func checkGroup(s string) (string, error) {
-	g := strings.TrimSpace(s)
-	switch {
-	case !utf8.ValidString(g):
-		return "", errors.New("group is not valid UTF-8")
-	case utf8.RuneCountInString(g) > MaxGroupName:
-		return "", fmt.Errorf("group is longer than %d characters", MaxGroupName)
-	case hasControl(g):
-		return "", errors.New("group contains control characters")
+	return checkText(s, text.Rule{Max: MaxGroupName})
+}
+
+func checkText(s string, r text.Rule) (string, error) {
+	s, why := text.Clean(s, r)
+	if why != "" {
+		return "", errors.New(why)
 	}
-	return g, nil
+	return s, nil
 }
 
 // clip shortens a bad value quoted back in an error.
@@ -323,6 +317,9 @@ func (s *Service) importRows(ctx context.Context, id string, rows []Row, problem
 	if len(rows) > s.opts.MaxParticipants {
 		return 0, data.Errorf(data.EInvalid, "the list holds %d participants; an exchange holds at most %d", len(rows), s.opts.MaxParticipants)
 	}
+	// Each problem found while parsing is a record that could not be read:
+	// a row of the file all the same.
+	total := len(rows) + len(problems)
 	clean, more := checkRows(rows)
 	problems = append(slices.Clip(problems), more...)
 	inFile := make(map[string]bool, len(clean))
@@ -359,7 +356,7 @@ func (s *Service) importRows(ctx context.Context, id string, rows []Row, problem
 			}
 		}
 		if len(all) > 0 {
-			return importError(all, len(rows))
+			return importError(all, total)
 		}
 		parts := data.MustBucket(tx, bucketParticipants)
 		seqOf := make(map[string]uint64, len(clean))

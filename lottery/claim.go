@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
 
 	"luckbox/auth"
 	"luckbox/data"
+	"luckbox/internal/text"
 )
 
 // Limits of delivery details.
@@ -54,20 +54,14 @@ type storedClaim struct {
 // and dashes dropped, a leading +86 removed).
 func (in *ClaimInput) validate() error {
 	var bad fieldErrors
-	in.Name = strings.TrimSpace(in.Name)
-	if n := utf8.RuneCountInString(in.Name); n < 1 || n > MaxClaimName || hasControl(in.Name) || !utf8.ValidString(in.Name) {
-		bad.add("name", "must be 1..%d characters", MaxClaimName)
-	}
+	bad.text("name", &in.Name, text.Rule{Min: 1, Max: MaxClaimName})
 	p := strings.NewReplacer(" ", "", "-", "").Replace(strings.TrimSpace(in.Phone))
 	p = strings.TrimPrefix(p, "+86")
 	if len(p) < MinClaimPhone || len(p) > MaxClaimPhone || strings.ContainsFunc(p, func(r rune) bool { return r < '0' || r > '9' }) {
 		bad.add("phone", "must be %d..%d digits", MinClaimPhone, MaxClaimPhone)
 	}
 	in.Phone = p
-	in.Address = strings.TrimSpace(in.Address)
-	if n := utf8.RuneCountInString(in.Address); n < 1 || n > MaxClaimAddress || !utf8.ValidString(in.Address) {
-		bad.add("address", "must be 1..%d characters", MaxClaimAddress)
-	}
+	bad.text("address", &in.Address, text.Rule{Min: 1, Max: MaxClaimAddress, Multiline: true})
 	return bad.err()
 }
 

@@ -5,15 +5,13 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
 
 	"luckbox/auth"
 	"luckbox/data"
+	"luckbox/internal/text"
 )
 
 // CreateInput is a new lottery as the creator describes it.
@@ -57,23 +55,23 @@ func (f fieldErrors) err() error {
 	return &data.Error{Code: data.EInvalid, Message: msg, Details: []data.FieldError(f)}
 }
 
-func hasControl(s string) bool {
-	return strings.ContainsFunc(s, unicode.IsControl)
+// text normalises *s (see package text) and records why it breaks r, if it
+// does; it reports whether *s is good.
+func (f *fieldErrors) text(field string, s *string, r text.Rule) bool {
+	var why string
+	*s, why = text.Clean(*s, r)
+	if why != "" {
+		f.add(field, "%s", why)
+	}
+	return why == ""
 }
 
 // validate checks the input against now and normalizes it (trims names,
 // applies defaults, converts times to UTC).
 func (in *CreateInput) validate(now time.Time) error {
 	var bad fieldErrors
-	in.Title = strings.TrimSpace(in.Title)
-	if n := utf8.RuneCountInString(in.Title); n < 1 || n > MaxTitle || !utf8.ValidString(in.Title) {
-		bad.add("title", "must be 1..%d characters", MaxTitle)
-	} else if hasControl(in.Title) {
-		bad.add("title", "must not contain control characters")
-	}
-	if utf8.RuneCountInString(in.Description) > MaxDescription || !utf8.ValidString(in.Description) {
-		bad.add("description", "must be at most %d characters", MaxDescription)
-	}
+	bad.text("title", &in.Title, text.Rule{Min: 1, Max: MaxTitle})
+	bad.text("description", &in.Description, text.Rule{Max: MaxDescription, Multiline: true})
 	if len(in.Prizes) < 1 || len(in.Prizes) > MaxPrizeLines {
 		bad.add("prizes", "must list 1..%d prizes", MaxPrizeLines)
 	}
@@ -83,14 +81,10 @@ func (in *CreateInput) validate(now time.Time) error {
 			break
 		}
 		p := &in.Prizes[i]
-		p.Name = strings.TrimSpace(p.Name)
 		field := fmt.Sprintf("prizes[%d]", i)
-		switch n := utf8.RuneCountInString(p.Name); {
-		case n < 1 || n > MaxPrizeName || !utf8.ValidString(p.Name):
-			bad.add(field+".name", "must be 1..%d characters", MaxPrizeName)
-		case hasControl(p.Name):
-			bad.add(field+".name", "must not contain control characters")
-		default:
+		// Names are compared in NFC (text normalises them), so "é" typed
+		// either way is one name.
+		if bad.text(field+".name", &p.Name, text.Rule{Min: 1, Max: MaxPrizeName}) {
 			if j, dup := seen[p.Name]; dup {
 				bad.add(field+".name", "%q is already the name of prizes[%d]; prize names must be unique", p.Name, j)
 			} else {

@@ -98,6 +98,7 @@ func (s *Service) Join(ctx context.Context, id string, u auth.User) (e Entry, cr
 		}
 		count := r.Count
 		tx.OnCommit(func() { s.events.publish(seq, EventCount, countEvent{count}) })
+		s.db.Activity(tx, ActivityJoins, 1)
 		if r.Mode == ModeCount && r.Count >= r.Participants {
 			if err := s.drawTx(tx, seq, &r, now); err != nil {
 				return err
@@ -154,6 +155,7 @@ func (s *Service) Leave(ctx context.Context, id string, userSeq uint64) error {
 		r.Count--
 		count := r.Count
 		tx.OnCommit(func() { s.events.publish(seq, EventCount, countEvent{count}) })
+		s.db.Activity(tx, ActivityJoins, 1)
 		return putRecord(tx, seq, &r)
 	})
 	if err != nil {
@@ -308,6 +310,10 @@ func (s *Service) drawTx(tx *bolt.Tx, seq uint64, r *record, now time.Time) erro
 // CountDraws is the data.DB.Count counter of committed lottery draws (the
 // luckbox_lottery_draws_total metric).
 const CountDraws = "lottery_draws"
+
+// ActivityJoins is the data.DB.Activity series of committed lottery
+// entries (the admin activity chart's joins per minute).
+const ActivityJoins = "lottery_joins"
 
 // dueLock locks a time lottery at draw.at − lock_before_seconds: the entries
 // are fixed and their hash published. Idempotent: anything but an open time

@@ -52,6 +52,7 @@ func (s *Service) ApplyPayment(ctx context.Context, t Transaction) (applied bool
 			if err := moveMoney(tx, o.User, o.Amount, LedgerTopup, data.EncodeID(seq, o.Tag), now); err != nil {
 				return err
 			}
+			s.db.Activity(tx, ActivityTopups, 1)
 		case OrderPacket:
 			if err := s.fund(tx, o.Packet, o.Amount, now); err != nil {
 				return err
@@ -144,3 +145,10 @@ func (s *Service) refund(tx *bolt.Tx, seq uint64, st *state, now time.Time) erro
 // CountRefunds is the data.DB.Count counter of committed expiry refunds (the
 // luckbox_packet_refunds_total metric).
 const CountRefunds = "packet_refunds"
+
+// ActivityGrabs and ActivityTopups are the data.DB.Activity series of
+// committed grabs and paid top-ups (the admin activity chart).
+const (
+	ActivityGrabs  = "packet_grabs"
+	ActivityTopups = "wallet_topups"
+)

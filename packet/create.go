@@ -7,14 +7,12 @@ import (
 	"io"
 	"math/rand/v2"
 	"slices"
-	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
 
 	"luckbox/auth"
 	"luckbox/data"
+	"luckbox/internal/text"
 )
 
 // How a packet is paid.
@@ -45,12 +43,8 @@ func (s *Service) validate(in *CreateInput, sender auth.User) (total int64, coun
 	default:
 		return 0, 0, data.Invalid("pay_with", "must be balance or wechat")
 	}
-	in.Greeting = strings.TrimSpace(in.Greeting)
-	if utf8.RuneCountInString(in.Greeting) > MaxGreeting || !utf8.ValidString(in.Greeting) {
-		return 0, 0, data.Invalid("greeting", "must be at most %d characters", MaxGreeting)
-	}
-	if strings.ContainsFunc(in.Greeting, unicode.IsControl) {
-		return 0, 0, data.Invalid("greeting", "must not contain control characters")
+	if in.Greeting, err = text.Field("greeting", in.Greeting, text.Rule{Max: MaxGreeting}); err != nil {
+		return 0, 0, err
 	}
 	if in.Greeting == "" {
 		in.Greeting = DefaultGreeting

@@ -97,6 +97,7 @@ func (s *Service) Grab(ctx context.Context, user uint64, id string) (GrabResult,
 		if err := data.MustBucket(tx, bucketGrabbers).Put(grabberKey(seq, user), u32(i)); err != nil {
 			return err
 		}
+		s.db.Activity(tx, ActivityGrabs, 1)
 		if err := data.MustBucket(tx, bucketUserPackets).Put(userPacketKey(user, roleReceived, seq), nil); err != nil {
 			return err
 		}

@@ -17,6 +17,7 @@ type Packet struct {
 	ID              string     `json:"id"`
 	Kind            string     `json:"kind"`
 	SenderID        string     `json:"sender_id"`
+	SenderNickname  string     `json:"sender_nickname"`
 	Greeting        string     `json:"greeting"`
 	Count           int        `json:"count"`
 	Amount          int64      `json:"amount"`
@@ -86,7 +87,7 @@ func render(tx *bolt.Tx, seq uint64, st state, v viewer) (Packet, string, error)
 		return Packet{}, "", err
 	}
 	p := Packet{
-		ID: data.EncodeID(seq, st.Tag), Kind: st.Kind, SenderID: sender.ID(), Greeting: inf.Greeting,
+		ID: data.EncodeID(seq, st.Tag), Kind: st.Kind, SenderID: sender.ID(), SenderNickname: sender.Nickname, Greeting: inf.Greeting,
 		Count: int(st.Count), Amount: st.Amount, Status: st.Status,
 		RemainingCount: st.RemainingCount(), RemainingAmount: st.RemainingAmount,
 		CreatedAt: time.Unix(0, st.CreatedAt).UTC(), ExpiresAt: time.Unix(0, st.ExpiresAt).UTC(),

@@ -197,9 +197,10 @@ func (s *Server) handleExchangeResults(w http.ResponseWriter, r *http.Request) {
 var resultsColumns = []string{"id", "name", "phone", "group", "exclude", "drawn", "drawn_at", "recipient", "recipient_id"}
 
 // writeResultsCSV answers with the results as CSV: UTF-8 with a byte-order
-// mark (so Excel reads Chinese names), a header row, CRLF line ends. Text
-// cells that a spreadsheet would run as a formula (starting with = + - @) get
-// a leading apostrophe.
+// mark (so Excel reads Chinese names), a header row, CRLF line ends. Every
+// cell that a spreadsheet would run as a formula (starting with = + - @, a
+// tab or a carriage return), phones and exclusions included, gets a leading
+// apostrophe.
 func writeResultsCSV(w http.ResponseWriter, id string, all []exchange.Participant) {
 	var buf bytes.Buffer
 	buf.WriteString("\ufeff")
@@ -211,8 +212,12 @@ func writeResultsCSV(w http.ResponseWriter, id string, all []exchange.Participan
 		if p.DrawnAt != nil {
 			drawnAt = p.DrawnAt.UTC().Format(time.RFC3339)
 		}
-		cw.Write([]string{p.ID, cellText(p.Name), p.Phone, cellText(p.Group), strings.Join(p.Exclude, ";"),
-			strconv.FormatBool(p.Drawn()), drawnAt, cellText(p.RecipientName), p.RecipientID})
+		row := []string{p.ID, p.Name, p.Phone, p.Group, strings.Join(p.Exclude, ";"),
+			strconv.FormatBool(p.Drawn()), drawnAt, p.RecipientName, p.RecipientID}
+		for i := range row {
+			row[i] = cellText(row[i])
+		}
+		cw.Write(row)
 	}
 	cw.Flush()
 	h := w.Header()

@@ -28,8 +28,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // decodeJSON reads the request body into v. An empty body (or `{}`) leaves v
 // as it is, so endpoints without input accept both. Unknown fields, malformed
-// JSON, wrong types and trailing data are invalid_argument; a body over the
-// limit is too_large.
+// JSON, wrong types and trailing data are invalid_argument, and so are what
+// encoding/json would let through (see checkJSONStrict): invalid UTF-8, lone
+// surrogate escapes, keys matching a field only when case is ignored, and
+// keys given twice. A body over the limit is too_large.
 func decodeJSON(r *http.Request, v any) error {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
@@ -41,6 +43,9 @@ func decodeJSON(r *http.Request, v any) error {
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
+	}
+	if err := checkJSONStrict(body, bodyType(v)); err != nil {
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()

@@ -428,7 +428,7 @@ func TestLotteryCreateValidation(t *testing.T) {
 			m["lock_before_seconds"] = 900 // at is not after now + 15 min
 			return m
 		}(), "draw.at"},
-		{set("prizes", []any{map[string]any{"name": "P", "quantity": 1, "value": 5}}), "value"},
+		{set("prizes", []any{map[string]any{"name": "P", "quantity": 1, "value": 5}}), "prizes[0].value"},
 		{set("colour", "red"), "colour"},
 		{set("title", 5), "title"},
 	}

@@ -94,6 +94,7 @@ func (s *Server) routes() http.Handler {
 				r.Get("/lotteries", s.handleAdminLotteries)
 				r.Get("/packets", s.handleAdminPackets)
 				r.Get("/packets/{packetID}", s.handleAdminPacket)
+				r.Get("/stats", s.handleAdminStats)
 			})
 		})
 	})

@@ -62,11 +62,12 @@ func loadAssets() map[string]asset {
 }
 
 // uiRoutes mounts the pages: GET / (demo client), GET /admin (admin
-// console) and GET /static/* (their assets). They are outside /api/v1.
+// console), GET /static/* (their assets) and GET /favicon.ico. They are outside /api/v1.
 func (s *Server) uiRoutes(r chi.Router) {
 	r.Get("/", s.servePage("index.html"))
 	r.Get("/admin", s.servePage("admin.html"))
 	r.Get("/static/*", s.handleStatic)
+	r.Get("/favicon.ico", s.handleFavicon)
 }
 
 // servePage answers with one HTML page. Pages must always be revalidated

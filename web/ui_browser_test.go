@@ -30,6 +30,10 @@ func TestBrowserUI(t *testing.T) {
 	t.Run("proof", func(t *testing.T) { testUIProof(t, b) })
 	t.Run("packet", func(t *testing.T) { testUIPacket(t, b) })
 	t.Run("exchange", func(t *testing.T) { testUIExchange(t, b) })
+	t.Run("field-errors", func(t *testing.T) { testUIFieldErrors(t, b) })
+	t.Run("proof-words", func(t *testing.T) { testUIProofWords(t, b) })
+	t.Run("docs", func(t *testing.T) { testUIDocs(t, b) })
+	t.Run("admin-charts", func(t *testing.T) { testUIAdminCharts(t, b) })
 }
 
 // testUIPages checks the serving of the pages: content types, cache
@@ -175,7 +179,19 @@ func testUILottery(t *testing.T, b *testBrowser) {
 	alice.waitText("#lottery-count", "3")
 	bob.shot("lottery-open")
 
+	// Drawing is irreversible: the page asks first. Cancel leaves it open.
 	alice.click("#lottery-draw")
+	alice.waitVisible("#confirm-dialog")
+	if txt := alice.text("#confirm-text"); !strings.Contains(txt, "3") {
+		t.Errorf("draw confirmation %q does not say how many take part", txt)
+	}
+	alice.click("#confirm-cancel")
+	alice.waitFor("dialog closed", `!document.querySelector('#confirm-dialog')`)
+	if st := h.getLottery(t, carolToken, id).Status; st != "open" {
+		t.Fatalf("after Cancel the lottery is %s", st)
+	}
+	alice.click("#lottery-draw")
+	alice.click("#confirm-ok")
 	alice.waitFor("winners", `document.querySelectorAll('#lottery-winners li').length === 2`)
 	bob.waitFor("winners", `document.querySelectorAll('#lottery-winners li').length === 2`)
 	wa, wb := uiWinners(alice), uiWinners(bob)
@@ -365,6 +381,7 @@ func testUIPacket(t *testing.T, b *testBrowser) {
 	erin.waitVisible("#packet-grab")
 
 	grabbers := []string{"bob", "carol", "dave"}
+	idName := map[string]string{} // user id → nickname (the openid in tests)
 	tabs := map[string]*tab{}
 	got := map[string]int64{} // user id → amount shown on their page
 	idOf := map[string]string{}
@@ -373,9 +390,17 @@ func testUIPacket(t *testing.T, b *testBrowser) {
 		tabs[name] = tb
 		tb.login(name, []string{"zh", "en", "zh"}[i])
 		idOf[name] = tb.text("#my-id")
+		idName[idOf[name]] = name
 		tb.open(link)
 		if i == 0 {
 			tb.shot("packet-unopened")
+		}
+		if i == 1 { // English: the word on the coin must fit with room to spare
+			tb.waitVisible("#packet-grab")
+			if fill := eval[float64](tb, `(() => { const b = document.querySelector('#packet-grab'); const r = document.createRange(); r.selectNodeContents(b);
+				return r.getBoundingClientRect().width / b.getBoundingClientRect().width; })()`); fill > 0.7 {
+				t.Errorf("the English word on the packet coin fills %.0f%% of its width", fill*100)
+			}
 		}
 		tb.click("#packet-grab")
 		tb.waitVisible("#packet-my-amount")
@@ -441,6 +466,12 @@ func testUIPacket(t *testing.T, b *testBrowser) {
 	}
 	alice.waitFor("best luck", wantBest)
 	alice.waitFor("split verified", `document.querySelector('#packet-split-verdict[data-ok="true"]')`)
+	// The sender never grabbed: the envelope tells how the packet went,
+	// not "too slow".
+	alice.waitVisible("#packet-sender-done")
+	if alice.text("#packet-exhausted") != "" || !strings.Contains(alice.text("#packet-sender-done"), "3 个红包已全部领完") {
+		t.Errorf("the sender's finished packet says %q / %q", alice.text("#packet-exhausted"), alice.text("#packet-sender-done"))
+	}
 	for _, name := range grabbers {
 		if idOf[name] == best {
 			tabs[name].shot("packet-best-luck")
@@ -520,9 +551,25 @@ func testUIPacket(t *testing.T, b *testBrowser) {
 	admin.fill("#admin-token", testAdminToken)
 	admin.click("#admin-signin")
 	admin.waitFor("packets", `document.querySelectorAll('#admin-packets tbody tr').length === 3 && document.querySelector('#admin-packets tr[data-id="`+id+`"]')`)
+	if who := admin.text(`#admin-packets tr[data-id="` + id + `"] td.person .person-name`); who != "alice" {
+		t.Errorf("admin packets list shows the sender as %q, want the nickname alice", who)
+	}
 	admin.shot("admin-packets")
 	admin.click(`#admin-packets tr[data-id="` + id + `"] a`)
 	admin.waitFor("grabs", `document.querySelectorAll('#view tbody tr').length === 3 && document.querySelector('#view .best-luck')`)
+	if who := admin.text("#admin-pk-sender .person-name"); who != "alice" {
+		t.Errorf("admin packet page shows the sender as %q", who)
+	}
+	if bars := eval[[]string](admin, `[...document.querySelectorAll('#admin-pk-split .bar-row')].map((g) => g.dataset.label + '=' + g.dataset.value)`); len(bars) != 3 {
+		t.Errorf("split chart bars %v, want 3 shares", bars)
+	} else {
+		for _, g := range pk.Grabs {
+			if !slices.Contains(bars, idName[g.UserID]+"="+strconv.FormatInt(g.Amount, 10)) {
+				t.Errorf("split chart %v lacks %s's %d fen", bars, idName[g.UserID], g.Amount)
+			}
+		}
+	}
+	admin.shot("admin-packet-split")
 	admin.click(`[data-nav="audit"]`)
 	admin.waitVisible("#audit-ok")
 	if ok := admin.attr("#audit-ok", "data-ok"); ok != "true" {
@@ -563,12 +610,21 @@ func testUIExchange(t *testing.T, b *testBrowser) {
 	}
 	admin.shot("admin-import-error")
 
+	// A row with the wrong number of fields is a row too: 2 of 3 are bad.
+	admin.fill("#csv-text", "name,phone\nAnn,13900000011\nx\nBob,1\n")
+	admin.click("#csv-upload")
+	admin.waitFor("import summary", `document.querySelectorAll('#import-errors .detail-row').length === 2`)
+	if msg := admin.text("#import-errors .alert-msg"); !strings.Contains(msg, "3 行中有 2 行") {
+		t.Errorf("import summary %q, want 3 行中有 2 行", msg)
+	}
 	admin.fill("#csv-text", "name,phone,group,exclude\n张三,13800000001,研发,\n李四,13800000002,研发,\n王五,13800000003,市场,\n赵六,13800000004,市场,\n")
 	admin.click("#csv-upload")
 	admin.waitVisible("#import-result .alert.ok")
 	admin.waitText("#ex-count", "4")
 	admin.waitFor("results", `document.querySelectorAll('#results-table tbody tr').length === 4`)
 	admin.click("#ex-start")
+	admin.waitVisible("#confirm-dialog")
+	admin.click("#confirm-ok")
 	admin.waitFor("started", `document.querySelector('#ex-status[data-status="started"]')`)
 
 	// 王五 binds a phone and draws.
@@ -594,6 +650,7 @@ func testUIExchange(t *testing.T, b *testBrowser) {
 		t.Fatalf("drawn results: %s gives to %q; want 13800000003 gives to %q", phone, rcpt, recipient)
 	}
 	admin.waitText("#ex-drawn", "1")
+	admin.waitFor("progress chart", `document.querySelector('#ex-progress .chart-donut[data-done="1"][data-total="4"]')`)
 	eval[chromedp.Void](admin, `(() => { const s = document.querySelector('#results-filter'); s.value = 'false'; s.dispatchEvent(new Event('change')); })()`)
 	admin.waitFor("not-drawn filter", `document.querySelectorAll('#results-table tbody tr').length === 3 && ![...document.querySelectorAll('#results-table tbody tr')].some((tr) => tr.dataset.phone === '13800000003')`)
 

@@ -23,6 +23,30 @@
     return e;
   }
 
+  // prose renders a description: ```fenced``` blocks become <pre>, `code`
+  // spans <code> and **bold** <strong>; everything else stays text (no HTML
+  // from the document).
+  function prose(tag, cls, text) {
+    const e = el(tag, { class: cls });
+    const blocks = text.split(/```[^\n`]*\n?([\s\S]*?)```/);
+    blocks.forEach((part, i) => {
+      if (i % 2 === 1) e.append(el("pre", { text: part.replace(/\n$/, "") }));
+      else inline(e, part);
+    });
+    return e;
+  }
+
+  function inline(e, text) {
+    const re = /`([^`]+)`|\*\*([^*]+)\*\*/g;
+    let last = 0;
+    for (let m = re.exec(text); m; m = re.exec(text)) {
+      if (m.index > last) e.append(document.createTextNode(text.slice(last, m.index)));
+      e.append(m[1] !== undefined ? el("code", { text: m[1] }) : el("strong", { text: m[2] }));
+      last = re.lastIndex;
+    }
+    if (last < text.length) e.append(document.createTextNode(text.slice(last)));
+  }
+
   // resolve follows a local $ref ("#/components/schemas/Lottery").
   function resolve(obj) {
     let seen = 0;
@@ -80,7 +104,7 @@
       return d;
     }
     const box = el("div");
-    if (r.description && depth === 0 && !name) box.append(el("p", { class: "desc", text: r.description }));
+    if (r.description && depth === 0 && !name) box.append(prose("p", "desc", r.description));
     for (const key of ["allOf", "oneOf", "anyOf"]) {
       if (r[key]) {
         const ul = el("ul", { class: "props" });
@@ -101,7 +125,7 @@
         const li = el("li", {},
           el("code", { text: p }), required.has(p) ? el("span", { class: "req", title: "required", text: " *" }) : null,
           " ", el("span", { class: "type", text: typeOf(ps) }),
-          rp.description ? el("span", { class: "desc", text: " — " + rp.description }) : null,
+          rp.description ? prose("span", "desc", " — " + rp.description) : null,
           constraints(rp) ? el("div", { class: "constraint", text: constraints(rp) }) : null);
         const nested = refName(ps) || (rp.type === "array" && (refName(rp.items) || resolve(rp.items).properties)) || rp.properties;
         if (nested && depth < 6) li.append(schemaView(refName(ps) ? ps : rp, depth + 1));
@@ -176,7 +200,7 @@
         el("td", {}, el("code", { text: p.name }), p.required ? el("span", { class: "req", text: " *" }) : null),
         el("td", { text: p.in }),
         el("td", {}, el("span", { class: "type", text: typeOf(p.schema || {}) }), constraints(s) ? el("div", { class: "constraint", text: constraints(s) }) : null),
-        el("td", { class: "desc", text: p.description || "" })));
+        prose("td", "desc", p.description || "")));
     }
     return t;
   }
@@ -208,14 +232,14 @@
     const a = el("article", { class: "op", id: id, "data-search": [method, path, op.summary, op.description, (op.tags || []).join(" "), op.operationId].join(" ").toLowerCase() });
     a.append(el("h3", {}, el("span", { class: "method " + method, text: method.toUpperCase() }), path));
     if (op.summary) a.append(el("p", { class: "summary", text: op.summary }));
-    if (op.description) a.append(el("p", { class: "desc", text: op.description }));
+    if (op.description) a.append(prose("p", "desc", op.description));
     a.append(el("div", { class: "auth", text: "Auth: " + authText(op, path) + (op.deprecated ? " · deprecated" : "") }));
     const params = [...(pathParams || []), ...(op.parameters || [])];
     if (params.length) a.append(el("h4", { text: "Parameters" }), paramsView(params));
     if (op.requestBody) {
       const rb = resolve(op.requestBody);
       a.append(el("h4", { text: "Request body" + (rb.required ? "" : " (optional)") }));
-      if (rb.description) a.append(el("p", { class: "desc", text: rb.description }));
+      if (rb.description) a.append(prose("p", "desc", rb.description));
       a.append(contentView(rb.content));
     }
     a.append(el("h4", { text: "Responses" }), responsesView(op.responses));
@@ -236,7 +260,7 @@
     }
     const t = el("table", {}, el("tr", {}, el("th", { text: "code" }), el("th", { text: "meaning" })));
     for (const code of (codes && resolve(codes).enum) || []) {
-      t.append(el("tr", {}, el("td", {}, el("code", { text: code })), el("td", { class: "desc", text: byCode[code] || "" })));
+      t.append(el("tr", {}, el("td", {}, el("code", { text: code })), prose("td", "desc", byCode[code] || "")));
     }
     sec.append(t, el("h4", { text: "Error body" }), schemaView({ $ref: "#/components/schemas/Error" }, 1));
     return sec;
@@ -262,7 +286,7 @@
     const info = doc.info || {};
     document.getElementById("title").textContent = (info.title || "API") + " reference";
     document.getElementById("version").textContent = "version " + (info.version || "?") + " · OpenAPI " + (doc.openapi || "?");
-    if (info.description) main.append(el("p", { class: "desc", text: info.description }));
+    if (info.description) main.append(prose("p", "desc", info.description));
 
     // Group operations by their first tag, in the document's tag order.
     const groups = new Map();
@@ -280,7 +304,7 @@
     for (const [tag, g] of groups) {
       if (!g.ops.length) continue;
       const sec = el("section", { class: "tag", id: "tag-" + slug(tag) }, el("h2", { text: tag }));
-      if (g.desc) sec.append(el("p", { class: "desc", text: g.desc }));
+      if (g.desc) sec.append(prose("p", "desc", g.desc));
       nav.append(el("h3", {}, el("a", { href: "#tag-" + slug(tag), text: tag })));
       for (const [path, m, op, pp] of g.ops) {
         const a = opView(path, m, op, pp);

@@ -5,8 +5,10 @@ import { h, replace, $, field, button, download, copyText } from './dom.js';
 import { t, lang, setLang, initLang, has } from './i18n.js';
 import { Api, ApiError, q, seg } from './api.js';
 import { money, dateTime, shortID } from './format.js';
-import { card, errorBox, badge, loading, empty, notice, toast } from './ui.js';
+import { card, errorBox, badge, loading, empty, notice, toast, confirmAction, person } from './ui.js';
 import { icon } from './icons.js';
+import { formError } from './fielderrors.js';
+import { lineChart, barChart, donut } from './charts.js';
 
 const KEY = 'luckbox.admin';
 const adminToken = () => sessionStorage.getItem(KEY) || '';
@@ -31,6 +33,7 @@ async function hasEndpoint(path) {
 
 const routes = [
   [/^\/?$/, exchangesView],
+  [/^\/stats$/, statsView],
   [/^\/exchanges$/, exchangesView],
   [/^\/exchange\/([^/]+)$/, exchangeView],
   [/^\/packets$/, packetsView],
@@ -41,6 +44,7 @@ const routes = [
 ];
 
 const nav = [
+  ['stats', '#/stats', 'chart', ['/stats']],
   ['exchanges', '#/exchanges', 'tree', ['/exchange', '/']],
   ['lotteries', '#/lotteries', 'gift', ['/lotteries']],
   ['packets', '#/packets', 'packet', ['/packet']],
@@ -76,7 +80,7 @@ async function render() {
   renderChrome();
   const view = $('#view');
   view.classList.remove('ready');
-  const ctx = { view, params: [], alive: () => gen === generation, rerender: () => { if (gen === generation) render(); } };
+  const ctx = { view, params: [], alive: () => gen === generation, rerender: () => { if (gen === generation) render(); }, cleanup: (fn) => cleanups.push(fn) };
   try {
     if (!adminToken()) {
       signInView(ctx);
@@ -116,6 +120,49 @@ function signInView(ctx) {
       field(t('admin.token'), input), st, h('button', { type: 'submit', class: 'primary block', id: 'admin-signin' }, t('admin.signIn')))));
 }
 
+// ---- Overview: activity and money ----
+
+const WINDOWS = ['15m', '60m', '6h', '24h'];
+let statsWindow = '60m';
+
+async function statsView(ctx) {
+  const out = h('div', { id: 'stats-result' }, loading());
+  const select = h('select', { id: 'stats-window', onchange: () => { statsWindow = select.value; load(); } },
+    WINDOWS.map((w) => h('option', { value: w, selected: w === statsWindow }, w)));
+  const clock = (d) => new Intl.DateTimeFormat(lang() === 'zh' ? 'zh-CN' : 'en-GB', { hour: '2-digit', minute: '2-digit' }).format(d);
+  const load = async () => {
+    try {
+      const st = await api.get(`/api/v1/admin/stats${q({ window: statsWindow })}`);
+      if (!ctx.alive()) return;
+      const start = new Date(st.start);
+      const end = new Date(start.getTime() + (st.window_minutes - 1) * 60000);
+      const keys = ['joins', 'grabs', 'topups'];
+      const series = keys.map((k) => ({ key: k, label: t(`admin.stats.${k}`), values: st.series[k],
+        note: t('admin.stats.total', { n: st.series[k].reduce((a, b) => a + b, 0) }) }));
+      const quiet = series.every((x) => x.values.every((v) => v === 0));
+      const m = st.money;
+      replace(out,
+        h('section', { class: 'card', id: 'stats-activity' }, h('div', { class: 'row-between wrap' }, h('h2', {}, t('admin.stats.activity')),
+          h('label', { class: 'inline' }, t('admin.stats.window'), ' ', select)),
+        lineChart({ series, startLabel: clock(start), endLabel: clock(end), ariaLabel: t('admin.stats.activity') }),
+        quiet ? h('p', { class: 'muted' }, t('admin.stats.none')) : null),
+        m ? h('section', { class: 'card', id: 'stats-money' }, h('h2', {}, t('admin.stats.money')),
+          barChart([
+            { label: t('admin.stats.paidIn'), value: m.paid_in, text: money(m.paid_in), colour: 0 },
+            { label: t('admin.stats.held'), value: m.held, text: money(m.held), colour: 1 },
+            { label: t('admin.stats.paidOut'), value: m.paid_out, text: money(m.paid_out), colour: 2 },
+          ], { ariaLabel: t('admin.stats.money') }),
+          h('p', { class: 'muted small' }, t('admin.stats.heldHint'))) : null);
+    } catch (err) {
+      if (ctx.alive()) replace(out, errorBox(err));
+    }
+  };
+  replace(ctx.view, h('div', { class: 'page-head' }, h('h1', {}, t('admin.stats.title'))), out);
+  const timer = setInterval(() => { if (!document.hidden) load(); }, 15000);
+  ctx.cleanup(() => clearInterval(timer));
+  await load();
+}
+
 // ---- Gift exchanges ----
 
 async function exchangesView(ctx) {
@@ -128,13 +175,14 @@ async function exchangesView(ctx) {
       const e = await api.post('/api/v1/admin/exchanges', { title: title.value.trim() });
       location.hash = `#/exchange/${seg(e.id)}`;
     } catch (err) {
-      replace(st, errorBox(err));
+      formError(form, st, err, { title });
     }
   };
+  const form = h('form', { class: 'inline-form', id: 'ex-form', onsubmit: (e) => { e.preventDefault(); create(); } },
+    field(t('admin.ex.title'), title), h('button', { type: 'submit', class: 'primary', id: 'ex-create' }, t('admin.ex.create')));
   replace(ctx.view,
     h('div', { class: 'page-head' }, h('h1', {}, t('admin.nav.exchanges'))),
-    card(t('admin.ex.new'), h('form', { class: 'inline-form', onsubmit: (e) => { e.preventDefault(); create(); } },
-      field(t('admin.ex.title'), title), h('button', { type: 'submit', class: 'primary', id: 'ex-create' }, t('admin.ex.create'))), st),
+    card(t('admin.ex.new'), form, st),
     card(t('admin.ex.all'), list.items.length ? h('div', { class: 'list', id: 'ex-list' }, list.items.map((e) =>
       h('a', { class: 'item', href: `#/exchange/${seg(e.id)}`, 'data-id': e.id },
         h('div', { class: 'item-main' }, h('strong', {}, e.title), h('small', { class: 'muted' }, dateTime(e.created_at))),
@@ -208,6 +256,8 @@ async function exchangeView(ctx) {
   };
   const start = async () => {
     replace(actionSlot);
+    // Starting fixes the list and makes the assignment: ask first.
+    if (!await confirmAction(t('admin.ex.startConfirm', { n: ex.participant_count }), t('admin.ex.startConfirmOk'))) return;
     try {
       ex = await api.post(`/api/v1/admin/exchanges/${seg(id)}/start`);
       replace(actionSlot, notice('ok', t('admin.ex.started')));
@@ -243,7 +293,9 @@ async function exchangeView(ctx) {
       h('section', { class: 'card' },
         h('div', { class: 'stats' },
           h('div', { class: 'stat' }, h('span', { class: 'stat-num', id: 'ex-count' }, String(ex.participant_count)), h('span', { class: 'stat-label' }, t('admin.ex.participants'))),
-          h('div', { class: 'stat' }, h('span', { class: 'stat-num', id: 'ex-drawn' }, String(ex.drawn_count)), h('span', { class: 'stat-label' }, t('admin.ex.drawnCount')))),
+          h('div', { class: 'stat' }, h('span', { class: 'stat-num', id: 'ex-drawn' }, String(ex.drawn_count)), h('span', { class: 'stat-label' }, t('admin.ex.drawnCount'))),
+          ex.status !== 'draft' && ex.participant_count ? h('div', { class: 'stat', id: 'ex-progress' },
+            donut(ex.drawn_count, ex.participant_count, { label: t('admin.ex.progressText', { drawn: ex.drawn_count, n: ex.participant_count }), ariaLabel: t('admin.ex.progress') })) : null),
         h('div', { class: 'kv' }, h('span', {}, t('admin.ex.created')), h('span', {}, dateTime(ex.created_at))),
         ex.started_at ? h('div', { class: 'kv' }, h('span', {}, t('admin.ex.startedAt')), h('span', {}, dateTime(ex.started_at))) : null,
         ex.assignment_hash ? h('div', { class: 'kv' }, h('span', {}, t('admin.ex.hash')), h('code', {}, ex.assignment_hash)) : null,
@@ -291,7 +343,7 @@ async function packetsView(ctx) {
       h('td', { class: 'num' }, money(p.amount)),
       h('td', {}, `${p.count - p.remaining_count}/${p.count}`),
       h('td', {}, badge(p.status, 'pstatus')),
-      h('td', {}, h('code', {}, shortID(p.sender_id))))));
+      person(p.sender_nickname, p.sender_id, 'td'))));
     wrap.querySelector('.more')?.remove();
     if (page.next_cursor) wrap.append(button(t('common.more'), () => load(page.next_cursor), { class: 'secondary more' }));
   };
@@ -308,11 +360,30 @@ async function packetView(ctx) {
     h('div', { class: 'page-head' }, h('a', { class: 'back', href: '#/packets' }, '‹ ', t('common.back')), h('h1', {}, p.greeting || t('packet.defaultGreeting')), badge(p.status, 'pstatus')),
     card('', kv(t('admin.pk.kind'), t(`packet.kind.${p.kind}`)), kv(t('admin.pk.amount'), money(p.amount)),
       kv(t('admin.pk.remaining'), `${money(p.remaining_amount)} (${p.remaining_count})`), kv(t('admin.pk.refunded'), money(p.refunded_amount)),
-      kv(t('admin.pk.sender'), h('code', {}, p.sender_id)), kv(t('admin.pk.created'), dateTime(p.created_at)), kv(t('admin.pk.expires'), dateTime(p.expires_at))),
+      kv(t('admin.pk.sender'), [person(p.sender_nickname, p.sender_id, 'span', { id: 'admin-pk-sender' }), ' ', h('code', { class: 'muted' }, shortID(p.sender_id))]), kv(t('admin.pk.created'), dateTime(p.created_at)), kv(t('admin.pk.expires'), dateTime(p.expires_at))),
     card(t('packet.grabs'), (p.grabs || []).length ? h('div', { class: 'table-wrap' }, h('table', {},
       h('thead', {}, h('tr', {}, [t('admin.pk.user'), t('admin.pk.amount'), t('admin.pk.at'), ''].map((x) => h('th', {}, x)))),
-      h('tbody', {}, p.grabs.map((g) => h('tr', {}, h('td', {}, g.nickname || shortID(g.user_id)), h('td', { class: 'num' }, money(g.amount)), h('td', {}, dateTime(g.at)),
-        h('td', {}, g.best_luck ? h('span', { class: 'best-luck small' }, icon('crown'), ' ', t('packet.bestLuck')) : '')))))) : empty(t('packet.noGrabs'))));
+      h('tbody', {}, p.grabs.map((g) => h('tr', {}, person(g.nickname, g.user_id, 'td'),
+        h('td', { class: 'num' }, money(g.amount)), h('td', {}, dateTime(g.at)),
+        h('td', {}, g.best_luck ? h('span', { class: 'best-luck small' }, icon('crown'), ' ', t('packet.bestLuck')) : '')))))) : empty(t('packet.noGrabs'))),
+    splitCard(p));
+}
+
+/**
+ * splitCard pictures how a packet's money is split: every share of a
+ * revealed lucky split (untaken ones too), or else the grabs so far.
+ */
+function splitCard(p) {
+  const grabs = p.grabs || [];
+  const shares = p.split && p.split.shares ? p.split.shares : grabs.map((g) => g.amount);
+  if (!shares.length) return p.split ? card(t('admin.pk.split'), h('p', { class: 'muted' }, t('admin.pk.splitHidden'))) : null;
+  const items = shares.map((v, i) => ({
+    label: grabs[i] ? grabs[i].nickname || shortID(grabs[i].user_id) : t('admin.pk.share', { i: i + 1 }),
+    value: v, text: money(v), highlight: Boolean(grabs[i] && grabs[i].best_luck), colour: grabs[i] ? 0 : 3,
+  }));
+  return h('section', { class: 'card', id: 'admin-pk-split' }, h('h2', {}, t('admin.pk.split')),
+    barChart(items, { ariaLabel: t('admin.pk.split') }),
+    p.split && !p.split.shares ? h('p', { class: 'muted' }, t('admin.pk.splitHidden')) : null);
 }
 
 // ---- Lotteries ----

@@ -378,6 +378,62 @@ const zh = {
   'admin.backup.download': '下载备份',
   'admin.backup.done': '已下载（{size} KB）',
   'admin.backup.missing': '这个服务器的 API 文档里没有备份接口。',
+  // Field errors, shown under their inputs (see fielderrors.js).
+  'ferr.amountRange': '金额须在 {min} 到 {max} 之间',
+  'ferr.amountMax': '金额合计不能超过 {max}',
+  'ferr.perShare': '每份至少 ¥0.01：{count} 份至少 {min}',
+  'ferr.amountMatch': '总金额须等于单个金额 × 个数（{total}）',
+  'ferr.length': '须为 {min} 到 {max} 个字',
+  'ferr.maxLength': '最多 {max} 个字',
+  'ferr.range': '须在 {min} 到 {max} 之间',
+  'ferr.control': '不能包含控制字符',
+  'ferr.bidi': '不能包含改变文字方向的控制字符',
+  'ferr.invisible': '不能只有空白或看不见的字符',
+  'ferr.utf8': '包含无效的字符',
+  'ferr.required': '必填',
+  'ferr.noUser': '没有这个用户',
+  'ferr.notYourself': '不能发给自己',
+  'ferr.dupPrize': '与第 {n} 个奖品重名',
+  'ferr.drawAtSoon': '开奖时间须晚于截止报名时间',
+  'ferr.drawAtFar': '开奖时间须在一年以内',
+  'ferr.phone': '手机号格式不对',
+  'ferr.digits': '须为 {min} 到 {max} 位数字',
+  'ferr.other': '{reason}',
+  'ferr.see': '请修改标出的项。',
+  'ferr.rowsBad': '{rows} 行中有 {bad} 行有问题，没有导入任何数据',
+  'ferr.linesBad': '{bad} 行有问题，没有导入任何数据',
+  'confirm.title': '请确认',
+  'confirm.cancel': '取消',
+  'lottery.drawConfirm': '现在开奖？开奖后不能撤销，{n} 位参与者将立即看到结果。',
+  'lottery.drawConfirmOk': '立即开奖',
+  'lottery.cancelConfirmOk': '取消抽奖',
+  'admin.ex.startConfirm': '现在开始？开始后名单不能再修改，{n} 位参与者的分配将立即生成。',
+  'admin.ex.startConfirmOk': '开始',
+  'packet.senderDone': '{count} 个红包已全部领完',
+  'packet.senderDoneSub': '用时 {time}',
+  'packet.senderExpired': '红包已过期',
+  'packet.senderExpiredSub': '未领取的 {amount} 已退回钱包',
+  'packet.senderWaiting': '等待领取：还剩 {left} 个',
+  'proof.winnerOf': '{name}',
+  'admin.nav.stats': '概览',
+  'admin.stats.title': '概览',
+  'admin.stats.activity': '每分钟活动',
+  'admin.stats.window': '时间范围',
+  'admin.stats.joins': '参与抽奖',
+  'admin.stats.grabs': '抢红包',
+  'admin.stats.topups': '充值',
+  'admin.stats.money': '资金流向',
+  'admin.stats.paidIn': '已收款',
+  'admin.stats.held': '留存',
+  'admin.stats.heldHint': '留存 = 已收款 − 已付出：在用户钱包里和尚未领完的红包里的钱。',
+  'admin.stats.paidOut': '已付出',
+  'admin.stats.none': '这段时间没有活动。',
+  'admin.stats.total': '合计 {n}',
+  'admin.pk.split': '分配',
+  'admin.pk.splitHidden': '拼手气红包的分配在领完或过期后公开。',
+  'admin.pk.share': '第 {i} 份',
+  'admin.ex.progress': '进度',
+  'admin.ex.progressText': '{drawn} / {n} 人已抽取',
 };
 
 const en = {
@@ -462,7 +518,7 @@ const en = {
   'lottery.none.joined': 'You have not joined a lottery yet.',
   'lottery.people': '{n} joined',
   'lottery.modeTimeAt': 'Drawn at {at}',
-  'lottery.modeCountN': 'Drawn when {n} have joined',
+  'lottery.modeCountN': 'Drawn when {n|# has|# have} joined',
   'lottery.modeManual': 'Drawn by the creator',
   'lottery.mode.manual': 'Manual',
   'lottery.mode.count': 'When full',
@@ -489,7 +545,7 @@ const en = {
   'lottery.createdToast': 'Lottery created',
   'lottery.participants': 'Joined',
   'lottery.prizeCount': 'Prizes',
-  'lottery.max': 'At most {n} participants',
+  'lottery.max': 'At most {n|# participant|# participants}',
   'lottery.locksIn': 'Entries close in {left}',
   'lottery.drawsIn': 'Draw in {left}',
   'lottery.drawingSoon': 'Drawing any moment…',
@@ -534,7 +590,7 @@ const en = {
   'proof.verify': 'Verify in the browser',
   'proof.pass': 'Verified: the winners match the recomputation exactly',
   'proof.fail': 'Verification failed: this proof does not hold',
-  'proof.recomputed': 'The {n} recomputed winners',
+  'proof.recomputed': '{n|The recomputed winner|The # recomputed winners}',
   'proof.user': 'User',
   'proof.prize': 'Prize',
   'proof.inProof': 'In the proof',
@@ -552,17 +608,17 @@ const en = {
   'verify.seed_hash.fail': 'Seed hash {got} is not SHA-256 of the seed, which is {want}',
   'verify.commitment.ok': 'Matches the seed hash published at creation',
   'verify.commitment.fail': 'The proof’s seed hash {got} differs from the lottery’s published {want}',
-  'verify.entries.ok': '{count} entries, nobody twice',
+  'verify.entries.ok': '{count|# entry|# entries}, nobody twice',
   'verify.entries.fail': 'Entry {index} ({entry}) is bad: {reason}',
   'verify.entries_hash.ok': 'The entries hash is right',
-  'verify.entries_hash.fail': 'Entries hash {got} does not match the {count} entries, which hash to {want}',
+  'verify.entries_hash.fail': 'Entries hash {got} does not match the {count|# entry|# entries}, which hash to {want}',
   'verify.entries_commitment.ok': 'Matches the entries hash the lottery published',
   'verify.entries_commitment.fail': 'Entries hash {got} differs from the lottery’s published {want}',
-  'verify.prizes.ok': '{count} prizes, names distinct, each quantity at least 1',
+  'verify.prizes.ok': '{count|# prize|# prizes}, names distinct, each quantity at least 1',
   'verify.prizes.fail': 'Prize {index} ({name}) is bad: {reason}',
-  'verify.winner_count.ok': '{want} winners, as recomputed',
-  'verify.winner_count.fail': 'The proof lists {got} winners; recomputed {want}',
-  'verify.winners.ok': 'All {count} winners match the recomputation',
+  'verify.winner_count.ok': '{want|# winner|# winners}, as recomputed',
+  'verify.winner_count.fail': 'The proof lists {got|# winner|# winners}; recomputed {want}',
+  'verify.winners.ok': '{count|The winner matches|All # winners match} the recomputation',
   'verify.winners.fail': 'Winner {index}: the proof says {got_user} won “{got_prize}”, recomputed {want_user} won “{want_prize}”',
   'money.bad': 'Enter an amount like 12.34',
   'wallet.balance': 'Balance',
@@ -699,7 +755,7 @@ const en = {
   'admin.ex.file': 'Choose a CSV file',
   'admin.ex.paste': 'or paste CSV',
   'admin.ex.upload': 'Upload',
-  'admin.ex.imported': 'Imported {n} participants',
+  'admin.ex.imported': 'Imported {n|# participant|# participants}',
   'admin.ex.results': 'Participants and results',
   'admin.ex.filterAll': 'All',
   'admin.ex.filterDrawn': 'Drawn',
@@ -749,6 +805,62 @@ const en = {
   'admin.backup.download': 'Download backup',
   'admin.backup.done': 'Downloaded ({size} KB)',
   'admin.backup.missing': 'The API document of this server lists no backup endpoint.',
+  // Field errors, shown under their inputs (see fielderrors.js).
+  'ferr.amountRange': 'Must be {min} to {max}',
+  'ferr.amountMax': 'The total may be at most {max}',
+  'ferr.perShare': 'At least ¥0.01 a share: {min} for {count|# share|# shares}',
+  'ferr.amountMatch': 'The total must be the amount each × the count ({total})',
+  'ferr.length': 'Must be {min} to {max} characters',
+  'ferr.maxLength': 'At most {max} characters',
+  'ferr.range': 'Must be {min} to {max}',
+  'ferr.control': 'Must not contain control characters',
+  'ferr.bidi': 'Must not contain characters that change the text direction',
+  'ferr.invisible': 'Must contain visible characters',
+  'ferr.utf8': 'Contains invalid characters',
+  'ferr.required': 'Required',
+  'ferr.noUser': 'No such user',
+  'ferr.notYourself': 'Not to yourself',
+  'ferr.dupPrize': 'Same name as prize {n}',
+  'ferr.drawAtSoon': 'The draw must come after entries close',
+  'ferr.drawAtFar': 'The draw must be within a year',
+  'ferr.phone': 'Not a phone number',
+  'ferr.digits': 'Must be {min} to {max} digits',
+  'ferr.other': '{reason}',
+  'ferr.see': 'Please fix the marked fields.',
+  'ferr.rowsBad': '{bad} of {rows|# row is|# rows are} bad; nothing was imported',
+  'ferr.linesBad': '{bad|# line is|# lines are} bad; nothing was imported',
+  'confirm.title': 'Please confirm',
+  'confirm.cancel': 'Cancel',
+  'lottery.drawConfirm': 'Draw now? This cannot be undone: {n|the # participant sees|all # participants see} the result at once.',
+  'lottery.drawConfirmOk': 'Draw now',
+  'lottery.cancelConfirmOk': 'Cancel the lottery',
+  'admin.ex.startConfirm': 'Start now? The list can no longer change, and the assignment of {n|# participant|# participants} is made at once.',
+  'admin.ex.startConfirmOk': 'Start',
+  'packet.senderDone': 'All {count|# share was|# shares were} taken',
+  'packet.senderDoneSub': 'in {time}',
+  'packet.senderExpired': 'The packet expired',
+  'packet.senderExpiredSub': '{amount} not taken went back to your wallet',
+  'packet.senderWaiting': 'Waiting: {left|# share|# shares} left',
+  'proof.winnerOf': '{name}',
+  'admin.nav.stats': 'Overview',
+  'admin.stats.title': 'Overview',
+  'admin.stats.activity': 'Activity per minute',
+  'admin.stats.window': 'Window',
+  'admin.stats.joins': 'Lottery joins',
+  'admin.stats.grabs': 'Packet grabs',
+  'admin.stats.topups': 'Top-ups',
+  'admin.stats.money': 'Money flow',
+  'admin.stats.paidIn': 'Paid in',
+  'admin.stats.held': 'Held',
+  'admin.stats.heldHint': 'Held = paid in − paid out: the money in wallets and in packets not yet grabbed.',
+  'admin.stats.paidOut': 'Paid out',
+  'admin.stats.none': 'No activity in this window.',
+  'admin.stats.total': '{n} in all',
+  'admin.pk.split': 'Split',
+  'admin.pk.splitHidden': 'A lucky packet’s split is revealed once it is finished or expired.',
+  'admin.pk.share': 'Share {i}',
+  'admin.ex.progress': 'Progress',
+  'admin.ex.progressText': '{drawn} of {n} drawn',
 };
 
 const dicts = { zh, en };
@@ -800,7 +912,8 @@ export const has = (key) => key in dicts[current] || key in en;
 
 /**
  * t returns the text of key in the current language with {name}
- * placeholders filled from params. A missing key is a bug: it is logged as
+ * placeholders filled from params, and {name|one|other} choosing the
+ * singular or plural form by params[name]. A missing key is a bug: it is logged as
  * a console error (the browser tests fail on those) and the key is shown.
  */
 export function t(key, params) {
@@ -810,7 +923,16 @@ export function t(key, params) {
     console.error(`luckbox: no text for ${key}`);
     return key;
   }
-  if (params) s = s.replace(/\{(\w+)\}/g, (m, name) => (params[name] === undefined || params[name] === null ? m : String(params[name])));
+  if (params) {
+    // {n|one|other}: the form for a count of one or any other count, with
+    // # standing for the number ("{n|# entry|# entries}").
+    s = s.replace(/\{(\w+)\|([^|{}]*)\|([^|{}]*)\}/g, (m, name, one, other) => {
+      const v = params[name];
+      if (v === undefined || v === null) return m;
+      return (Number(v) === 1 ? one : other).replaceAll('#', String(v));
+    });
+    s = s.replace(/\{(\w+)\}/g, (m, name) => (params[name] === undefined || params[name] === null ? m : String(params[name])));
+  }
   return s;
 }
 

@@ -25,6 +25,7 @@ const ICONS = {
   cross: [['circle', { cx: 12, cy: 12, r: 9 }], ['path', { d: 'm9 9 6 6M15 9l-6 6' }]],
   pay: [['rect', { x: 3, y: 5, width: 18, height: 14, rx: 3 }], ['path', { d: 'm8 12 3 3 5-6' }]],
   plus: [['path', { d: 'M12 5v14M5 12h14' }]],
+  chart: [['path', { d: 'M3 20h18M6 16l4-5 4 3 5-7' }]],
   users: [['circle', { cx: 9, cy: 8, r: 3.5 }], ['path', { d: 'M2.5 20a6.5 6.5 0 0 1 13 0M16 4.5a3.5 3.5 0 0 1 0 7M18 14a6 6 0 0 1 3.5 6' }]],
   clover: [['circle', { cx: 8.5, cy: 8.5, r: 3.5, fill: 'currentColor' }], ['circle', { cx: 15.5, cy: 8.5, r: 3.5, fill: 'currentColor' }],
     ['circle', { cx: 8.5, cy: 15.5, r: 3.5, fill: 'currentColor' }], ['circle', { cx: 15.5, cy: 15.5, r: 3.5, fill: 'currentColor' }], ['path', { d: 'm12 12 6 9' }]],

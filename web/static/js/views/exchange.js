@@ -5,6 +5,7 @@ import { t } from '../i18n.js';
 import { ApiError, seg } from '../api.js';
 import { dateTime } from '../format.js';
 import { card, errorBox, badge, notice, toast } from '../ui.js';
+import { formError } from '../fielderrors.js';
 import { icon } from '../icons.js';
 
 /**
@@ -24,7 +25,7 @@ function phoneCard(ctx, phone, onBound) {
       toast(t('phone.bound', { phone: res.phone }), 'ok');
       onBound(res.phone);
     } catch (err) {
-      replace(st, errorBox(err));
+      formError(form, st, err, { phone: input, code: input });
     }
   };
   const form = h('form', { class: 'inline-form', onsubmit: (e) => { e.preventDefault(); bind(); } },

@@ -5,6 +5,7 @@ import * as session from '../session.js';
 import { ApiError } from '../api.js';
 import { money } from '../format.js';
 import { card, errorBox, toast, notice } from '../ui.js';
+import { formError } from '../fielderrors.js';
 import { icon, avatar } from '../icons.js';
 
 /** DEMO_USERS are the demo personas offered on the login page. */
@@ -56,9 +57,12 @@ export async function homeView(ctx) {
       toast(t('common.saved'), 'ok');
       ctx.rerender();
     } catch (err) {
-      toast(err.message, 'error');
+      formError(nickForm, nickStatus, err, { nickname: nick });
     }
   };
+  const nickStatus = h('div', { class: 'status-slot', id: 'nickname-status' });
+  const nickForm = h('form', { class: 'inline-form', id: 'nickname-form', onsubmit: (e) => { e.preventDefault(); save(); } },
+    field(t('home.nickname'), nick), h('button', { type: 'submit', class: 'secondary', id: 'nickname-save' }, t('common.save')));
   const tile = (href, glyph, title, sub, id) => h('a', { class: 'tile', href, id },
     h('span', { class: 'tile-icon' }, icon(glyph)), h('strong', {}, title), sub ? h('small', {}, sub) : null);
   replace(ctx.view,
@@ -67,8 +71,7 @@ export async function homeView(ctx) {
       h('p', { class: 'muted' }, t('home.intro')),
       h('div', { class: 'id-line' }, h('span', {}, t('home.myId')), h('code', { id: 'my-id' }, me.id),
         button(t('common.copy'), async () => toast(await copyText(me.id) ? t('common.copied') : me.id), { class: 'small', id: 'copy-my-id' })),
-      h('form', { class: 'inline-form', onsubmit: (e) => { e.preventDefault(); save(); } },
-        field(t('home.nickname'), nick), h('button', { type: 'submit', class: 'secondary' }, t('common.save')))),
+      nickForm, nickStatus),
     h('div', { class: 'tiles' },
       tile('#/lotteries/new', 'gift', t('home.newLottery'), t('home.newLotterySub'), 'tile-lottery'),
       tile('#/packets/new', 'packet', t('home.sendPacket'), wallet ? t('home.balance', { amount: money(wallet.balance) }) : '', 'tile-packet'),

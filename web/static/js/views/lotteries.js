@@ -3,7 +3,8 @@ import { h, replace, field, button, copyText } from '../dom.js';
 import { t } from '../i18n.js';
 import { q, seg } from '../api.js';
 import { dateTime, duration, localInput, shortID } from '../format.js';
-import { card, errorBox, badge, loading, empty, toast, tabs, notice } from '../ui.js';
+import { card, errorBox, badge, loading, empty, toast, tabs, notice, confirmAction } from '../ui.js';
+import { formError, clearFieldErrors } from '../fielderrors.js';
 import { icon } from '../icons.js';
 
 let listRole = 'created';
@@ -100,12 +101,18 @@ export async function lotteryNewView(ctx) {
       toast(t('lottery.createdToast'), 'ok');
       ctx.go(`#/lottery/${seg(l.id)}`);
     } catch (err) {
-      replace(status, errorBox(err));
+      formError(form, status, err, (name) => {
+        const pm = /^prizes\[(\d+)\]\.(name|quantity)$/.exec(name);
+        if (pm) {
+          const row = prizes.querySelectorAll('.prize-row')[Number(pm[1])];
+          return row && row.querySelector(pm[2] === 'name' ? '.prize-name' : '.prize-qty');
+        }
+        return { title, description: desc, prizes, 'draw.mode': modes, 'draw.participants': participants, 'draw.at': at,
+          lock_before_seconds: lockBefore, max_participants: maxP }[name];
+      });
     }
   };
-  replace(ctx.view,
-    h('div', { class: 'page-head' }, h('h1', {}, t('lottery.new'))),
-    h('form', { class: 'card form', id: 'lottery-form', onsubmit: (e) => { e.preventDefault(); } },
+  const form = h('form', { class: 'card form', id: 'lottery-form', onsubmit: (e) => { e.preventDefault(); } },
       field(t('lottery.title'), title), field(t('lottery.description'), desc),
       h('div', { class: 'field' }, h('span', { class: 'field-label' }, t('lottery.prizes')), prizes,
         h('button', { type: 'button', class: 'secondary small', id: 'prize-add', onclick: () => addPrize('', 1) }, icon('plus'), t('lottery.addPrize'))),
@@ -113,7 +120,8 @@ export async function lotteryNewView(ctx) {
       countBox, timeBox,
       field(t('lottery.maxParticipants'), maxP),
       status,
-      button(t('lottery.create'), submit, { class: 'primary block', id: 'lottery-create' })));
+      button(t('lottery.create'), submit, { class: 'primary block', id: 'lottery-create' }));
+  replace(ctx.view, h('div', { class: 'page-head' }, h('h1', {}, t('lottery.new'))), form);
 }
 
 /**
@@ -210,10 +218,17 @@ export async function lotteryDetailView(ctx) {
     const actions = [];
     if (l.status === 'open' && !joined) actions.push(button(t('lottery.join'), act(() => ctx.api.post(`/api/v1/lotteries/${seg(id)}/entries`, {}, { idempotencyKey: false })), { class: 'primary', id: 'lottery-join' }));
     if (l.status === 'open' && joined) actions.push(button(t('lottery.leave'), act(() => ctx.api.del(`/api/v1/lotteries/${seg(id)}/entries/me`)), { class: 'secondary', id: 'lottery-leave' }));
-    if (mine && (l.status === 'open' || l.status === 'locked')) actions.push(button(t('lottery.drawNow'), act(() => ctx.api.post(`/api/v1/lotteries/${seg(id)}/draw`)), { class: 'primary gold', id: 'lottery-draw' }));
+    if (mine && (l.status === 'open' || l.status === 'locked')) {
+      // Drawing cannot be undone: ask first.
+      actions.push(button(t('lottery.drawNow'), act(async () => {
+        if (await confirmAction(t('lottery.drawConfirm', { n: lottery.participant_count }), t('lottery.drawConfirmOk'))) {
+          await ctx.api.post(`/api/v1/lotteries/${seg(id)}/draw`);
+        }
+      }), { class: 'primary gold', id: 'lottery-draw' }));
+    }
     if (mine && l.status === 'open') {
       actions.push(button(t('lottery.cancel'), act(async () => {
-        if (window.confirm(t('lottery.cancelConfirm'))) await ctx.api.del(`/api/v1/lotteries/${seg(id)}`);
+        if (await confirmAction(t('lottery.cancelConfirm'), t('lottery.cancelConfirmOk'), { danger: true })) await ctx.api.del(`/api/v1/lotteries/${seg(id)}`);
       }), { class: 'danger', id: 'lottery-cancel' }));
     }
     const share = `${location.origin}${location.pathname}#/lottery/${id}`;
@@ -260,17 +275,19 @@ export async function lotteryDetailView(ctx) {
     const phone = h('input', { id: 'claim-phone', inputmode: 'tel' });
     const addr = h('textarea', { id: 'claim-address', maxlength: 200, rows: 2 });
     const st = h('div', { class: 'status-slot' });
-    return h('section', { class: 'card' }, h('h2', {}, t('claim.title', { prize: l.me.prize })),
+    const form = h('section', { class: 'card', id: 'claim-form' }, h('h2', {}, t('claim.title', { prize: l.me.prize })),
       h('p', { class: 'muted' }, t('claim.hint')),
       field(t('claim.name'), name), field(t('claim.phone'), phone), field(t('claim.address'), addr), st,
       button(t('claim.submit'), async () => {
         try {
           await ctx.api.post(`/api/v1/lotteries/${seg(l.id)}/claim`, { name: name.value.trim(), phone: phone.value.trim(), address: addr.value.trim() });
+          clearFieldErrors(form);
           replace(st, notice('ok', t('claim.done')));
         } catch (err) {
-          replace(st, errorBox(err));
+          formError(form, st, err, { name, phone, address: addr });
         }
       }, { class: 'primary', id: 'claim-submit' }));
+    return form;
   }
 
   function claimsCard(list) {

@@ -3,7 +3,8 @@
 import { h, replace, field, button, copyText } from '../dom.js';
 import { t } from '../i18n.js';
 import { ApiError, q, seg } from '../api.js';
-import { money, parseYuan, dateTime, shortID } from '../format.js';
+import { money, parseYuan, dateTime, duration, shortID } from '../format.js';
+import { formError } from '../fielderrors.js';
 import { card, errorBox, badge, loading, empty, notice, toast, tabs } from '../ui.js';
 import { payFake } from './wallet.js';
 import { sha256, fromHex32, toHex } from '../sha256.js';
@@ -93,13 +94,11 @@ export async function packetNewView(ctx) {
       if (err instanceof ApiError && err.status === 409 && payWith.value === 'balance') {
         replace(status, errorBox(err), h('p', {}, h('a', { href: '#/wallet', class: 'button secondary small' }, t('packet.topupFirst'))));
       } else {
-        replace(status, errorBox(err));
+        formError(form, status, err, { amount, amount_each: amount, count, greeting, to_user_id: to, pay_with: payWith, kind: kinds });
       }
     }
   };
-  replace(ctx.view,
-    h('div', { class: 'page-head' }, h('h1', {}, t('packet.send'))),
-    h('form', { class: 'card form packet-form', onsubmit: (e) => e.preventDefault() },
+  const form = h('form', { class: 'card form packet-form', id: 'packet-form', onsubmit: (e) => e.preventDefault() },
       kinds,
       h('p', { class: 'hint', id: 'packet-kind-hint' }),
       countField,
@@ -109,7 +108,8 @@ export async function packetNewView(ctx) {
       field(t('packet.payWith'), payWith),
       h('div', { class: 'row-between total-row' }, h('span', {}, t('packet.total')), total),
       status,
-      button(t('packet.sendButton'), send, { class: 'primary red block', id: 'packet-send' })));
+      button(t('packet.sendButton'), send, { class: 'primary red block', id: 'packet-send' }));
+  replace(ctx.view, h('div', { class: 'page-head' }, h('h1', {}, t('packet.send'))), form);
   update();
 }
 
@@ -177,7 +177,10 @@ export async function packetDetailView(ctx) {
     const forOther = p.kind === 'personal' && p.to_user_id !== me.id;
     let state = outcome;
     if (!mine && !state) {
-      if (p.status === 'finished') state = 'exhausted';
+      // The sender, who did not grab, sees how the packet went, not "too slow".
+      if (sender && p.status === 'finished') state = 'senderDone';
+      else if (sender && p.status === 'expired') state = 'senderExpired';
+      else if (p.status === 'finished') state = 'exhausted';
       else if (p.status === 'expired') state = 'expired';
       else if (forOther && !sender) state = 'forbidden';
     }
@@ -198,7 +201,13 @@ export async function packetDetailView(ctx) {
         canGrab ? h('div', { class: 'env-open' }, button(t('packet.open'), grab, { class: 'open-btn', id: 'packet-grab', 'aria-label': t('packet.grab') })) : null,
         state === 'exhausted' ? h('div', { class: 'env-state', id: 'packet-exhausted' }, h('strong', {}, t('packet.exhausted')), h('small', {}, t('packet.exhaustedSub'))) : null,
         state === 'expired' ? h('div', { class: 'env-state', id: 'packet-expired' }, h('strong', {}, t('packet.expired'))) : null,
-        state === 'forbidden' ? h('div', { class: 'env-state', id: 'packet-forbidden' }, h('strong', {}, t('packet.notForYou'))) : null),
+        state === 'forbidden' ? h('div', { class: 'env-state', id: 'packet-forbidden' }, h('strong', {}, t('packet.notForYou'))) : null,
+        state === 'senderDone' ? h('div', { class: 'env-state', id: 'packet-sender-done' }, h('strong', {}, t('packet.senderDone', { count: p.count })),
+          p.finished_at ? h('small', {}, t('packet.senderDoneSub', { time: duration(new Date(p.finished_at) - new Date(p.created_at)) })) : null) : null,
+        state === 'senderExpired' ? h('div', { class: 'env-state', id: 'packet-sender-expired' }, h('strong', {}, t('packet.senderExpired')),
+          p.refunded_amount ? h('small', {}, t('packet.senderExpiredSub', { amount: money(p.refunded_amount) })) : null) : null,
+        sender && !mine && !state && !canGrab && p.status === 'active' ? h('div', { class: 'env-state', id: 'packet-sender-waiting' },
+          h('strong', {}, t('packet.senderWaiting', { left: p.remaining_count }))) : null),
       status,
       sender && p.status === 'unpaid' ? payCard(p) : null,
       h('section', { class: 'card' },

@@ -1,19 +1,20 @@
 // The fairness proof of a drawn lottery, verified in the browser.
 import { h, replace, button } from '../dom.js';
 import { t } from '../i18n.js';
-import { seg } from '../api.js';
+import { q, seg } from '../api.js';
 import { shortID } from '../format.js';
 import { verifyProof, ALGORITHM } from '../draw.js';
 import { hasSubtle } from '../sha256.js';
-import { card, errorBox, notice } from '../ui.js';
+import { card, errorBox, notice, person } from '../ui.js';
 import { icon } from '../icons.js';
 
 /** proofView loads a lottery's proof and verifies it on request. */
 export async function proofView(ctx) {
   const [id] = ctx.params;
-  const [lottery, proof] = await Promise.all([
+  const [lottery, proof, names] = await Promise.all([
     ctx.api.get(`/api/v1/lotteries/${seg(id)}`),
     ctx.api.get(`/api/v1/lotteries/${seg(id)}/proof`),
+    winnerNames(ctx.api, id),
   ]);
   if (!ctx.alive()) return;
   const f = lottery.fairness || {};
@@ -22,15 +23,31 @@ export async function proofView(ctx) {
     back: `#/lottery/${seg(id)}`,
     json: JSON.stringify(proof, null, 2),
     commitment: { lottery_id: lottery.id, seed_hash: f.seed_hash, entries_hash: f.entries_hash },
+    names,
   });
+}
+
+/**
+ * winnerNames maps the user ids of a lottery's winners to their nicknames
+ * (the proof itself holds ids only: they are what the draw hashes).
+ */
+async function winnerNames(api, id) {
+  const names = new Map();
+  let cursor = '';
+  do {
+    const page = await api.get(`/api/v1/lotteries/${seg(id)}/winners${q({ cursor })}`);
+    for (const w of page.items) if (w.nickname) names.set(w.user_id, w.nickname);
+    cursor = page.next_cursor;
+  } while (cursor);
+  return names;
 }
 
 /** verifyView verifies any proof pasted by the reader. */
 export async function verifyView(ctx) {
-  renderVerifier(ctx, { title: t('proof.anyTitle'), back: '#/', json: '', commitment: null });
+  renderVerifier(ctx, { title: t('proof.anyTitle'), back: '#/', json: '', commitment: null, names: new Map() });
 }
 
-function renderVerifier(ctx, { title, back, json, commitment }) {
+function renderVerifier(ctx, { title, back, json, commitment, names }) {
   const text = h('textarea', { id: 'proof-json', rows: 14, spellcheck: 'false', class: 'mono' }, json);
   const out = h('div', { id: 'proof-result', 'aria-live': 'polite' });
   const verify = async () => {
@@ -43,7 +60,7 @@ function renderVerifier(ctx, { title, back, json, commitment }) {
     }
     try {
       const res = await verifyProof(proof, commitment);
-      replace(out, resultBox(res, proof));
+      replace(out, resultBox(res, proof, names));
     } catch (err) {
       replace(out, errorBox(err));
     }
@@ -60,20 +77,25 @@ function renderVerifier(ctx, { title, back, json, commitment }) {
     out);
 }
 
-function stepText(s) {
+function stepText(s, who) {
   const i = s.info || {};
   if (s.ok) return t(`verify.${s.key}.ok`, i);
   return t(`verify.${s.key}.fail`, {
     ...i,
-    got_user: shortID(i.got_user), want_user: shortID(i.want_user),
+    // People count from 1: "Winner 1" is the first row of the table.
+    index: typeof i.index === 'number' ? i.index + 1 : i.index,
+    first: typeof i.first === 'number' ? i.first + 1 : i.first,
+    entry: typeof i.entry === 'string' ? who(i.entry) : i.entry,
+    got_user: who(i.got_user), want_user: who(i.want_user),
     got: i.got === undefined ? '' : String(i.got), want: i.want === undefined ? '' : String(i.want),
   });
 }
 
-function resultBox(res, proof) {
+function resultBox(res, proof, names = new Map()) {
+  const who = (id) => names.get(id) || shortID(id);
   return h('section', { class: `card verdict ${res.ok ? 'pass' : 'fail'}`, 'data-ok': String(res.ok), id: 'proof-verdict' },
     h('h2', {}, icon(res.ok ? 'check' : 'cross'), ' ', t(res.ok ? 'proof.pass' : 'proof.fail')),
-    h('ol', { class: 'checks' }, res.steps.map((s) => h('li', { class: s.ok ? 'ok' : 'bad', 'data-step': s.key }, s.ok ? '✓ ' : '✗ ', stepText(s)))),
+    h('ol', { class: 'checks' }, res.steps.map((s) => h('li', { class: s.ok ? 'ok' : 'bad', 'data-step': s.key }, s.ok ? '✓ ' : '✗ ', stepText(s, who)))),
     res.recomputed && res.recomputed.length ? h('details', { open: res.ok ? null : true },
       h('summary', {}, t('proof.recomputed', { n: res.recomputed.length })),
       h('div', { class: 'table-wrap' }, h('table', { id: 'proof-recomputed' },
@@ -82,7 +104,7 @@ function resultBox(res, proof) {
           const p = (proof && proof.winners && proof.winners[i]) || {};
           const same = p.user_id === w.user_id && p.prize === w.prize;
           return h('tr', { class: same ? '' : 'bad', 'data-user': w.user_id, 'data-prize': w.prize },
-            h('td', {}, String(i + 1)), h('td', {}, h('code', { title: w.user_id }, shortID(w.user_id))), h('td', {}, w.prize),
-            h('td', {}, same ? '✓' : `✗ ${shortID(p.user_id) || '—'} / ${p.prize || '—'}`));
+            h('td', {}, String(i + 1)), person(names.get(w.user_id), w.user_id, 'td'), h('td', {}, w.prize),
+            h('td', {}, same ? '✓' : `✗ ${p.user_id ? who(p.user_id) : '—'} / ${p.prize || '—'}`));
         }))))) : null);
 }

@@ -4,6 +4,7 @@ import { t, has } from '../i18n.js';
 import { ApiError, q, seg } from '../api.js';
 import { money, parseYuan, dateTime, shortID } from '../format.js';
 import { card, errorBox, empty, notice, toast } from '../ui.js';
+import { formError, clearFieldErrors } from '../fielderrors.js';
 import { icon } from '../icons.js';
 
 /**
@@ -87,18 +88,20 @@ export async function walletView(ctx) {
       return;
     }
     try {
+      clearFieldErrors(form);
       showOrder(await ctx.api.post('/api/v1/wallet/topups', { amount: fen }));
     } catch (err) {
-      replace(orderSlot, errorBox(err));
+      formError(form, orderSlot, err, { amount });
     }
   };
 
+  const form = h('form', { class: 'inline-form', id: 'topup-form', onsubmit: (e) => e.preventDefault() },
+    field(t('wallet.amountYuan'), amount), button(t('wallet.createOrder'), topup, { class: 'primary', id: 'topup-create' }));
   replace(ctx.view,
     h('div', { class: 'page-head' }, h('h1', {}, t('nav.wallet'))),
     h('section', { class: 'card wallet-card' }, h('span', { class: 'muted' }, t('wallet.balance')), balance),
     card(t('wallet.topup'),
-      h('form', { class: 'inline-form', onsubmit: (e) => e.preventDefault() },
-        field(t('wallet.amountYuan'), amount), button(t('wallet.createOrder'), topup, { class: 'primary', id: 'topup-create' })),
+      form,
       h('div', { class: 'chips' }, [1000, 5000, 10000, 20000].map((f) => h('button', { type: 'button', class: 'chip', onclick: () => { amount.value = money(f).slice(1); } }, money(f)))),
       orderSlot),
     card(t('wallet.ledger'), ledger));
