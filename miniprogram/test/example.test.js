@@ -44,7 +44,7 @@ test('shared keys keep the web client wording', () => {
         continue;
       }
       shared++;
-      assert.equal(v, web[lang][k], lang + ' ' + k);
+      assert.equal(v, web[lang][k], lang + ' ' + k + ' differs from the web client (cd miniprogram && npm run sync-i18n)');
     }
   }
   assert.ok(shared > 300);
