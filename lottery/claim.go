@@ -79,12 +79,9 @@ func (s *Service) Claim(ctx context.Context, id string, u auth.User, in ClaimInp
 	now := s.opts.Now().UTC()
 	err = s.db.Update(ctx, func(tx *bolt.Tx) error {
 		created, c = false, Claim{}
-		r, found, err := loadRecord(tx, seq)
+		r, err := mustLoad(tx, seq, tag)
 		if err != nil {
 			return err
-		}
-		if !found || r.Tag != tag {
-			return errNotFound()
 		}
 		if r.Status != StatusDrawn {
 			return notDrawn(&r)

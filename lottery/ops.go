@@ -65,12 +65,9 @@ func (s *Service) Join(ctx context.Context, id string, u auth.User) (e Entry, cr
 	now := s.opts.Now().UTC()
 	err = s.db.Update(ctx, func(tx *bolt.Tx) error {
 		created, e = false, Entry{}
-		r, found, err := loadRecord(tx, seq)
+		r, err := mustLoad(tx, seq, tag)
 		if err != nil {
 			return err
-		}
-		if !found || r.Tag != tag {
-			return errNotFound()
 		}
 		members := data.MustBucket(tx, bucketMembers)
 		mk := pairKey(seq, u.Seq)
@@ -126,12 +123,9 @@ func (s *Service) Leave(ctx context.Context, id string, userSeq uint64) error {
 	}
 	now := s.opts.Now().UTC()
 	err := s.db.Update(ctx, func(tx *bolt.Tx) error {
-		r, found, err := loadRecord(tx, seq)
+		r, err := mustLoad(tx, seq, tag)
 		if err != nil {
 			return err
-		}
-		if !found || r.Tag != tag {
-			return errNotFound()
 		}
 		members := data.MustBucket(tx, bucketMembers)
 		mk := pairKey(seq, userSeq)
@@ -177,12 +171,9 @@ func (s *Service) creatorOp(ctx context.Context, id string, userSeq uint64, what
 	var out Lottery
 	err := s.db.Update(ctx, func(tx *bolt.Tx) error {
 		out = Lottery{}
-		r, found, err := loadRecord(tx, seq)
+		r, err := mustLoad(tx, seq, tag)
 		if err != nil {
 			return err
-		}
-		if !found || r.Tag != tag {
-			return errNotFound()
 		}
 		if r.CreatorSeq != userSeq {
 			return data.Errorf(data.EForbidden, "only the creator may %s this lottery", what)

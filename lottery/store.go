@@ -97,6 +97,19 @@ func loadByID(tx *bolt.Tx, id string) (uint64, record, bool, error) {
 	return seq, r, true, nil
 }
 
+// mustLoad reads the lottery with sequence seq and tag inside an operation:
+// an unknown seq or a tag mismatch is the not_found rejection.
+func mustLoad(tx *bolt.Tx, seq, tag uint64) (record, error) {
+	r, found, err := loadRecord(tx, seq)
+	switch {
+	case err != nil:
+		return record{}, err
+	case !found || r.Tag != tag:
+		return record{}, errNotFound()
+	}
+	return r, nil
+}
+
 func putRecord(tx *bolt.Tx, seq uint64, r *record) error {
 	if err := data.PutJSON(data.MustBucket(tx, bucketLotteries), lkey(seq), r); err != nil {
 		return fmt.Errorf("store lottery %d: %w", seq, err)
