@@ -40,6 +40,7 @@ type harness struct {
 	bg         *data.Background
 	stop       context.CancelFunc
 	done       chan struct{}
+	contract   *contractReport // violations of the OpenAPI document (contract_test.go)
 }
 
 // harnessOption adjusts a harness before it is built (features add their
@@ -73,7 +74,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 		f(&wopts)
 	}
 	h.srv = New(deps, wopts)
-	handler = h.srv.Handler()
+	handler = h.withContract(h.srv.Handler())
 	ctx, cancel := context.WithCancel(context.Background())
 	h.stop, h.done = cancel, make(chan struct{})
 	go func() { defer close(h.done); h.bg.Run(ctx) }()
@@ -82,6 +83,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 		<-h.done
 		h.ts.Close()
 		db.Close()
+		h.reportContract()
 	})
 	return h
 }

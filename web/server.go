@@ -70,7 +70,7 @@ type Server struct {
 	registry       *prometheus.Registry
 	metrics        *httpMetrics
 	metricsHandler http.Handler // GET /metrics
-	rl       *rateLimiters
+	rl             *rateLimiters
 
 	lotteryCodes codeCache // mini-program codes made, per lottery id
 }

@@ -133,7 +133,7 @@ func TestServeHelpListsEverySetting(t *testing.T) {
 		"--config (LUCKBOX_CONFIG", "--tls-cert (LUCKBOX_TLS_CERT", "--tls-key (LUCKBOX_TLS_KEY",
 		"--trust-proxy (LUCKBOX_TRUST_PROXY, default false)", "--rate-limit (LUCKBOX_RATE_LIMIT, default on)",
 		"--rate-login (LUCKBOX_RATE_LOGIN, default 20/s,burst=200)", "--rate-join (LUCKBOX_RATE_JOIN",
-		"--rate-grab (LUCKBOX_RATE_GRAB", "--rate-create (LUCKBOX_RATE_CREATE", "--rate-ip (LUCKBOX_RATE_IP, default off)",
+		"--rate-grab (LUCKBOX_RATE_GRAB", "--rate-create (LUCKBOX_RATE_CREATE", "--rate-write (LUCKBOX_RATE_WRITE, default 30/s,burst=60)", "--rate-ip (LUCKBOX_RATE_IP, default off)",
 		"flag > environment > file > default",
 	} {
 		if !strings.Contains(out.String(), want) {

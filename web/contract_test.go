@@ -1,0 +1,304 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/legacy"
+
+	"luckbox/auth"
+)
+
+// The contract check: every request the handler tests make, and every
+// answer, is validated against the OpenAPI document the server serves
+// (openapi.go). The harness's server runs its handler behind
+// contract.check, so a status, header or body the document does not
+// describe fails the test that caused it. Paths the document does not
+// cover (the UI, /_fake) are not checked; an unknown /api/ path must be
+// 404 and a documented path asked with another method must be 405 with the
+// documented methods in Allow.
+
+// contract is the parsed document and its router.
+type contract struct {
+	doc    *openapi3.T
+	router routers.Router
+}
+
+var (
+	contractOnce sync.Once
+	theContract  *contract
+	contractErr  error
+)
+
+// loadContract parses and validates the served document once per test binary.
+func loadContract() (*contract, error) {
+	contractOnce.Do(func() {
+		// Bodies that are not JSON: checked as strings or files.
+		openapi3filter.RegisterBodyDecoder("text/event-stream", openapi3filter.PlainBodyDecoder)
+		openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.PlainBodyDecoder)
+		openapi3filter.RegisterBodyDecoder("text/javascript", openapi3filter.PlainBodyDecoder)
+		openapi3filter.RegisterBodyDecoder("text/css", openapi3filter.PlainBodyDecoder)
+		openapi3filter.RegisterBodyDecoder("image/png", openapi3filter.FileBodyDecoder)
+		openapi3filter.RegisterBodyDecoder("image/jpeg", openapi3filter.FileBodyDecoder)
+		raw, err := OpenAPI()
+		if err != nil {
+			contractErr = err
+			return
+		}
+		doc, err := openapi3.NewLoader().LoadFromData(raw)
+		if err != nil {
+			contractErr = fmt.Errorf("load the OpenAPI document: %w", err)
+			return
+		}
+		if err := doc.Validate(context.Background()); err != nil {
+			contractErr = fmt.Errorf("the OpenAPI document is not valid OpenAPI 3: %w", err)
+			return
+		}
+		router, err := legacy.NewRouter(doc)
+		if err != nil {
+			contractErr = fmt.Errorf("route the OpenAPI document: %w", err)
+			return
+		}
+		theContract = &contract{doc: doc, router: router}
+	})
+	return theContract, contractErr
+}
+
+// contractReport collects the violations of one harness; they are reported
+// when its server has stopped (a handler may finish after the client has
+// read its answer).
+type contractReport struct {
+	mu     sync.Mutex
+	errors []string
+}
+
+func (c *contractReport) add(msg string) {
+	c.mu.Lock()
+	c.errors = append(c.errors, msg)
+	c.mu.Unlock()
+}
+
+// exchangeRecorder keeps a copy of the answer while it goes to the client.
+type exchangeRecorder struct {
+	http.ResponseWriter
+	status int
+	body   bytes.Buffer
+}
+
+func (w *exchangeRecorder) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *exchangeRecorder) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	w.body.Write(b)
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *exchangeRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *exchangeRecorder) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// check serves next and validates the exchange against the document.
+func (c *contract) check(report *contractReport, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !c.covers(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			report.add(fmt.Sprintf("%s %s: read the request body: %v", r.Method, r.URL.Path, err))
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		rec := &exchangeRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+		if rec.status == 0 {
+			rec.status = http.StatusOK
+		}
+		if err := c.validate(r, body, rec); err != nil {
+			report.add(fmt.Sprintf("%s %s → %d %s: %v", r.Method, r.URL.RequestURI(), rec.status, snippet(rec.body.Bytes()), err))
+		}
+	})
+}
+
+// snippet is the start of a body, for messages.
+func snippet(b []byte) string {
+	const n = 300
+	if len(b) > n {
+		return string(b[:n]) + "..."
+	}
+	return string(b)
+}
+
+// covers reports whether the document speaks about r: every /api/ path, and
+// the documented paths outside it (/healthz, /docs, ...).
+func (c *contract) covers(r *http.Request) bool {
+	return strings.HasPrefix(r.URL.Path, "/api/") || len(c.methods(r)) > 0
+}
+
+// methods lists the documented methods of r's path, in the order of Allow.
+func (c *contract) methods(r *http.Request) []string {
+	var out []string
+	for _, m := range routeMethods {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, _, err := c.router.FindRoute(probe); err == nil {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// validate checks one exchange: a documented operation's request and
+// answer against it; otherwise the 405 (documented path) or 404 (unknown
+// path) the document promises.
+func (c *contract) validate(r *http.Request, body []byte, rec *exchangeRecorder) error {
+	if rec.Header().Get("X-Request-Id") == "" {
+		return errors.New("no X-Request-Id header")
+	}
+	req := r.Clone(context.Background())
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	route, params, err := c.router.FindRoute(req)
+	if err != nil {
+		return c.validateUnrouted(r, rec)
+	}
+	opts := &openapi3filter.Options{
+		IncludeResponseStatus: true,
+		SkipSettingDefaults:   true,
+		MultiError:            true,
+		AuthenticationFunc:    credentialsPresent,
+	}
+	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: opts}
+	if reqErr := openapi3filter.ValidateRequest(context.Background(), in); reqErr != nil && (rec.status < 400 || rec.status >= 500) {
+		return fmt.Errorf("the document says the request is invalid (%v), yet the server answered %d", reqErr, rec.status)
+	}
+	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: rec.status, Header: rec.Header(), Options: opts}
+	out.SetBodyBytes(rec.body.Bytes())
+	if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
+		return fmt.Errorf("the answer is not the documented one: %w", err)
+	}
+	return nil
+}
+
+// validateUnrouted checks the answer to a path or method the document has
+// no operation for: 405 with Allow = the documented methods, or 404.
+func (c *contract) validateUnrouted(r *http.Request, rec *exchangeRecorder) error {
+	documented := c.methods(r)
+	want, component := http.StatusNotFound, "NotFound"
+	if len(documented) > 0 {
+		want, component = http.StatusMethodNotAllowed, "MethodNotAllowed"
+		if got := rec.Header().Get("Allow"); got != strings.Join(documented, ", ") {
+			return fmt.Errorf("Allow %q, but the document has %s for this path", got, strings.Join(documented, ", "))
+		}
+	}
+	if rec.status != want {
+		return fmt.Errorf("the document has no %s %s (documented methods: %v), so the answer must be %d", r.Method, r.URL.Path, documented, want)
+	}
+	res := c.doc.Components.Responses[component]
+	if res == nil || res.Value == nil {
+		return fmt.Errorf("the document has no components.responses.%s", component)
+	}
+	for name, h := range res.Value.Headers {
+		if h.Value != nil && h.Value.Required && rec.Header().Get(name) == "" {
+			return fmt.Errorf("%s: no %s header", component, name)
+		}
+	}
+	if r.Method == http.MethodHead {
+		return nil // no body
+	}
+	mt := res.Value.Content.Get(rec.Header().Get("Content-Type"))
+	if mt == nil || mt.Schema == nil {
+		return fmt.Errorf("%s: Content-Type %q is not documented", component, rec.Header().Get("Content-Type"))
+	}
+	v, err := decodeJSONValue(rec.body.Bytes())
+	if err != nil {
+		return fmt.Errorf("%s: %w", component, err)
+	}
+	if err := mt.Schema.Value.VisitJSON(v); err != nil {
+		return fmt.Errorf("%s: %w", component, err)
+	}
+	return nil
+}
+
+// decodeJSONValue decodes b the way kin-openapi's schemas expect.
+func decodeJSONValue(b []byte) (any, error) {
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		return nil, fmt.Errorf("the body is not JSON: %w", err)
+	}
+	return v, nil
+}
+
+// credentialsPresent is the document's security check: the credential a
+// scheme names is present (whether it is valid is the server's business,
+// and a 401 is documented).
+func credentialsPresent(_ context.Context, in *openapi3filter.AuthenticationInput) error {
+	r := in.RequestValidationInput.Request
+	switch s := in.SecurityScheme; {
+	case s.Type == "http" && strings.EqualFold(s.Scheme, "bearer"):
+		if auth.BearerToken(r.Header.Get("Authorization")) == "" {
+			return errors.New("no bearer token")
+		}
+	case s.Type == "apiKey" && s.In == "query":
+		if r.URL.Query().Get(s.Name) == "" {
+			return fmt.Errorf("no ?%s=", s.Name)
+		}
+	case s.Type == "apiKey" && s.In == "header":
+		if r.Header.Get(s.Name) == "" {
+			return fmt.Errorf("no %s header", s.Name)
+		}
+	default:
+		return fmt.Errorf("security scheme %s %s is not checked by the tests", s.Type, s.Scheme)
+	}
+	return nil
+}
+
+// withContract puts the contract check in front of the harness's handler,
+// reporting the violations when the harness stops.
+func (h *harness) withContract(next http.Handler) http.Handler {
+	if _, bench := h.t.(*testing.B); bench {
+		return next // benchmarks measure the server, not the checker
+	}
+	c, err := loadContract()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	report := &contractReport{}
+	h.contract = report
+	return c.check(report, next)
+}
+
+// reportContract fails the test with every violation seen (the harness
+// calls it after its server has stopped).
+func (h *harness) reportContract() {
+	if h.contract == nil {
+		return
+	}
+	h.contract.mu.Lock()
+	defer h.contract.mu.Unlock()
+	for _, e := range h.contract.errors {
+		h.t.Errorf("OpenAPI contract: %s", e)
+	}
+	h.contract.errors = nil
+}
