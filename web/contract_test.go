@@ -174,9 +174,6 @@ func (c *contract) methods(r *http.Request) []string {
 // answer against it; otherwise the 405 (documented path) or 404 (unknown
 // path) the document promises.
 func (c *contract) validate(r *http.Request, body []byte, rec *exchangeRecorder) error {
-	if rec.Header().Get("X-Request-Id") == "" {
-		return errors.New("no X-Request-Id header")
-	}
 	req := r.Clone(context.Background())
 	req.Body = io.NopCloser(bytes.NewReader(body))
 	route, params, err := c.router.FindRoute(req)

@@ -12,7 +12,7 @@ import (
 // reads take no body and are never rate-limited; every write reads a body
 // under a limit and has a rate class; only authenticated POSTs are
 // idempotent; only the event stream takes its token from the query; no
-// route is listed twice.
+// route is listed twice; every authenticated POST takes an Idempotency-Key.
 func TestRouteTablePolicy(t *testing.T) {
 	seen := map[string]bool{}
 	for _, rt := range routeTable() {
@@ -32,6 +32,9 @@ func TestRouteTablePolicy(t *testing.T) {
 		}
 		if rt.opts&idempotent != 0 && (rt.method != http.MethodPost || rt.auth == public) {
 			t.Errorf("%s is idempotent: only authenticated POSTs are (keys are per caller)", where)
+		}
+		if rt.opts&idempotent == 0 && rt.method == http.MethodPost && rt.auth != public {
+			t.Errorf("%s does not take an Idempotency-Key: every authenticated POST does", where)
 		}
 		if rt.opts&queryToken != 0 && rt.auth == public {
 			t.Errorf("%s takes a query token but is public", where)
