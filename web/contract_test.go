@@ -45,12 +45,13 @@ var (
 func loadContract() (*contract, error) {
 	contractOnce.Do(func() {
 		// Bodies that are not JSON: checked as strings or files.
-		openapi3filter.RegisterBodyDecoder("text/event-stream", openapi3filter.PlainBodyDecoder)
-		openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.PlainBodyDecoder)
-		openapi3filter.RegisterBodyDecoder("text/javascript", openapi3filter.PlainBodyDecoder)
-		openapi3filter.RegisterBodyDecoder("text/css", openapi3filter.PlainBodyDecoder)
-		openapi3filter.RegisterBodyDecoder("image/png", openapi3filter.FileBodyDecoder)
-		openapi3filter.RegisterBodyDecoder("image/jpeg", openapi3filter.FileBodyDecoder)
+		for ct, dec := range map[string]openapi3filter.BodyDecoder{
+			"text/event-stream": openapi3filter.PlainBodyDecoder, "text/html": openapi3filter.PlainBodyDecoder,
+			"text/javascript": openapi3filter.PlainBodyDecoder, "text/css": openapi3filter.PlainBodyDecoder,
+			"image/png": openapi3filter.FileBodyDecoder, "image/jpeg": openapi3filter.FileBodyDecoder,
+		} {
+			openapi3filter.RegisterBodyDecoder(ct, dec)
+		}
 		raw, err := OpenAPI()
 		if err != nil {
 			contractErr = err
@@ -89,36 +90,6 @@ func (c *contractReport) add(msg string) {
 	c.mu.Unlock()
 }
 
-// exchangeRecorder keeps a copy of the answer while it goes to the client.
-type exchangeRecorder struct {
-	http.ResponseWriter
-	status int
-	body   bytes.Buffer
-}
-
-func (w *exchangeRecorder) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *exchangeRecorder) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	w.body.Write(b)
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *exchangeRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-func (w *exchangeRecorder) Flush() {
-	if f, ok := w.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
 // check serves next and validates the exchange against the document.
 func (c *contract) check(report *contractReport, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -131,13 +102,17 @@ func (c *contract) check(report *contractReport, next http.Handler) http.Handler
 			report.add(fmt.Sprintf("%s %s: read the request body: %v", r.Method, r.URL.Path, err))
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		rec := &exchangeRecorder{ResponseWriter: w}
-		next.ServeHTTP(rec, r)
-		if rec.status == 0 {
-			rec.status = http.StatusOK
+		rw := wrapWriter(w) // the server's own wrapper, shared with its middleware
+		var answer bytes.Buffer
+		stop := rw.tee(&answer)
+		next.ServeHTTP(rw, r)
+		stop()
+		status := rw.status
+		if status == 0 {
+			status = http.StatusOK
 		}
-		if err := c.validate(r, body, rec); err != nil {
-			report.add(fmt.Sprintf("%s %s → %d %s: %v", r.Method, r.URL.RequestURI(), rec.status, snippet(rec.body.Bytes()), err))
+		if err := c.validate(r, body, status, rw.Header(), answer.Bytes()); err != nil {
+			report.add(fmt.Sprintf("%s %s → %d %s: %v", r.Method, r.URL.RequestURI(), status, snippet(answer.Bytes()), err))
 		}
 	})
 }
@@ -173,12 +148,12 @@ func (c *contract) methods(r *http.Request) []string {
 // validate checks one exchange: a documented operation's request and
 // answer against it; otherwise the 405 (documented path) or 404 (unknown
 // path) the document promises.
-func (c *contract) validate(r *http.Request, body []byte, rec *exchangeRecorder) error {
+func (c *contract) validate(r *http.Request, body []byte, status int, header http.Header, answer []byte) error {
 	req := r.Clone(context.Background())
 	req.Body = io.NopCloser(bytes.NewReader(body))
 	route, params, err := c.router.FindRoute(req)
 	if err != nil {
-		return c.validateUnrouted(r, rec)
+		return c.validateUnrouted(r, status, header, answer)
 	}
 	opts := &openapi3filter.Options{
 		IncludeResponseStatus: true,
@@ -187,11 +162,11 @@ func (c *contract) validate(r *http.Request, body []byte, rec *exchangeRecorder)
 		AuthenticationFunc:    credentialsPresent,
 	}
 	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: opts}
-	if reqErr := openapi3filter.ValidateRequest(context.Background(), in); reqErr != nil && (rec.status < 400 || rec.status >= 500) {
-		return fmt.Errorf("the document says the request is invalid (%v), yet the server answered %d", reqErr, rec.status)
+	if reqErr := openapi3filter.ValidateRequest(context.Background(), in); reqErr != nil && (status < 400 || status >= 500) {
+		return fmt.Errorf("the document says the request is invalid (%v), yet the server answered %d", reqErr, status)
 	}
-	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: rec.status, Header: rec.Header(), Options: opts}
-	out.SetBodyBytes(rec.body.Bytes())
+	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: status, Header: header, Options: opts}
+	out.SetBodyBytes(answer)
 	if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
 		return fmt.Errorf("the answer is not the documented one: %w", err)
 	}
@@ -200,16 +175,16 @@ func (c *contract) validate(r *http.Request, body []byte, rec *exchangeRecorder)
 
 // validateUnrouted checks the answer to a path or method the document has
 // no operation for: 405 with Allow = the documented methods, or 404.
-func (c *contract) validateUnrouted(r *http.Request, rec *exchangeRecorder) error {
+func (c *contract) validateUnrouted(r *http.Request, status int, header http.Header, answer []byte) error {
 	documented := c.methods(r)
 	want, component := http.StatusNotFound, "NotFound"
 	if len(documented) > 0 {
 		want, component = http.StatusMethodNotAllowed, "MethodNotAllowed"
-		if got := rec.Header().Get("Allow"); got != strings.Join(documented, ", ") {
+		if got := header.Get("Allow"); got != strings.Join(documented, ", ") {
 			return fmt.Errorf("Allow %q, but the document has %s for this path", got, strings.Join(documented, ", "))
 		}
 	}
-	if rec.status != want {
+	if status != want {
 		return fmt.Errorf("the document has no %s %s (documented methods: %v), so the answer must be %d", r.Method, r.URL.Path, documented, want)
 	}
 	res := c.doc.Components.Responses[component]
@@ -217,18 +192,18 @@ func (c *contract) validateUnrouted(r *http.Request, rec *exchangeRecorder) erro
 		return fmt.Errorf("the document has no components.responses.%s", component)
 	}
 	for name, h := range res.Value.Headers {
-		if h.Value != nil && h.Value.Required && rec.Header().Get(name) == "" {
+		if h.Value != nil && h.Value.Required && header.Get(name) == "" {
 			return fmt.Errorf("%s: no %s header", component, name)
 		}
 	}
 	if r.Method == http.MethodHead {
 		return nil // no body
 	}
-	mt := res.Value.Content.Get(rec.Header().Get("Content-Type"))
+	mt := res.Value.Content.Get(header.Get("Content-Type"))
 	if mt == nil || mt.Schema == nil {
-		return fmt.Errorf("%s: Content-Type %q is not documented", component, rec.Header().Get("Content-Type"))
+		return fmt.Errorf("%s: Content-Type %q is not documented", component, header.Get("Content-Type"))
 	}
-	v, err := decodeJSONValue(rec.body.Bytes())
+	v, err := decodeJSONValue(answer)
 	if err != nil {
 		return fmt.Errorf("%s: %w", component, err)
 	}

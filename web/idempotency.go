@@ -63,9 +63,9 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 		}
 		rw := wrapWriter(w)
 		var reply bytes.Buffer
-		rw.capture = &reply
+		stop := rw.tee(&reply)
 		defer func() {
-			rw.capture = nil
+			stop()
 			if rw.status == 0 || rw.status >= 500 {
 				if err := s.DB.AbortIdempotent(ctx, p.Scope(), key); err != nil {
 					s.log.Error("idempotency abort failed", "request_id", requestID(ctx), "err", err)

@@ -2,19 +2,20 @@ package web
 
 import (
 	"bytes"
+	"io"
 	"net/http"
 )
 
 // responseWriter is the server's one wrapper of http.ResponseWriter: it
 // records the status and size of the response (access log, metrics,
-// idempotency) and, while capture is set, keeps a copy of the body (the
+// idempotency) and, while a copy is wanted (tee), copies the body (the
 // reply an Idempotency-Key stores). logAndRecover installs it around every
 // request; inner middleware reaches it with wrapWriter.
 type responseWriter struct {
 	http.ResponseWriter
 	status  int
 	bytes   int64
-	capture *bytes.Buffer
+	capture io.Writer // the copies of the body, nil when none is wanted
 }
 
 // wrapWriter returns w's responseWriter, wrapping w if it has none.
@@ -23,6 +24,17 @@ func wrapWriter(w http.ResponseWriter) *responseWriter {
 		return rw
 	}
 	return &responseWriter{ResponseWriter: w}
+}
+
+// tee copies what is written of the body to buf until stop is called.
+func (w *responseWriter) tee(buf *bytes.Buffer) (stop func()) {
+	prev := w.capture
+	if prev == nil {
+		w.capture = buf
+	} else {
+		w.capture = io.MultiWriter(prev, buf)
+	}
+	return func() { w.capture = prev }
 }
 
 func (w *responseWriter) WriteHeader(code int) {
