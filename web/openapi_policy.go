@@ -15,8 +15,8 @@ import (
 //   - rate-limited routes answer 429 (with Retry-After) and name their class
 //     in x-rate-class;
 //   - idempotent routes take Idempotency-Key, answer 409 (the key is in use)
-//     and 422 (idempotency_mismatch), and every replayed answer carries
-//     Idempotent-Replayed;
+//     and 422 (idempotency_mismatch), and the answers that may be replays
+//     carry Idempotent-Replayed;
 //   - every operation may answer 500 and takes X-Request-Id, and every
 //     response carries X-Request-Id.
 //
@@ -68,10 +68,11 @@ func documentPolicies(doc map[string]any) {
 		add("500", "Internal")
 		addParameter(op, "RequestId")
 		if rt.opts&idempotent != 0 {
-			// Replays of stored answers (any but 5xx); a $ref takes no
-			// siblings, so shared responses are copied inline here.
+			// Replays of stored answers: what the handler answered, 5xx
+			// aside. A $ref takes no siblings, so shared responses are
+			// copied inline here.
 			for status, res := range responses {
-				if status < "500" {
+				if status < "500" && !notReplayed[status] {
 					r := inline(components, res)
 					addHeader(r, "Idempotent-Replayed", "IdempotentReplayed")
 					responses[status] = r
@@ -93,6 +94,10 @@ func documentPolicies(doc map[string]any) {
 		addHeader(asMap(res), "X-Request-Id", "RequestId")
 	}
 }
+
+// notReplayed are the statuses an idempotent route answers before its
+// Idempotency-Key is looked at (or instead of a replay), never as a replay.
+var notReplayed = map[string]bool{"401": true, "403": true, "413": true, "422": true, "429": true}
 
 // componentRef is a $ref to components.<section>.<name>.
 func componentRef(section, name string) map[string]any {

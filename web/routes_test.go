@@ -237,3 +237,58 @@ func httpSeries(t *testing.T, h *harness) map[string]bool {
 	}
 	return out
 }
+
+// TestOpenAPIStatesPolicies: the document states each route's policy: the
+// security of public routes, 401/403 on the others, 413 where a body is
+// read, 429 and x-rate-class where a rate class applies, Idempotency-Key
+// and 422 on idempotent routes, Idempotent-Replayed on their successes, and
+// X-Request-Id on every response.
+func TestOpenAPIStatesPolicies(t *testing.T) {
+	doc := openapiJSON(t)
+	for _, rt := range routeTable() {
+		where := rt.method + " " + rt.pattern
+		op := asMap(asMap(asMap(doc["paths"])[rt.pattern])[strings.ToLower(rt.method)])
+		if op == nil {
+			t.Errorf("%s is not documented", where)
+			continue
+		}
+		responses := asMap(op["responses"])
+		want := map[string]bool{"500": true}
+		if rt.auth != public {
+			want["401"], want["403"] = true, true
+		} else if sec, ok := op["security"].([]any); !ok || len(sec) != 0 {
+			t.Errorf("%s is public but documents security %v", where, op["security"])
+		}
+		if rt.body != noBody {
+			want["413"] = true
+		}
+		if rt.rate != noRate {
+			want["429"] = true
+			if op["x-rate-class"] != string(rt.rate) {
+				t.Errorf("%s: x-rate-class %v, want %s", where, op["x-rate-class"], rt.rate)
+			}
+		}
+		if rt.opts&idempotent != 0 {
+			want["422"] = true
+			params := fmt.Sprint(op["parameters"])
+			if !strings.Contains(params, "#/components/parameters/IdempotencyKey") {
+				t.Errorf("%s is idempotent but takes no Idempotency-Key: %s", where, params)
+			}
+			for status, res := range responses {
+				if status[0] == '2' && asMap(deref(doc, res)["headers"])["Idempotent-Replayed"] == nil {
+					t.Errorf("%s %s: a replay would carry Idempotent-Replayed, which is not documented", where, status)
+				}
+			}
+		}
+		for status := range want {
+			if responses[status] == nil {
+				t.Errorf("%s does not document %s", where, status)
+			}
+		}
+		for status, res := range responses {
+			if asMap(deref(doc, res)["headers"])["X-Request-Id"] == nil {
+				t.Errorf("%s %s: no X-Request-Id header", where, status)
+			}
+		}
+	}
+}
