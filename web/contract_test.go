@@ -77,9 +77,10 @@ func loadContract() (*contract, error) {
 }
 
 // contractReport collects the violations of one harness; they are reported
-// when its server has stopped (a handler may finish after the client has
-// read its answer).
+// when its server has stopped and every check has finished. The checks run
+// after the answer is sent, so they do not slow the exchanges down.
 type contractReport struct {
+	checks sync.WaitGroup
 	mu     sync.Mutex
 	errors []string
 }
@@ -111,9 +112,12 @@ func (c *contract) check(report *contractReport, next http.Handler) http.Handler
 		if status == 0 {
 			status = http.StatusOK
 		}
-		if err := c.validate(r, body, status, rw.Header(), answer.Bytes()); err != nil {
-			report.add(fmt.Sprintf("%s %s → %d %s: %v", r.Method, r.URL.RequestURI(), status, snippet(answer.Bytes()), err))
-		}
+		req, header := r.Clone(context.Background()), rw.Header().Clone()
+		report.checks.Go(func() {
+			if err := c.validate(req, body, status, header, answer.Bytes()); err != nil {
+				report.add(fmt.Sprintf("%s %s → %d %s: %v", req.Method, req.URL.RequestURI(), status, snippet(answer.Bytes()), err))
+			}
+		})
 	})
 }
 
@@ -261,12 +265,13 @@ func (h *harness) withContract(next http.Handler) http.Handler {
 	return c.check(report, next)
 }
 
-// reportContract fails the test with every violation seen (the harness
-// calls it after its server has stopped).
+// reportContract waits for the checks and fails the test with every
+// violation seen (the harness calls it after its server has stopped).
 func (h *harness) reportContract() {
 	if h.contract == nil {
 		return
 	}
+	h.contract.checks.Wait()
 	h.contract.mu.Lock()
 	defer h.contract.mu.Unlock()
 	for _, e := range h.contract.errors {
