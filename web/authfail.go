@@ -17,7 +17,7 @@ import (
 // addresses remembered are bounded.
 
 // classAuthFailure is the rate class of the failed-authentication throttle.
-const classAuthFailure = "auth"
+const classAuthFailure rateClass = "auth"
 
 // authFailKey is the bucket key of the request's address ("" when it is not
 // counted: the throttle is off or the address is loopback).

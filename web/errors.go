@@ -4,9 +4,15 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"sort"
 
 	"luckbox/data"
 )
+
+// codeMethodNotAllowed is the error code of a known path asked with a method
+// it does not route (405, with Allow). It is the HTTP layer's own: no domain
+// operation answers it.
+const codeMethodNotAllowed = "method_not_allowed"
 
 // statusOf is the one table from domain error codes to HTTP statuses.
 var statusOf = map[string]int{
@@ -14,6 +20,7 @@ var statusOf = map[string]int{
 	data.EUnauthenticated:     http.StatusUnauthorized,
 	data.EForbidden:           http.StatusForbidden,
 	data.ENotFound:            http.StatusNotFound,
+	codeMethodNotAllowed:      http.StatusMethodNotAllowed,
 	data.EConflict:            http.StatusConflict,
 	data.EExhausted:           http.StatusGone,
 	data.EExpired:             http.StatusGone,
@@ -25,12 +32,13 @@ var statusOf = map[string]int{
 	data.EInternal:            http.StatusInternalServerError,
 }
 
-// ErrorCodes lists every error code the API may answer with.
+// ErrorCodes lists every error code the API may answer with, sorted.
 func ErrorCodes() []string {
 	out := make([]string, 0, len(statusOf))
 	for c := range statusOf {
 		out = append(out, c)
 	}
+	sort.Strings(out)
 	return out
 }
 

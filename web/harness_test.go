@@ -40,6 +40,7 @@ type harness struct {
 	bg         *data.Background
 	stop       context.CancelFunc
 	done       chan struct{}
+	contract   *contractReport // violations of the OpenAPI document (contract_test.go)
 }
 
 // harnessOption adjusts a harness before it is built (features add their
@@ -84,7 +85,7 @@ func newHarnessData(t testing.TB, dataOpts func(*data.Options), opts ...harnessO
 		f(&wopts)
 	}
 	h.srv = New(deps, wopts)
-	handler = h.srv.Handler()
+	handler = h.withContract(h.srv.Handler())
 	ctx, cancel := context.WithCancel(context.Background())
 	h.stop, h.done = cancel, make(chan struct{})
 	go func() { defer close(h.done); h.bg.Run(ctx) }()
@@ -93,6 +94,7 @@ func newHarnessData(t testing.TB, dataOpts func(*data.Options), opts ...harnessO
 		<-h.done
 		h.ts.Close()
 		db.Close()
+		h.reportContract()
 	})
 	return h
 }

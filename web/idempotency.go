@@ -14,28 +14,6 @@ import (
 // maxIdempotencyKey bounds the Idempotency-Key header.
 const maxIdempotencyKey = 255
 
-// recorder captures a response so it can be stored for replay.
-type recorder struct {
-	http.ResponseWriter
-	status int
-	buf    bytes.Buffer
-}
-
-func (r *recorder) WriteHeader(code int) {
-	if r.status == 0 {
-		r.status = code
-	}
-	r.ResponseWriter.WriteHeader(code)
-}
-
-func (r *recorder) Write(b []byte) (int, error) {
-	if r.status == 0 {
-		r.status = http.StatusOK
-	}
-	r.buf.Write(b)
-	return r.ResponseWriter.Write(b)
-}
-
 // idempotent makes a mutating POST safe to retry: with an Idempotency-Key
 // header, the first response for (caller, key) is stored for 24 h and replayed
 // for the same method, path and body; another body gets 422. A request still
@@ -47,7 +25,7 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key := r.Header.Get("Idempotency-Key")
 		p, ok := auth.PrincipalFrom(r.Context())
-		if key == "" || !ok || r.Method != http.MethodPost {
+		if key == "" || !ok {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -85,8 +63,11 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 			w.Write(rec.Body)
 			return
 		}
-		rw := &recorder{ResponseWriter: w}
+		rw := wrapWriter(w)
+		var reply bytes.Buffer
+		stop := rw.tee(&reply)
 		defer func() {
+			stop()
 			if rw.status == 0 || rw.status >= 500 {
 				if err := s.DB.AbortIdempotent(ctx, p.Scope(), key); err != nil {
 					s.log.Error("idempotency abort failed", "request_id", requestID(ctx), "err", err)
@@ -94,7 +75,7 @@ func (s *Server) idempotent(next http.Handler) http.Handler {
 				return
 			}
 			err := s.DB.FinishIdempotent(ctx, p.Scope(), key, data.IdemRecord{
-				BodyHash: hash, Status: rw.status, ContentType: rw.Header().Get("Content-Type"), Body: rw.buf.Bytes()})
+				BodyHash: hash, Status: rw.status, ContentType: rw.Header().Get("Content-Type"), Body: reply.Bytes()})
 			if err != nil {
 				s.log.Error("idempotency finish failed", "request_id", requestID(ctx), "err", err)
 			}

@@ -52,6 +52,9 @@ func (h *harness) tryDo(method, path, token string, body any) (response, error) 
 	if err != nil {
 		return response{}, err
 	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}

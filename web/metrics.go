@@ -64,7 +64,7 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 			Name: "luckbox_packet_grabs_total", Help: "New red-packet grabs (POST /api/v1/packets/{id}/grabs answered 201).",
 		}),
 		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "luckbox_rate_limited_total", Help: "Requests answered 429 rate_limited, by class (login, join, grab, create).",
+			Name: "luckbox_rate_limited_total", Help: "Requests answered 429 rate_limited, by class (login, join, grab, create, write).",
 		}, []string{"class"}),
 	}
 	reg.MustRegister(m.requests, m.latency, m.grabs, m.rateLimited)
@@ -74,11 +74,32 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 // grabRoute is the route pattern whose 201 answers count as grabs.
 const grabRoute = "/api/v1/packets/{packetID}/grabs"
 
-// observe records one finished request.
+// otherMethod is the method label of every non-standard method.
+const otherMethod = "OTHER"
+
+// standardMethods are the methods that are their own label value.
+var standardMethods = map[string]bool{
+	http.MethodGet: true, http.MethodHead: true, http.MethodPost: true, http.MethodPut: true, http.MethodPatch: true,
+	http.MethodDelete: true, http.MethodConnect: true, http.MethodOptions: true, http.MethodTrace: true,
+}
+
+// methodLabel is the method label value of a request: the client chooses
+// the method, so anything outside the standard set is one value.
+func methodLabel(m string) string {
+	if standardMethods[m] {
+		return m
+	}
+	return otherMethod
+}
+
+// observe records one finished request. route is a route pattern or
+// unmatchedRoute, never a raw path, and the method is bounded by
+// methodLabel, so clients cannot create series.
 func (s *Server) observe(method, route string, status int, d time.Duration) {
 	if s.metrics == nil {
 		return
 	}
+	method = methodLabel(method)
 	st := strconv.Itoa(status)
 	s.metrics.requests.WithLabelValues(method, route, st).Inc()
 	s.metrics.latency.WithLabelValues(method, route, st).Observe(d.Seconds())

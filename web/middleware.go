@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
-	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -53,46 +52,19 @@ func withRequestID(next http.Handler) http.Handler {
 	})
 }
 
-// statusWriter records the status and size of a response.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-	bytes  int64
-}
+// unmatchedRoute is the route label of requests no route matched (404, 405).
+const unmatchedRoute = "unmatched"
 
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	n, err := w.ResponseWriter.Write(b)
-	w.bytes += int64(n)
-	return n, err
-}
-
-// Unwrap lets http.ResponseController reach the underlying writer (flush, deadlines).
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// Flush supports streaming responses (SSE).
-func (w *statusWriter) Flush() {
-	if f, ok := w.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
+// routePattern is the pattern of the route that served r, or
+// unmatchedRoute: the table's routes are registered flat on one router, so
+// the pattern is a route of the table (or a UI or fake mount), never a path.
 func routePattern(r *http.Request) string {
 	if rc := chi.RouteContext(r.Context()); rc != nil {
 		if p := rc.RoutePattern(); p != "" {
 			return p
 		}
 	}
-	return "unmatched"
+	return unmatchedRoute
 }
 
 // logAndRecover writes the access log line, records metrics and turns a
@@ -100,7 +72,7 @@ func routePattern(r *http.Request) string {
 func (s *Server) logAndRecover(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
+		sw := wrapWriter(w)
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
@@ -128,29 +100,6 @@ func (s *Server) logAndRecover(next http.Handler) http.Handler {
 	})
 }
 
-// largeBody reports whether the route takes big uploads (participant imports).
-func largeBody(r *http.Request) bool {
-	return r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/api/v1/admin/exchanges/") &&
-		strings.HasSuffix(r.URL.Path, "/participants")
-}
-
-// limitBody caps request bodies: 1 MiB, or 16 MiB for imports. A declared
-// length over the limit is refused before reading.
-func (s *Server) limitBody(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		limit := s.opts.MaxBody
-		if largeBody(r) {
-			limit = s.opts.MaxImport
-		}
-		if r.ContentLength > limit {
-			s.writeError(w, r, data.Errorf(data.ETooLarge, "request body is over %d bytes", limit))
-			return
-		}
-		r.Body = http.MaxBytesReader(w, r.Body, limit)
-		next.ServeHTTP(w, r)
-	})
-}
-
 // cors answers CORS for the configured origins only (off by default).
 func (s *Server) cors(next http.Handler) http.Handler {
 	allowed := map[string]bool{}
@@ -163,7 +112,7 @@ func (s *Server) cors(next http.Handler) http.Handler {
 			h := w.Header()
 			h.Set("Access-Control-Allow-Origin", origin)
 			h.Add("Vary", "Origin")
-			h.Set("Access-Control-Expose-Headers", "X-Request-Id, Retry-After")
+			h.Set("Access-Control-Expose-Headers", "X-Request-Id, Retry-After, Idempotent-Replayed, Allow")
 			if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
 				h.Set("Access-Control-Allow-Methods", "GET, POST, PATCH, DELETE, OPTIONS")
 				h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key, X-Request-Id")

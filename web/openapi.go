@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
-	"net/url"
 	"regexp"
 	"sort"
-	"strings"
 	"sync"
 )
 
@@ -18,6 +16,9 @@ import (
 // the paths and schemas of one area of the API (auth.json, lotteries.json,
 // ...). Keeping one file per area lets each feature document itself. The
 // fragments are merged at start-up; duplicated paths or schemas are an error.
+// What the route table (routes.go) and the error table (errors.go) decide
+// is then written into the document by documentPolicies (openapi_policy.go):
+// the fragments do not repeat it.
 //
 //go:embed openapi/*.json
 var openapiFS embed.FS
@@ -82,8 +83,8 @@ func buildOpenAPI(fsys fs.FS) ([]byte, error) {
 			doc["tags"] = append(existing, tags...)
 		}
 	}
-	addRateLimitResponses(paths)
-	addSharedResponses(doc, paths)
+	documentPolicies(doc)
+	addSharedResponses(doc, paths) // after the policies: 429 where a token is checked, 507/503 on writes
 	return json.MarshalIndent(doc, "", "  ")
 }
 
@@ -129,24 +130,6 @@ func asSlice(v any) []any {
 
 // pathParam matches a {param} of an OpenAPI path.
 var pathParam = regexp.MustCompile(`\{[^/{}]+\}`)
-
-// addRateLimitResponses documents the 429 answer on every operation a rate
-// limit covers (rateClass in ratelimit.go), so the document follows the
-// limiter rather than each fragment repeating it.
-func addRateLimitResponses(paths map[string]any) {
-	for p, item := range paths {
-		for m, op := range asMap(item) {
-			r := &http.Request{Method: strings.ToUpper(m), URL: &url.URL{Path: pathParam.ReplaceAllString(p, "x")}}
-			if asMap(op) == nil || rateClass(r) == "" {
-				continue
-			}
-			responses := ensureMap(asMap(op), "responses")
-			if _, ok := responses["429"]; !ok {
-				responses["429"] = map[string]any{"$ref": "#/components/responses/RateLimited"}
-			}
-		}
-	}
-}
 
 func readJSON(fsys fs.FS, name string, v any) error {
 	b, err := fs.ReadFile(fsys, name)

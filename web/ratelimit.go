@@ -73,17 +73,20 @@ func ParseRate(s string) (Rate, error) {
 	return r, nil
 }
 
-// RateLimits are the token buckets of the API. Login is per client IP; Join,
-// Grab and Create are per user (or admin) after authentication; IP limits
-// join, grab and create per client IP as well; AuthFailures counts failed
-// authentications per client IP (authfail.go). Requests from loopback
-// addresses are never limited per IP (a local load generator, or a reverse
-// proxy on the same host without TrustProxy). The zero value is off.
+// RateLimits are the token buckets of the API, one per rate class of the
+// route table (routes.go): Login is per client IP; Join, Grab, Create and
+// Write are per user (or admin) after authentication, and per client IP on
+// public routes (POST /pay/notify); IP limits join, grab and create per
+// client IP as well; AuthFailures counts failed authentications per client
+// IP (authfail.go). Requests from loopback addresses are never limited per
+// IP (a local load generator, or a reverse proxy on the same host without
+// TrustProxy). Reads are never limited. The zero value is off.
 type RateLimits struct {
 	Login  Rate // POST /api/v1/login, per client IP
 	Join   Rate // POST /api/v1/lotteries/{id}/entries, per user
 	Grab   Rate // POST /api/v1/packets/{id}/grabs, per user
 	Create Rate // POST /api/v1/lotteries, /packets, /wallet/topups, /admin/exchanges, per user
+	Write  Rate // every other write (POST, PATCH, DELETE), per user; per client IP for /pay/notify
 	IP     Rate // join, grab and create per client IP (off by default: many users may share one)
 	// AuthFailures: bad or unknown tokens, wrong admin tokens and refused
 	// login codes per client IP; an address out of tokens gets 429 for every
@@ -98,54 +101,54 @@ func DefaultRateLimits() RateLimits {
 		Join:         Rate{N: 20, Per: time.Second, Burst: 100},
 		Grab:         Rate{N: 20, Per: time.Second, Burst: 100},
 		Create:       Rate{N: 10, Per: time.Second, Burst: 100},
+		Write:        Rate{N: 30, Per: time.Second, Burst: 60},
 		AuthFailures: Rate{N: 20, Per: time.Minute, Burst: 20},
 	}
 }
 
-// Request classes of the rate limits.
+// rateClass is the rate limit of a route (routes.go).
+type rateClass string
+
+// The rate classes.
 const (
-	classLogin  = "login"
-	classJoin   = "join"
-	classGrab   = "grab"
-	classCreate = "create"
+	noRate      rateClass = ""       // reads: never limited
+	classLogin  rateClass = "login"  // RateLimits.Login
+	classJoin   rateClass = "join"   // RateLimits.Join
+	classGrab   rateClass = "grab"   // RateLimits.Grab
+	classCreate rateClass = "create" // RateLimits.Create
+	classWrite  rateClass = "write"  // RateLimits.Write
 )
 
-var classMessage = map[string]string{
+var classMessage = map[rateClass]string{
 	classLogin:       "too many login attempts from this address",
 	classJoin:        "too many lottery entries",
 	classGrab:        "too many grabs",
 	classCreate:      "too many new items",
+	classWrite:       "too many changes",
 	classAuthFailure: "too many failed authentications from this address",
 	classStreamUser:  "too many live event streams open for this user; close one",
 	classStreamIP:    "too many live event streams open from this address; close one",
 	classStreamTotal: "too many live event streams open on this server",
 }
 
-// rateClass classifies a request by method and path ("" when unlimited).
-func rateClass(r *http.Request) string {
-	if r.Method != http.MethodPost {
-		return ""
+// perIP reports whether RateLimits.IP applies to the class as well.
+func (c rateClass) perIP() bool { return c == classJoin || c == classGrab || c == classCreate }
+
+// rate is the configured Rate of class c.
+func (rl RateLimits) rate(c rateClass) Rate {
+	switch c {
+	case classLogin:
+		return rl.Login
+	case classJoin:
+		return rl.Join
+	case classGrab:
+		return rl.Grab
+	case classCreate:
+		return rl.Create
+	case classWrite:
+		return rl.Write
 	}
-	p, ok := strings.CutPrefix(r.URL.Path, "/api/v1/")
-	if !ok {
-		return ""
-	}
-	switch p {
-	case "login":
-		return classLogin
-	case "lotteries", "packets", "wallet/topups", "admin/exchanges":
-		return classCreate
-	}
-	parts := strings.Split(p, "/")
-	if len(parts) == 3 && parts[1] != "" {
-		switch {
-		case parts[0] == "lotteries" && parts[2] == "entries":
-			return classJoin
-		case parts[0] == "packets" && parts[2] == "grabs":
-			return classGrab
-		}
-	}
-	return ""
+	return Rate{}
 }
 
 // maxBuckets bounds the keys one limiter remembers.
@@ -251,75 +254,78 @@ func (l *limiter) size() int {
 	return len(l.buckets)
 }
 
-// rateLimiters are the server's limiters; nil fields are off.
+// rateLimiters are the server's limiters; missing or nil ones are off.
 type rateLimiters struct {
-	login    *limiter            // per IP
-	ip       *limiter            // per IP and class: join, grab, create
-	user     map[string]*limiter // per principal, by class
-	authFail *limiter            // failed authentications per IP
+	class    map[rateClass]*limiter // per caller (or per IP on public routes), by class
+	ip       *limiter               // per IP and class: join, grab, create
+	authFail *limiter               // failed authentications per IP (authfail.go)
 }
 
 func newRateLimiters(rl RateLimits) *rateLimiters {
-	l := &rateLimiters{login: newLimiter(rl.Login), ip: newLimiter(rl.IP), user: map[string]*limiter{}, authFail: newLimiter(rl.AuthFailures)}
-	for class, r := range map[string]Rate{classJoin: rl.Join, classGrab: rl.Grab, classCreate: rl.Create} {
-		if lim := newLimiter(r); lim != nil {
-			l.user[class] = lim
+	l := &rateLimiters{ip: newLimiter(rl.IP), class: map[rateClass]*limiter{}, authFail: newLimiter(rl.AuthFailures)}
+	for c := range classMessage {
+		if lim := newLimiter(rl.rate(c)); lim != nil {
+			l.class[c] = lim
 		}
 	}
 	return l
 }
 
-// limitByIP applies the per-IP limits: login, and join, grab and create when
-// RateLimits.IP is set. It runs before authentication.
-func (s *Server) limitByIP(next http.Handler) http.Handler {
-	if s.rl.login == nil && s.rl.ip == nil {
-		return next
+// limitByIP is the per-IP bucket of RateLimits.IP on join, grab and create
+// (none when off or for other classes). It runs before authentication.
+func (s *Server) limitByIP(class rateClass) []func(http.Handler) http.Handler {
+	if s.rl.ip == nil || !class.perIP() {
+		return nil
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		class := rateClass(r)
-		l := s.rl.ip
-		if class == classLogin {
-			l = s.rl.login
-		}
-		if class != "" && l != nil {
+	return []func(http.Handler) http.Handler{func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if ip := s.clientIP(r); ip != nil && !ip.IsLoopback() {
-				if ok, wait := l.take(class+" "+ipKey(ip), s.now()); !ok {
+				if ok, wait := s.rl.ip.take(string(class)+" "+ipKey(ip), s.now()); !ok {
 					s.tooManyRequests(w, r, class, wait)
 					return
 				}
 			}
-		}
-		next.ServeHTTP(w, r)
-	})
+			next.ServeHTTP(w, r)
+		})
+	}}
 }
 
-// limitByUser applies the per-user limits of join, grab and create; it runs
-// after authentication, before idempotency (a 429 is never stored as a reply).
-func (s *Server) limitByUser(next http.Handler) http.Handler {
-	if len(s.rl.user) == 0 {
-		return next
+// limitRate is the bucket of the class (none when off): per principal after
+// authentication, per client IP on public routes (where loopback addresses
+// are not limited). It runs before idempotency, so a 429 is never stored as
+// a reply.
+func (s *Server) limitRate(class rateClass) []func(http.Handler) http.Handler {
+	l := s.rl.class[class]
+	if l == nil {
+		return nil
 	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if class := rateClass(r); s.rl.user[class] != nil {
-			key := "admin"
-			if p, _ := auth.PrincipalFrom(r.Context()); !p.Admin {
+	return []func(http.Handler) http.Handler{func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			key := ""
+			if p, ok := auth.PrincipalFrom(r.Context()); ok && p.Admin {
+				key = "admin"
+			} else if ok {
 				key = strconv.FormatUint(p.User.Seq, 10)
+			} else if ip := s.clientIP(r); ip != nil && !ip.IsLoopback() {
+				key = ipKey(ip)
 			}
-			if ok, wait := s.rl.user[class].take(key, s.now()); !ok {
-				s.tooManyRequests(w, r, class, wait)
-				return
+			if key != "" {
+				if ok, wait := l.take(key, s.now()); !ok {
+					s.tooManyRequests(w, r, class, wait)
+					return
+				}
 			}
-		}
-		next.ServeHTTP(w, r)
-	})
+			next.ServeHTTP(w, r)
+		})
+	}}
 }
 
 // tooManyRequests answers 429 rate_limited with Retry-After in whole seconds.
-func (s *Server) tooManyRequests(w http.ResponseWriter, r *http.Request, class string, wait time.Duration) {
+func (s *Server) tooManyRequests(w http.ResponseWriter, r *http.Request, class rateClass, wait time.Duration) {
 	secs := max(1, int(math.Ceil(wait.Seconds())))
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
 	if s.metrics != nil {
-		s.metrics.rateLimited.WithLabelValues(class).Inc()
+		s.metrics.rateLimited.WithLabelValues(string(class)).Inc()
 	}
 	s.writeError(w, r, data.Errorf(data.ERateLimited, "%s; retry in %d s", classMessage[class], secs))
 }

@@ -208,7 +208,7 @@ func TestRateLimitOff(t *testing.T) {
 	wantStatus(t, h.do("POST", "/api/v1/lotteries/"+ids[1]+"/entries", alice, nil), 429, "rate_limited")
 
 	h2 := newHarness(t, withLotteries, withRateLimits(RateLimits{}, true))
-	if h2.srv.rl.login != nil || h2.srv.rl.ip != nil || len(h2.srv.rl.user) != 0 {
+	if h2.srv.rl.ip != nil || len(h2.srv.rl.class) != 0 {
 		t.Fatalf("zero RateLimits built limiters: %+v", h2.srv.rl)
 	}
 	bob, _ := h2.login("bob")

@@ -8,95 +8,105 @@ import (
 	"luckbox/data"
 )
 
-// routes is the route table: every endpoint of the server, in one place.
-func (s *Server) routes() http.Handler {
+// routeTable is the whole API: every endpoint with its policy (policy.go),
+// in one place. The middleware applies each route's policy and the OpenAPI
+// document states it (openapi.go), so adding a route is one line here plus
+// its handler and its OpenAPI fragment. Reads take no body and have no rate
+// class; every write has a body limit and a rate class.
+//
+// The demo client and admin console (/, /admin, /static/*, ui.go) and the
+// fake WeChat (/_fake/wechat) are not API routes and are mounted apart.
+func routeTable() []route {
+	return []route{
+		// Health, metrics and documentation.
+		{"GET", "/healthz", public, noRate, noBody, 0, (*Server).handleHealthz},
+		{"GET", "/readyz", public, noRate, noBody, 0, (*Server).handleReadyz},
+		{"GET", "/metrics", public, noRate, noBody, 0, (*Server).handleMetrics},
+		{"GET", "/docs", public, noRate, noBody, 0, (*Server).handleDocs},
+		{"GET", "/docs/{asset}", public, noRate, noBody, 0, (*Server).handleDocsAsset},
+		{"GET", "/api/v1/openapi.json", public, noRate, noBody, 0, (*Server).handleOpenAPI},
+
+		// Sessions and the caller's profile.
+		{"POST", "/api/v1/login", public, classLogin, jsonBody, 0, (*Server).handleLogin},
+		{"POST", "/api/v1/logout", user, classWrite, jsonBody, idempotent, (*Server).handleLogout},
+		{"GET", "/api/v1/me", user, noRate, noBody, 0, (*Server).handleMe},
+		{"PATCH", "/api/v1/me", user, classWrite, jsonBody, 0, (*Server).handlePatchMe},
+		{"POST", "/api/v1/me/subscriptions", user, classWrite, jsonBody, idempotent, (*Server).handleSubscriptions},
+		{"GET", "/api/v1/me/inbox", user, noRate, noBody, 0, (*Server).handleInbox},
+		{"POST", "/api/v1/me/inbox/{itemID}/read", user, classWrite, jsonBody, idempotent, (*Server).handleInboxRead},
+		{"POST", "/api/v1/me/phone", user, classWrite, jsonBody, idempotent, (*Server).handleMePhone},
+
+		// Gift exchanges, as a participant.
+		{"GET", "/api/v1/exchanges/{id}", user, noRate, noBody, 0, (*Server).handleExchangeSummary},
+		{"POST", "/api/v1/exchanges/{id}/draw", user, classWrite, jsonBody, idempotent, (*Server).handleExchangeDraw},
+		{"GET", "/api/v1/exchanges/{id}/me", user, noRate, noBody, 0, (*Server).handleExchangeMe},
+
+		// Wallet, payments and red packets.
+		{"GET", "/api/v1/wallet", user, noRate, noBody, 0, (*Server).handleWallet},
+		{"GET", "/api/v1/wallet/ledger", user, noRate, noBody, 0, (*Server).handleLedger},
+		{"POST", "/api/v1/wallet/topups", user, classCreate, jsonBody, idempotent, (*Server).handleCreateTopup},
+		{"GET", "/api/v1/wallet/topups/{orderID}", user, noRate, noBody, 0, (*Server).handleGetTopup},
+		{"POST", "/api/v1/pay/notify", public, classWrite, jsonBody, 0, (*Server).handlePayNotify},
+		{"POST", "/api/v1/packets", user, classCreate, jsonBody, idempotent, (*Server).handleCreatePacket},
+		{"GET", "/api/v1/packets/{packetID}", user, noRate, noBody, 0, (*Server).handleGetPacket},
+		{"POST", "/api/v1/packets/{packetID}/paid", user, classWrite, jsonBody, idempotent, (*Server).handlePacketPaid},
+		{"POST", "/api/v1/packets/{packetID}/grabs", user, classGrab, jsonBody, idempotent, (*Server).handleGrab},
+		{"GET", "/api/v1/me/packets", user, noRate, noBody, 0, (*Server).handleMyPackets},
+
+		// Lotteries.
+		{"POST", "/api/v1/lotteries", user, classCreate, jsonBody, idempotent, (*Server).handleCreateLottery},
+		{"GET", "/api/v1/lotteries/{id}", user, noRate, noBody, 0, (*Server).handleGetLottery},
+		{"DELETE", "/api/v1/lotteries/{id}", user, classWrite, jsonBody, 0, (*Server).handleCancelLottery},
+		{"POST", "/api/v1/lotteries/{id}/entries", user, classJoin, jsonBody, idempotent, (*Server).handleJoinLottery},
+		{"DELETE", "/api/v1/lotteries/{id}/entries/me", user, classWrite, jsonBody, 0, (*Server).handleLeaveLottery},
+		{"POST", "/api/v1/lotteries/{id}/draw", user, classWrite, jsonBody, idempotent, (*Server).handleDrawLottery},
+		{"GET", "/api/v1/lotteries/{id}/winners", user, noRate, noBody, 0, (*Server).handleLotteryWinners},
+		{"GET", "/api/v1/lotteries/{id}/proof", user, noRate, noBody, 0, (*Server).handleLotteryProof},
+		{"POST", "/api/v1/lotteries/{id}/claim", user, classWrite, jsonBody, idempotent, (*Server).handleClaimPrize},
+		{"GET", "/api/v1/lotteries/{id}/claims", user, noRate, noBody, 0, (*Server).handleLotteryClaims},
+		{"GET", "/api/v1/lotteries/{id}/code.png", user, noRate, noBody, 0, (*Server).handleLotteryCode},
+		// EventSource cannot send headers: this one route also takes the
+		// token as ?access_token=.
+		{"GET", "/api/v1/lotteries/{id}/events", user, noRate, noBody, queryToken, (*Server).handleLotteryEvents},
+		{"GET", "/api/v1/me/lotteries", user, noRate, noBody, 0, (*Server).handleMyLotteries},
+
+		// The admin console.
+		{"POST", "/api/v1/admin/exchanges", admin, classCreate, jsonBody, idempotent, (*Server).handleCreateExchange},
+		{"GET", "/api/v1/admin/exchanges", admin, noRate, noBody, 0, (*Server).handleListExchanges},
+		{"GET", "/api/v1/admin/exchanges/{id}", admin, noRate, noBody, 0, (*Server).handleGetExchange},
+		{"POST", "/api/v1/admin/exchanges/{id}/participants", admin, classWrite, importBody, idempotent, (*Server).handleImportParticipants},
+		{"PATCH", "/api/v1/admin/exchanges/{id}/participants/{pid}", admin, classWrite, jsonBody, 0, (*Server).handlePatchParticipant},
+		{"DELETE", "/api/v1/admin/exchanges/{id}/participants/{pid}", admin, classWrite, jsonBody, 0, (*Server).handleDeleteParticipant},
+		{"POST", "/api/v1/admin/exchanges/{id}/start", admin, classWrite, jsonBody, idempotent, (*Server).handleStartExchange},
+		{"GET", "/api/v1/admin/exchanges/{id}/results", admin, noRate, noBody, 0, (*Server).handleExchangeResults},
+		{"POST", "/api/v1/admin/exchanges/{id}/reminders", admin, classWrite, jsonBody, idempotent, (*Server).handleExchangeReminders},
+		{"GET", "/api/v1/admin/audit", admin, noRate, noBody, 0, (*Server).handleAudit},
+		{"GET", "/api/v1/admin/backup", admin, noRate, noBody, 0, (*Server).handleBackup},
+		{"GET", "/api/v1/admin/lotteries", admin, noRate, noBody, 0, (*Server).handleAdminLotteries},
+		{"GET", "/api/v1/admin/packets", admin, noRate, noBody, 0, (*Server).handleAdminPackets},
+		{"GET", "/api/v1/admin/packets/{packetID}", admin, noRate, noBody, 0, (*Server).handleAdminPacket},
+		{"GET", "/api/v1/admin/stats", admin, noRate, noBody, 0, (*Server).handleAdminStats},
+	}
+}
+
+// routes builds the router: the request id, access log, metrics and CORS for
+// every request, then each route of routeTable behind its policy.
+func (s *Server) routes() *chi.Mux {
 	r := chi.NewRouter()
-	r.Use(withRequestID, s.logAndRecover, s.cors, s.limitBody)
+	r.Use(withRequestID, s.logAndRecover, s.cors)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, data.Errorf(data.ENotFound, "no such endpoint"))
 	})
-	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		s.writeError(w, r, data.Errorf(data.ENotFound, "no such endpoint for method %s", r.Method))
-	})
-
-	r.Get("/healthz", s.handleHealthz)
-	r.Get("/readyz", s.handleReadyz)
-	r.Method(http.MethodGet, "/metrics", s.handleMetrics())
-	r.Get("/docs", s.handleDocs)
-	r.Get("/docs/{asset}", s.handleDocsAsset)
+	r.MethodNotAllowed(s.handleMethodNotAllowed)
+	for _, rt := range routeTable() {
+		handle := rt.handle
+		r.With(s.enforce(rt)...).Method(rt.method, rt.pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			handle(s, w, r)
+		}))
+	}
 	s.uiRoutes(r) // the demo client (/), the admin console (/admin) and /static/*
 	if s.Fake != nil {
-		r.Mount("/_fake/wechat", http.StripPrefix("/_fake/wechat", s.Fake))
+		r.With(s.limitBody(jsonBody)).Mount("/_fake/wechat", http.StripPrefix("/_fake/wechat", s.Fake))
 	}
-
-	r.Route("/api/v1", func(r chi.Router) {
-		r.Use(s.limitByIP) // per-IP rate limits (login)
-		// Public endpoints.
-		r.Get("/openapi.json", s.handleOpenAPI)
-		r.Post("/login", s.handleLogin)
-		r.Post("/pay/notify", s.handlePayNotify)
-		// Live lottery events: EventSource cannot send headers, so this one
-		// route also takes the token as ?access_token=.
-		r.With(tokenFromQuery, s.authenticate, s.requireUser).Get("/lotteries/{id}/events", s.handleLotteryEvents)
-
-		// Everything else needs a token.
-		r.Group(func(r chi.Router) {
-			r.Use(s.authenticate, s.limitByUser, s.idempotent)
-
-			r.Group(func(r chi.Router) {
-				r.Use(s.requireUser)
-				r.Post("/logout", s.handleLogout)
-				r.Get("/me", s.handleMe)
-				r.Patch("/me", s.handlePatchMe)
-				r.Post("/me/subscriptions", s.handleSubscriptions)
-				r.Get("/me/inbox", s.handleInbox)
-				r.Post("/me/inbox/{itemID}/read", s.handleInboxRead)
-				r.Post("/me/phone", s.handleMePhone)
-				r.Get("/exchanges/{id}", s.handleExchangeSummary)
-				r.Post("/exchanges/{id}/draw", s.handleExchangeDraw)
-				r.Get("/exchanges/{id}/me", s.handleExchangeMe)
-				r.Get("/wallet", s.handleWallet)
-				r.Get("/wallet/ledger", s.handleLedger)
-				r.Post("/wallet/topups", s.handleCreateTopup)
-				r.Get("/wallet/topups/{orderID}", s.handleGetTopup)
-				r.Post("/packets", s.handleCreatePacket)
-				r.Get("/packets/{packetID}", s.handleGetPacket)
-				r.Post("/packets/{packetID}/paid", s.handlePacketPaid)
-				r.Post("/packets/{packetID}/grabs", s.handleGrab)
-				r.Get("/me/packets", s.handleMyPackets)
-				r.Post("/lotteries", s.handleCreateLottery)
-				r.Get("/lotteries/{id}", s.handleGetLottery)
-				r.Delete("/lotteries/{id}", s.handleCancelLottery)
-				r.Post("/lotteries/{id}/entries", s.handleJoinLottery)
-				r.Delete("/lotteries/{id}/entries/me", s.handleLeaveLottery)
-				r.Post("/lotteries/{id}/draw", s.handleDrawLottery)
-				r.Get("/lotteries/{id}/winners", s.handleLotteryWinners)
-				r.Get("/lotteries/{id}/proof", s.handleLotteryProof)
-				r.Post("/lotteries/{id}/claim", s.handleClaimPrize)
-				r.Get("/lotteries/{id}/claims", s.handleLotteryClaims)
-				r.Get("/lotteries/{id}/code.png", s.handleLotteryCode)
-				r.Get("/me/lotteries", s.handleMyLotteries)
-			})
-
-			r.Route("/admin", func(r chi.Router) {
-				r.Use(s.requireAdmin)
-				r.Post("/exchanges", s.handleCreateExchange)
-				r.Get("/exchanges", s.handleListExchanges)
-				r.Get("/exchanges/{id}", s.handleGetExchange)
-				r.Post("/exchanges/{id}/participants", s.handleImportParticipants)
-				r.Patch("/exchanges/{id}/participants/{pid}", s.handlePatchParticipant)
-				r.Delete("/exchanges/{id}/participants/{pid}", s.handleDeleteParticipant)
-				r.Post("/exchanges/{id}/start", s.handleStartExchange)
-				r.Get("/exchanges/{id}/results", s.handleExchangeResults)
-				r.Post("/exchanges/{id}/reminders", s.handleExchangeReminders)
-				r.Get("/audit", s.handleAudit)
-				r.Get("/backup", s.handleBackup)
-				r.Get("/lotteries", s.handleAdminLotteries)
-				r.Get("/packets", s.handleAdminPackets)
-				r.Get("/packets/{packetID}", s.handleAdminPacket)
-				r.Get("/stats", s.handleAdminStats)
-			})
-		})
-	})
 	return r
 }

@@ -5,7 +5,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"luckbox/auth"
 	"luckbox/data"
@@ -44,8 +46,9 @@ type Options struct {
 	// Registry collects metrics; nil makes a fresh one. main registers the
 	// storage and domain series on the same registry.
 	Registry *prometheus.Registry
-	// RateLimits are the token buckets of login, join, grab and create
-	// (ratelimit.go); the zero value is off. main passes the configured ones.
+	// RateLimits are the token buckets of the rate classes of the route
+	// table (ratelimit.go); the zero value is off. main passes the
+	// configured ones.
 	RateLimits RateLimits
 	// TrustProxy takes the client address of per-IP limits from the last
 	// X-Forwarded-For entry (the one the proxy appended) when the peer is a
@@ -66,12 +69,14 @@ type Server struct {
 	log     *slog.Logger
 	now     func() time.Time
 	handler http.Handler
+	mux     *chi.Mux // the router of handler (policy.go asks it which methods a path allows)
 
-	registry  *prometheus.Registry
-	metrics   *httpMetrics
-	rl        *rateLimiters
-	streams   *streamSlots  // open live event streams (streams.go)
-	heartbeat time.Duration // of event streams
+	registry       *prometheus.Registry
+	metrics        *httpMetrics
+	metricsHandler http.Handler // GET /metrics
+	rl             *rateLimiters
+	streams        *streamSlots  // open live event streams (streams.go)
+	heartbeat      time.Duration // of event streams
 
 	lotteryCodes codeCache // mini-program codes made, per lottery id
 }
@@ -102,7 +107,9 @@ func New(deps Deps, opts Options) *Server {
 	s.registerCollectors()
 	s.rl = newRateLimiters(opts.RateLimits)
 	s.streams, s.heartbeat = newStreamSlots(opts.Streams), opts.StreamHeartbeat
-	s.handler = s.routes()
+	s.metricsHandler = promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})
+	s.mux = s.routes()
+	s.handler = s.mux
 	return s
 }
 

@@ -30,9 +30,9 @@ const defaultHeartbeat = 15 * time.Second
 
 // Rate classes of the stream limits (the class label of luckbox_rate_limited_total).
 const (
-	classStreamUser  = "stream_user"
-	classStreamIP    = "stream_ip"
-	classStreamTotal = "stream_total"
+	classStreamUser  rateClass = "stream_user"
+	classStreamIP    rateClass = "stream_ip"
+	classStreamTotal rateClass = "stream_total"
 )
 
 // streamSlots counts the open streams by user, by address and in all. Its
@@ -64,7 +64,7 @@ func newStreamSlots(l StreamLimits) *streamSlots {
 // acquire takes a slot for a stream of user from address ip ("" when not
 // limited per address). It returns the release function, or the rate class
 // of the limit that refused it.
-func (s *streamSlots) acquire(user uint64, ip string) (release func(), refused string) {
+func (s *streamSlots) acquire(user uint64, ip string) (release func(), refused rateClass) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {

@@ -116,6 +116,7 @@ func (c *serveConfig) register(fs interface {
 	fs.Var(rateValue{&c.Rates.Join}, "rate-join", "lottery joins per user (same syntax)")
 	fs.Var(rateValue{&c.Rates.Grab}, "rate-grab", "red-packet grabs per user (same syntax)")
 	fs.Var(rateValue{&c.Rates.Create}, "rate-create", "new lotteries, packets, top-ups and exchanges per user (same syntax)")
+	fs.Var(rateValue{&c.Rates.Write}, "rate-write", "every other write (POST, PATCH, DELETE) per user, and POST /pay/notify per client IP (same syntax)")
 	fs.Var(rateValue{&c.Rates.IP}, "rate-ip", "joins, grabs and creations per client IP, on top of the per-user limits (same syntax; off by default: users may share an address)")
 	fs.Var(rateValue{&c.Rates.AuthFailures}, "rate-auth-failures", "failed authentications (bad tokens, wrong admin tokens, refused login codes) per client IP; an address out of them gets 429 until it refills (same syntax)")
 	c.Streams = web.DefaultStreamLimits()

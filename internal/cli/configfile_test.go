@@ -144,7 +144,7 @@ func TestServeHelpListsEverySetting(t *testing.T) {
 		"--config (LUCKBOX_CONFIG", "--tls-cert (LUCKBOX_TLS_CERT", "--tls-key (LUCKBOX_TLS_KEY",
 		"--trust-proxy (LUCKBOX_TRUST_PROXY, default false)", "--rate-limit (LUCKBOX_RATE_LIMIT, default on)",
 		"--rate-login (LUCKBOX_RATE_LOGIN, default 20/s,burst=200)", "--rate-join (LUCKBOX_RATE_JOIN",
-		"--rate-grab (LUCKBOX_RATE_GRAB", "--rate-create (LUCKBOX_RATE_CREATE", "--rate-ip (LUCKBOX_RATE_IP, default off)",
+		"--rate-grab (LUCKBOX_RATE_GRAB", "--rate-create (LUCKBOX_RATE_CREATE", "--rate-write (LUCKBOX_RATE_WRITE, default 30/s,burst=60)", "--rate-ip (LUCKBOX_RATE_IP, default off)",
 		"--rate-auth-failures (LUCKBOX_RATE_AUTH_FAILURES, default 20/m,burst=20)",
 		"--max-streams-user (LUCKBOX_MAX_STREAMS_USER, default 8)", "--max-streams-ip (LUCKBOX_MAX_STREAMS_IP, default 32)",
 		"--max-streams (LUCKBOX_MAX_STREAMS, default 10000)",
