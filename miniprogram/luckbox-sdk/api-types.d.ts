@@ -78,7 +78,8 @@ export interface Entry {
 
 export interface ErrorBody {
   error: {
-    code: "invalid_argument" | "unauthenticated" | "forbidden" | "not_found" | "conflict" | "exhausted" | "expired" | "too_large" | "idempotency_mismatch" | "rate_limited" | "insufficient_storage" | "unavailable" | "internal";
+    /** The error code (the list is the server's error table). */
+    code: string;
     message: string;
     details?: FieldError[];
   };
@@ -349,9 +350,6 @@ export interface User {
   nickname: string;
   avatar_url: string;
 }
-
-/** The error codes of the API. */
-export type ErrorCode = "invalid_argument" | "unauthenticated" | "forbidden" | "not_found" | "conflict" | "exhausted" | "expired" | "too_large" | "idempotency_mismatch" | "rate_limited" | "insufficient_storage" | "unavailable" | "internal";
 
 /** The answer of each operation, by "METHOD /path". */
 export interface Responses {
