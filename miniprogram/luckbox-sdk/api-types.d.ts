@@ -79,7 +79,7 @@ export interface Entry {
 export interface ErrorBody {
   error: {
     /** The error code (the list is the server's error table). */
-    code: string;
+    code: "conflict" | "exhausted" | "expired" | "forbidden" | "idempotency_mismatch" | "insufficient_storage" | "internal" | "invalid_argument" | "method_not_allowed" | "not_found" | "rate_limited" | "too_large" | "unauthenticated" | "unavailable";
     message: string;
     details?: FieldError[];
   };
@@ -350,6 +350,9 @@ export interface User {
   nickname: string;
   avatar_url: string;
 }
+
+/** The error codes of the API. */
+export type ErrorCode = "conflict" | "exhausted" | "expired" | "forbidden" | "idempotency_mismatch" | "insufficient_storage" | "internal" | "invalid_argument" | "method_not_allowed" | "not_found" | "rate_limited" | "too_large" | "unauthenticated" | "unavailable";
 
 /** The answer of each operation, by "METHOD /path". */
 export interface Responses {

@@ -3,8 +3,8 @@
 // response type (Responses), JSON request body (RequestBodies) and query
 // parameters (QueryParams), keyed by "METHOD /path".
 //
-//   node scripts/gen-types.js            # from ../web/openapi/*.json
-//   node scripts/gen-types.js doc.json   # from a merged document
+//   node scripts/gen-types.js            # from the document a freshly built server serves
+//   node scripts/gen-types.js doc.json   # from a saved document
 //   node scripts/gen-types.js --check    # exit 1 when the file is stale
 //
 // The tests also regenerate it from the document a running server serves
@@ -13,21 +13,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const OUT = path.join(__dirname, '..', 'luckbox-sdk', 'api-types.d.ts');
-const FRAGMENTS = path.join(__dirname, '..', '..', 'web', 'openapi');
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
-
-/** mergeFragments merges web/openapi/*.json as web/openapi.go does (paths and schemas). */
-function mergeFragments(dir) {
-  const doc = { paths: {}, components: { schemas: {} } };
-  for (const name of fs.readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
-    const frag = JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8'));
-    for (const [p, item] of Object.entries(frag.paths || {})) doc.paths[p] = Object.assign(doc.paths[p] || {}, item);
-    for (const [section, entries] of Object.entries(frag.components || {})) {
-      doc.components[section] = Object.assign(doc.components[section] || {}, entries);
-    }
-  }
-  return doc;
-}
 
 // Schemas whose names would hide a global type of TypeScript.
 const RENAME = { Error: 'ErrorBody' };
@@ -141,11 +127,28 @@ function generate(doc) {
   return out + '}\n';
 }
 
-if (require.main === module) {
+/**
+ * servedDocument builds and starts luckbox (demo mode) and returns the
+ * document it serves: the fragments of web/openapi/ plus what the server
+ * adds from its route table and error table (policies, error codes).
+ */
+async function servedDocument() {
+  const { startServer } = require('../test/helpers/server');
+  const srv = await startServer();
+  try {
+    const res = await fetch(srv.url + '/api/v1/openapi.json');
+    if (res.status !== 200) throw new Error('GET /api/v1/openapi.json: ' + res.status);
+    return await res.json();
+  } finally {
+    await srv.stop();
+  }
+}
+
+async function main() {
   const args = process.argv.slice(2);
   const check = args.includes('--check');
   const file = args.find((a) => !a.startsWith('--'));
-  const doc = file ? JSON.parse(fs.readFileSync(file, 'utf8')) : mergeFragments(FRAGMENTS);
+  const doc = file ? JSON.parse(fs.readFileSync(file, 'utf8')) : await servedDocument();
   const text = generate(doc);
   if (check) {
     const now = fs.existsSync(OUT) ? fs.readFileSync(OUT, 'utf8') : '';
@@ -159,4 +162,11 @@ if (require.main === module) {
   }
 }
 
-module.exports = { generate, mergeFragments, OUT };
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
+
+module.exports = { generate, OUT };
