@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -167,36 +166,15 @@ func (c *Child) Memory() (Memory, error) { return ProcessMemory(c.PID()) }
 
 // ProcessMemory reads /proc/<pid>/status.
 func ProcessMemory(pid int) (Memory, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	p, err := proc(pid)
 	if err != nil {
 		return Memory{}, fmt.Errorf("read memory of process %d: %w", pid, err)
 	}
-	var m Memory
-	for _, line := range strings.Split(string(b), "\n") {
-		k, v, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		f := strings.Fields(v)
-		if len(f) != 2 || f[1] != "kB" {
-			continue
-		}
-		n, err := strconv.ParseInt(f[0], 10, 64)
-		if err != nil {
-			continue
-		}
-		switch k {
-		case "VmRSS":
-			m.RSS = n << 10
-		case "VmHWM":
-			m.Peak = n << 10
-		case "RssAnon":
-			m.Anon = n << 10
-		case "RssFile":
-			m.File = n << 10
-		}
+	st, err := p.NewStatus()
+	if err != nil {
+		return Memory{}, fmt.Errorf("read memory of process %d: %w", pid, err)
 	}
-	return m, nil
+	return Memory{RSS: int64(st.VmRSS), Peak: int64(st.VmHWM), Anon: int64(st.RssAnon), File: int64(st.RssFile)}, nil
 }
 
 // tailBuffer keeps the last max bytes written to it.

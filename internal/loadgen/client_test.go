@@ -69,8 +69,14 @@ func TestProcessMemoryAndCPU(t *testing.T) {
 	if _, err := processCPU(os.Getpid()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := machineBusy(); err != nil {
-		t.Fatal(err)
+	if b, err := machineBusy(); err != nil || b <= 0 {
+		t.Fatalf("machine busy %v %v", b, err)
+	}
+	if w, err := processWrites(os.Getpid()); err != nil || w < 0 {
+		t.Fatalf("writes %d %v", w, err)
+	}
+	if _, err := processCPU(1 << 30); err == nil {
+		t.Fatal("CPU of a process that does not exist")
 	}
 }
 
