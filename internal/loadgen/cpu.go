@@ -67,13 +67,17 @@ func processWrites(pid int) (int64, error) {
 }
 
 // CPU is how busy the machine was during a measured phase, in cores (1.0 =
-// one core fully busy), and what the server wrote to storage.
+// one core fully busy), and what the server wrote to storage. Server counts
+// the server and its companions (Options.Companions).
 type CPU struct {
 	Server, Generator, Others float64
 	// DiskWrites is the bytes the server wrote to storage (-1: unknown).
 	DiskWrites int64
 	ok         bool
 }
+
+// Known reports whether the figures were measured.
+func (c CPU) Known() bool { return c.ok }
 
 type cpuSample struct {
 	server, self, machine time.Duration
@@ -82,7 +86,9 @@ type cpuSample struct {
 	ok                    bool
 }
 
-func sampleCPU(serverPID int) cpuSample {
+// sampleCPU reads the CPU time of this process, of the machine and of the
+// serving processes (their CPU times and disk writes summed).
+func sampleCPU(serverPIDs []int) cpuSample {
 	s := cpuSample{at: time.Now(), ok: true}
 	var err error
 	if s.self, err = processCPU(os.Getpid()); err != nil {
@@ -92,13 +98,21 @@ func sampleCPU(serverPID int) cpuSample {
 		s.ok = false
 	}
 	s.writes = -1
-	if serverPID > 0 {
-		if s.server, err = processCPU(serverPID); err != nil {
+	if len(serverPIDs) > 0 {
+		s.writes = 0
+	}
+	for _, pid := range serverPIDs {
+		c, err := processCPU(pid)
+		if err != nil {
 			s.ok = false
 		}
-		if w, err := processWrites(serverPID); err == nil {
-			s.writes = w
+		s.server += c
+		w, err := processWrites(pid)
+		if err != nil || s.writes < 0 {
+			s.writes = -1
+			continue
 		}
+		s.writes += w
 	}
 	return s
 }
