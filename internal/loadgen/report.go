@@ -39,8 +39,8 @@ type Report struct {
 	// their peak RSS during it (nil: unknown, e.g. with --url).
 	Memory *Memory
 	Facts  []Fact
-	Checks      []string // correctness checks that passed
-	Notes       []string
+	Checks []string // correctness checks that passed
+	Notes  []string
 	// Failure is set when a correctness check failed.
 	Failure error
 }
