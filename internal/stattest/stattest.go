@@ -40,4 +40,3 @@ func ChiSquare(observed []float64, expected float64) float64 {
 	}
 	return x
 }
-

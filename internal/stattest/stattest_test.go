@@ -12,4 +12,3 @@ func TestChi999(t *testing.T) {
 		}
 	}
 }
-
