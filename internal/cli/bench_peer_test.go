@@ -47,7 +47,9 @@ func TestBenchPeerSmoke(t *testing.T) {
 		t.Fatal("LUCKBOX_PEER_SMOKE=1 but no redis-server on PATH (apt-get install -y redis-server)")
 	}
 	t.Setenv(asLuckboxEnv, "1")
-	var out, log bytes.Buffer
+	// The servers' logs go to log from their own goroutines.
+	var out bytes.Buffer
+	var log syncBuffer
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	err := Run(ctx, []string{"bench", "--peer", "redis", "--rounds", "1", "--concurrency", "4", "--duration", "300ms",
