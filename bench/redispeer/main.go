@@ -78,10 +78,7 @@ func run(ctx context.Context, args []string) error {
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("reach redis at %s: %w", *redisAddr, err)
 	}
-	store, err := NewStore(rdb, lim)
-	if err != nil {
-		return err
-	}
+	store := NewStore(rdb, lim)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)

@@ -84,11 +84,7 @@ func newTestStore(t *testing.T, lim Limits) *Store {
 	if lim == (Limits{}) {
 		lim = Limits{MaxCount: 1000, MaxAmount: 1_000_000, TopupMax: 1_000_000}
 	}
-	s, err := NewStore(rdb, lim)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return NewStore(rdb, lim)
 }
 
 // fund tops user's wallet up by amount through a paid order.

@@ -40,9 +40,7 @@ type Store struct {
 }
 
 // NewStore returns a store on rdb.
-func NewStore(rdb *redis.Client, lim Limits) (*Store, error) {
-	return &Store{rdb: rdb, lim: lim}, nil
-}
+func NewStore(rdb *redis.Client, lim Limits) *Store { return &Store{rdb: rdb, lim: lim} }
 
 // Errors the handlers map to statuses.
 var (
