@@ -53,7 +53,8 @@ const maxTxRetries = 100
 // CreatePacket debits sender's wallet by amount and creates a lucky packet of
 // count shares: the split is made here and pushed to the packet's share list
 // in the same MULTI/EXEC as the debit and the packet's hash, WATCHing the
-// wallet so that a concurrent change retries.
+// wallet so that a concurrent change (a top-up, a grab credit, another
+// process) retries. A sender's creations take turns in this process.
 func (s *Store) CreatePacket(ctx context.Context, sender, greeting string, count int, amount int64) (string, error) {
 	switch {
 	case count < 1 || count > s.lim.MaxCount:
@@ -88,9 +89,13 @@ func (s *Store) CreatePacket(ctx context.Context, sender, greeting string, count
 		})
 		return err
 	}
+	mu := s.senderLock(sender)
+	mu.Lock()
+	defer mu.Unlock()
 	for range maxTxRetries {
 		err := s.rdb.Watch(ctx, txf, wallet)
 		if errors.Is(err, redis.TxFailedErr) {
+			s.conflicts.Add(1)
 			continue
 		}
 		if err != nil && !errors.Is(err, errInsufficient) {

@@ -6,6 +6,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -37,10 +40,23 @@ type Limits struct {
 type Store struct {
 	rdb *redis.Client
 	lim Limits
+	// senders serializes the packet creations of a sender in this process
+	// (striped by user id), so that its optimistic WATCH of the wallet is
+	// not lost over and over to its own concurrent creations.
+	senders [64]sync.Mutex
+	// conflicts counts the creations retried because the WATCHed wallet changed.
+	conflicts atomic.Int64
 }
 
 // NewStore returns a store on rdb.
 func NewStore(rdb *redis.Client, lim Limits) *Store { return &Store{rdb: rdb, lim: lim} }
+
+// senderLock is the mutex of user's packet creations.
+func (s *Store) senderLock(user string) *sync.Mutex {
+	h := fnv.New32a()
+	h.Write([]byte(user))
+	return &s.senders[h.Sum32()%uint32(len(s.senders))]
+}
 
 // Errors the handlers map to statuses.
 var (

@@ -205,3 +205,38 @@ func TestAuditCatchesTampering(t *testing.T) {
 		})
 	}
 }
+
+// TestConcurrentCreations: one sender creating many packets at once gets
+// them all, and pays for each exactly once.
+func TestConcurrentCreations(t *testing.T) {
+	s := newTestStore(t, Limits{})
+	ctx := context.Background()
+	const packets = 200
+	fund(t, s, "sender", packets*10+5)
+	var wg sync.WaitGroup
+	errs := make(chan error, packets)
+	for range packets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := s.CreatePacket(ctx, "sender", "", 2, 10); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("concurrent creation: %v", err)
+	}
+	if n := s.conflicts.Load(); n != 0 {
+		t.Errorf("%d creations retried: a sender's creations should take turns", n)
+	}
+	if b, _ := s.Balance(ctx, "sender"); b != 5 {
+		t.Fatalf("sender has %d after %d packets of 10 out of %d", b, packets, packets*10+5)
+	}
+	if _, err := s.CreatePacket(ctx, "sender", "", 2, 10); !errors.Is(err, errInsufficient) {
+		t.Fatalf("creation over the balance: %v", err)
+	}
+	mustAudit(t, s)
+}
