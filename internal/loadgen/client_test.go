@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -118,5 +120,31 @@ func TestStartChild(t *testing.T) {
 	_, err = StartChild(context.Background(), ChildConfig{Path: os.Args[0], Args: []string{"-test.run=^TestNothing$"}})
 	if err == nil || !strings.Contains(err.Error(), "exited before listening") {
 		t.Fatalf("early exit: %v", err)
+	}
+}
+
+// TestResetPeak: after a big allocation is freed, resetting the peak brings
+// VmHWM back down to about the current RSS.
+func TestResetPeak(t *testing.T) {
+	big := make([]byte, 64<<20)
+	for i := 0; i < len(big); i += 4096 {
+		big[i] = 1 // touch every page
+	}
+	before, err := ProcessMemory(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	big = nil
+	runtime.GC()
+	debug.FreeOSMemory()
+	if err := ResetPeak(os.Getpid()); err != nil {
+		t.Fatal(err)
+	}
+	after, err := ProcessMemory(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Peak > before.Peak-32<<20 {
+		t.Fatalf("peak %s after the reset, %s before", MB(after.Peak), MB(before.Peak))
 	}
 }
