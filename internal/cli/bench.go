@@ -79,9 +79,9 @@ func runBench(ctx context.Context, args []string, env func(string) string, stdou
 	fs.BoolVar(&cfg.Opt.NetHTTP, "net-http", false, "measure with net/http's client instead of the lean built-in one (costs the shared CPU more)")
 	fs.StringVar(&cfg.Profile, "cpuprofile", "", "directory for a CPU profile of the started server per measured phase")
 	fs.Var(&cfg.ServerArgs, "server-arg", "extra flag for the started server, e.g. --server-arg=--unsafe-no-sync (repeatable)")
-	fs.StringVar(&cfg.Peer, "peer", "", "\"redis\": also run the scenarios against the standard Redis design (bench/redispeer, Redis with\n"+
-		"appendfsync always), both started afresh each round, rounds alternating, and print them side by side\n(scenarios "+
-		strings.Join(peerScenarios, ", ")+"; needs go and redis-server on PATH)")
+	fs.StringVar(&cfg.Peer, "peer", "", "\"redis\": also run the scenarios against the standard Redis design (bench/redispeer,\n"+
+		"        Redis with appendfsync always), both started afresh each round, rounds alternating, and print\n"+
+		"        them side by side (scenarios "+strings.Join(peerScenarios, ", ")+"; needs go and redis-server on PATH)")
 	fs.IntVar(&cfg.Rounds, "rounds", 2, "--peer: rounds (luckbox then the peer in each); the table shows their medians")
 	fs.StringVar(&cfg.PeerDir, "peer-dir", "", "--peer: directory of the bench/redispeer module (default: looked for from the current directory up)")
 	if err := parseFlags(fs, args, env); err != nil {
