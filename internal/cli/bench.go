@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -47,6 +48,9 @@ type benchConfig struct {
 	Profile               string
 	ServerArgs            stringList
 	Opt                   loadgen.Options
+	// Peer, Rounds and PeerDir shape the side-by-side run (see bench_peer.go).
+	Peer, PeerDir string
+	Rounds        int
 }
 
 func runBench(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
@@ -75,8 +79,16 @@ func runBench(ctx context.Context, args []string, env func(string) string, stdou
 	fs.BoolVar(&cfg.Opt.NetHTTP, "net-http", false, "measure with net/http's client instead of the lean built-in one (costs the shared CPU more)")
 	fs.StringVar(&cfg.Profile, "cpuprofile", "", "directory for a CPU profile of the started server per measured phase")
 	fs.Var(&cfg.ServerArgs, "server-arg", "extra flag for the started server, e.g. --server-arg=--unsafe-no-sync (repeatable)")
+	fs.StringVar(&cfg.Peer, "peer", "", "\"redis\": also run the scenarios against the standard Redis design (bench/redispeer,\n"+
+		"        Redis with appendfsync always), both started afresh each round, rounds alternating, and print\n"+
+		"        them side by side (scenarios "+strings.Join(peerScenarios, ", ")+"; needs go and redis-server on PATH)")
+	fs.IntVar(&cfg.Rounds, "rounds", 2, "--peer: rounds (luckbox then the peer in each); the table shows their medians")
+	fs.StringVar(&cfg.PeerDir, "peer-dir", "", "--peer: directory of the bench/redispeer module (default: looked for from the current directory up)")
 	if err := parseFlags(fs, args, env); err != nil {
 		return err
+	}
+	if cfg.Peer != "" {
+		return runBenchPeer(ctx, &cfg, stdout, stderr)
 	}
 	levels, err := parseLevels(cfg.Concurrency)
 	if err != nil {
@@ -123,61 +135,106 @@ func bench(ctx context.Context, cfg *benchConfig, levels []int, scenarios []load
 			cleanup(child)
 		}()
 		base, token = child.URL, tok
-		opt.Server, opt.DataFile = child, dataPath(child)
-		opt.TopupMax = max(opt.TopupMax, benchTopupMax)
+		opt = withServer(opt, child)
 	}
-	maxLevel := 0
-	for _, l := range levels {
-		maxLevel = max(maxLevel, l)
-	}
-	c := loadgen.NewClient(base, maxLevel)
-	c.AdminToken = token
 	if cfg.Profile != "" {
 		if err := os.MkdirAll(cfg.Profile, 0o755); err != nil {
 			return fmt.Errorf("--cpuprofile: %w", err)
 		}
 	}
-	e = loadgen.NewEnv(c, opt)
+	e = benchEnv(opt, base, token, levels)
+	var prof *profiler
+	if profAddr != "" {
+		prof = &profiler{addr: profAddr, dir: cfg.Profile, stderr: stderr}
+	}
+	reports, err := runScenarios(ctx, e, levels, scenarios, prof, stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout)
+	loadgen.WriteReports(stdout, reports)
+	writeRatios(stdout, reports)
+	return failedChecks(reports)
+}
+
+// withServer points opt at a server the benchmark started (companions:
+// other processes serving with it).
+func withServer(opt loadgen.Options, child *loadgen.Child, companions ...int) loadgen.Options {
+	opt.Server, opt.DataFile, opt.Companions = child, dataPath(child), companions
+	opt.TopupMax = max(opt.TopupMax, benchTopupMax)
+	return opt
+}
+
+// benchEnv is a benchmark run against base, with a client that keeps a
+// connection per client of the highest level.
+func benchEnv(opt loadgen.Options, base, adminToken string, levels []int) *loadgen.Env {
+	c := loadgen.NewClient(base, slices.Max(levels))
+	c.AdminToken = adminToken
+	return loadgen.NewEnv(c, opt)
+}
+
+// runScenarios runs every scenario at every level on e, printing each one's
+// summary as it ends. prof, if not nil, profiles the server meanwhile.
+func runScenarios(ctx context.Context, e *loadgen.Env, levels []int, scenarios []loadgen.Scenario, prof *profiler, stderr io.Writer) ([]*loadgen.Report, error) {
 	var reports []*loadgen.Report
-	failed := 0
 	for _, level := range levels {
 		e.Opt.Concurrency = level
 		for _, s := range scenarios {
 			fmt.Fprintf(stderr, "== %s (%d clients)\n", s.Name, level)
-			var profiles sync.WaitGroup
-			if profAddr != "" {
-				e.Opt.OnMeasure = func(name string, expected time.Duration) {
-					path := filepath.Join(cfg.Profile, fmt.Sprintf("%s-c%d.cpu.pprof", name, level))
-					profiles.Add(1)
-					go func() { defer profiles.Done(); saveProfile(ctx, profAddr, path, expected, stderr) }()
-				}
-			}
+			e.Opt.OnMeasure = prof.onMeasure(ctx, level)
 			r, err := loadgen.RunScenario(ctx, e, s)
-			profiles.Wait()
+			prof.wait()
 			if err != nil {
-				return fmt.Errorf("%s: %w", s.Name, err)
-			}
-			if srv := e.Server(); srv != nil {
-				if m, err := srv.Memory(); err == nil {
-					r.Facts = append(r.Facts, loadgen.Fact{Name: "server memory", Value: fmt.Sprintf("RSS %s now (anonymous %s, file-mapped %s), peak RSS %s",
-						loadgen.MB(m.RSS), loadgen.MB(m.Anon), loadgen.MB(m.File), loadgen.MB(m.Peak))})
-				}
+				return reports, fmt.Errorf("%s: %w", s.Name, err)
 			}
 			if r.Failure != nil {
-				failed++
 				fmt.Fprintf(stderr, "   CHECK FAILED: %v\n", r.Failure)
 			}
 			summarize(stderr, r)
 			reports = append(reports, r)
 		}
 	}
-	fmt.Fprintln(stdout)
-	loadgen.WriteReports(stdout, reports)
-	writeRatios(stdout, reports)
+	return reports, nil
+}
+
+// failedChecks is an error when a report's check failed.
+func failedChecks(reports []*loadgen.Report) error {
+	failed := 0
+	for _, r := range reports {
+		if r.Failure != nil {
+			failed++
+		}
+	}
 	if failed > 0 {
 		return fmt.Errorf("bench: %d scenario checks FAILED (see above)", failed)
 	}
 	return nil
+}
+
+// profiler takes a CPU profile of the started server per measured phase.
+type profiler struct {
+	addr, dir string
+	stderr    io.Writer
+	wg        sync.WaitGroup
+}
+
+// onMeasure is the OnMeasure hook of a level (nil without a profiler).
+func (p *profiler) onMeasure(ctx context.Context, level int) func(string, time.Duration) {
+	if p == nil {
+		return nil
+	}
+	return func(name string, expected time.Duration) {
+		path := filepath.Join(p.dir, fmt.Sprintf("%s-c%d.cpu.pprof", name, level))
+		p.wg.Add(1)
+		go func() { defer p.wg.Done(); saveProfile(ctx, p.addr, path, expected, p.stderr) }()
+	}
+}
+
+// wait waits for the profiles being taken.
+func (p *profiler) wait() {
+	if p != nil {
+		p.wg.Wait()
+	}
 }
 
 // summarize prints a scenario's main line as it finishes.

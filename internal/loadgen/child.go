@@ -30,6 +30,9 @@ type ChildConfig struct {
 	Stderr io.Writer
 	// StartTimeout bounds the wait for the listening line (default 60 s).
 	StartTimeout time.Duration
+	// ListenPrefix starts the line that gives the URL once the server
+	// listens (default "luckbox listening on ").
+	ListenPrefix string
 }
 
 // Child is a luckbox server running as a child process.
@@ -50,6 +53,9 @@ type Child struct {
 func StartChild(ctx context.Context, cfg ChildConfig) (*Child, error) {
 	if cfg.StartTimeout <= 0 {
 		cfg.StartTimeout = 60 * time.Second
+	}
+	if cfg.ListenPrefix == "" {
+		cfg.ListenPrefix = listeningPrefix
 	}
 	c := &Child{cfg: cfg, done: make(chan struct{}), out: &tailBuffer{max: 64 << 10}}
 	c.cmd = exec.Command(cfg.Path, cfg.Args...)
@@ -73,7 +79,7 @@ func StartChild(ctx context.Context, cfg ChildConfig) (*Child, error) {
 		found := false
 		for sc.Scan() {
 			line := sc.Text()
-			if u, ok := strings.CutPrefix(line, listeningPrefix); ok && !found {
+			if u, ok := strings.CutPrefix(line, cfg.ListenPrefix); ok && !found {
 				found = true
 				urls <- strings.TrimSpace(u)
 				continue
@@ -165,38 +171,31 @@ type Memory struct {
 // Memory reads the child's memory use (Linux only).
 func (c *Child) Memory() (Memory, error) { return ProcessMemory(c.PID()) }
 
+// add sums two processes' memory (Peak: the sum of each one's peak).
+func (m Memory) add(o Memory) Memory {
+	return Memory{RSS: m.RSS + o.RSS, Peak: m.Peak + o.Peak, Anon: m.Anon + o.Anon, File: m.File + o.File}
+}
+
+// ResetPeak makes the process's peak RSS (VmHWM) its current RSS, by
+// writing 5 to /proc/<pid>/clear_refs (Linux 4.0 and later).
+func ResetPeak(pid int) error {
+	if err := os.WriteFile("/proc/"+strconv.Itoa(pid)+"/clear_refs", []byte("5"), 0); err != nil {
+		return fmt.Errorf("reset the peak RSS of process %d: %w", pid, err)
+	}
+	return nil
+}
+
 // ProcessMemory reads /proc/<pid>/status.
 func ProcessMemory(pid int) (Memory, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	p, err := proc(pid)
 	if err != nil {
 		return Memory{}, fmt.Errorf("read memory of process %d: %w", pid, err)
 	}
-	var m Memory
-	for _, line := range strings.Split(string(b), "\n") {
-		k, v, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		f := strings.Fields(v)
-		if len(f) != 2 || f[1] != "kB" {
-			continue
-		}
-		n, err := strconv.ParseInt(f[0], 10, 64)
-		if err != nil {
-			continue
-		}
-		switch k {
-		case "VmRSS":
-			m.RSS = n << 10
-		case "VmHWM":
-			m.Peak = n << 10
-		case "RssAnon":
-			m.Anon = n << 10
-		case "RssFile":
-			m.File = n << 10
-		}
+	st, err := p.NewStatus()
+	if err != nil {
+		return Memory{}, fmt.Errorf("read memory of process %d: %w", pid, err)
 	}
-	return m, nil
+	return Memory{RSS: int64(st.VmRSS), Peak: int64(st.VmHWM), Anon: int64(st.RssAnon), File: int64(st.RssFile)}, nil
 }
 
 // tailBuffer keeps the last max bytes written to it.

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -69,8 +71,14 @@ func TestProcessMemoryAndCPU(t *testing.T) {
 	if _, err := processCPU(os.Getpid()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := machineBusy(); err != nil {
-		t.Fatal(err)
+	if b, err := machineBusy(); err != nil || b <= 0 {
+		t.Fatalf("machine busy %v %v", b, err)
+	}
+	if w, err := processWrites(os.Getpid()); err != nil || w < 0 {
+		t.Fatalf("writes %d %v", w, err)
+	}
+	if _, err := processCPU(1 << 30); err == nil {
+		t.Fatal("CPU of a process that does not exist")
 	}
 }
 
@@ -112,5 +120,34 @@ func TestStartChild(t *testing.T) {
 	_, err = StartChild(context.Background(), ChildConfig{Path: os.Args[0], Args: []string{"-test.run=^TestNothing$"}})
 	if err == nil || !strings.Contains(err.Error(), "exited before listening") {
 		t.Fatalf("early exit: %v", err)
+	}
+}
+
+// TestResetPeak: after a big allocation is freed, resetting the peak brings
+// VmHWM back down to about the current RSS.
+func TestResetPeak(t *testing.T) {
+	big := make([]byte, 64<<20)
+	for i := 0; i < len(big); i += 4096 {
+		big[i] = 1 // touch every page
+	}
+	big = nil
+	runtime.GC()
+	debug.FreeOSMemory()
+	freed, err := ProcessMemory(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if freed.Peak-freed.RSS < 16<<20 {
+		t.Skipf("the freed memory stayed resident (RSS %s, peak %s): nothing to reset", MB(freed.RSS), MB(freed.Peak))
+	}
+	if err := ResetPeak(os.Getpid()); err != nil {
+		t.Fatal(err)
+	}
+	after, err := ProcessMemory(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Peak > after.RSS+8<<20 {
+		t.Fatalf("peak %s after the reset, RSS %s (peak before %s)", MB(after.Peak), MB(after.RSS), MB(freed.Peak))
 	}
 }

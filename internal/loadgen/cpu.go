@@ -3,79 +3,81 @@ package loadgen
 import (
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/prometheus/procfs"
 )
 
-// clockTick is the unit of /proc CPU times (USER_HZ, 100 on Linux).
-const clockTick = 10 * time.Millisecond
+// proc opens /proc/<pid>.
+func proc(pid int) (procfs.Proc, error) {
+	fs, err := procfs.NewDefaultFS()
+	if err != nil {
+		return procfs.Proc{}, fmt.Errorf("open /proc: %w", err)
+	}
+	p, err := fs.Proc(pid)
+	if err != nil {
+		return procfs.Proc{}, fmt.Errorf("open /proc/%d: %w", pid, err)
+	}
+	return p, nil
+}
+
+// seconds converts a /proc time in seconds to a Duration.
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 
 // processCPU is the CPU time (user + system) a process has used so far.
 func processCPU(pid int) (time.Duration, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	p, err := proc(pid)
 	if err != nil {
 		return 0, err
 	}
-	// The command name (field 2) may hold spaces: fields count after ')'.
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(f) < 13 {
-		return 0, fmt.Errorf("short /proc/%d/stat", pid)
+	st, err := p.Stat()
+	if err != nil {
+		return 0, fmt.Errorf("read /proc/%d/stat: %w", pid, err)
 	}
-	ut, err1 := strconv.ParseInt(f[11], 10, 64)
-	st, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("bad /proc/%d/stat", pid)
-	}
-	return time.Duration(ut+st) * clockTick, nil
+	return seconds(st.CPUTime()), nil
 }
 
 // machineBusy is the CPU time all cores spent busy (not idle, not waiting
 // for I/O) so far.
 func machineBusy() (time.Duration, error) {
-	b, err := os.ReadFile("/proc/stat")
+	fs, err := procfs.NewDefaultFS()
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("open /proc: %w", err)
 	}
-	line, _, _ := strings.Cut(string(b), "\n")
-	f := strings.Fields(line)
-	if len(f) < 8 || f[0] != "cpu" {
-		return 0, fmt.Errorf("unexpected /proc/stat")
+	st, err := fs.Stat()
+	if err != nil {
+		return 0, fmt.Errorf("read /proc/stat: %w", err)
 	}
-	var busy int64
-	for i, v := range f[1:8] {
-		n, _ := strconv.ParseInt(v, 10, 64)
-		if i != 3 && i != 4 { // idle, iowait
-			busy += n
-		}
-	}
-	return time.Duration(busy) * clockTick, nil
+	c := st.CPUTotal
+	return seconds(c.User + c.Nice + c.System + c.IRQ + c.SoftIRQ + c.Steal), nil
 }
 
 // processWrites is the number of bytes a process has caused to be written
 // to storage (write_bytes of /proc/<pid>/io).
 func processWrites(pid int) (int64, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/io")
+	p, err := proc(pid)
 	if err != nil {
 		return 0, err
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "write_bytes: "); ok {
-			return strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-		}
+	pio, err := p.IO()
+	if err != nil {
+		return 0, fmt.Errorf("read /proc/%d/io: %w", pid, err)
 	}
-	return 0, fmt.Errorf("no write_bytes in /proc/%d/io", pid)
+	return int64(pio.WriteBytes), nil
 }
 
 // CPU is how busy the machine was during a measured phase, in cores (1.0 =
-// one core fully busy), and what the server wrote to storage.
+// one core fully busy), and what the server wrote to storage. Server counts
+// the server and its companions (Options.Companions).
 type CPU struct {
 	Server, Generator, Others float64
 	// DiskWrites is the bytes the server wrote to storage (-1: unknown).
 	DiskWrites int64
 	ok         bool
 }
+
+// Known reports whether the figures were measured.
+func (c CPU) Known() bool { return c.ok }
 
 type cpuSample struct {
 	server, self, machine time.Duration
@@ -84,7 +86,9 @@ type cpuSample struct {
 	ok                    bool
 }
 
-func sampleCPU(serverPID int) cpuSample {
+// sampleCPU reads the CPU time of this process, of the machine and of the
+// serving processes (their CPU times and disk writes summed).
+func sampleCPU(serverPIDs []int) cpuSample {
 	s := cpuSample{at: time.Now(), ok: true}
 	var err error
 	if s.self, err = processCPU(os.Getpid()); err != nil {
@@ -94,13 +98,21 @@ func sampleCPU(serverPID int) cpuSample {
 		s.ok = false
 	}
 	s.writes = -1
-	if serverPID > 0 {
-		if s.server, err = processCPU(serverPID); err != nil {
+	if len(serverPIDs) > 0 {
+		s.writes = 0
+	}
+	for _, pid := range serverPIDs {
+		c, err := processCPU(pid)
+		if err != nil {
 			s.ok = false
 		}
-		if w, err := processWrites(serverPID); err == nil {
-			s.writes = w
+		s.server += c
+		w, err := processWrites(pid)
+		if err != nil || s.writes < 0 {
+			s.writes = -1
+			continue
 		}
+		s.writes += w
 	}
 	return s
 }

@@ -52,6 +52,10 @@ type Options struct {
 	// the restart scenario restarts it on the same file.
 	Server   *Child
 	DataFile string
+	// Companions are the ids of other processes that serve with Server (the
+	// Redis of the peer): their CPU time, disk writes and memory count as the
+	// server's.
+	Companions []int
 }
 
 // Defaults are the option values of a full run.
@@ -287,17 +291,52 @@ func (e *Env) measure(ctx context.Context, scenario string, l Load, step Step) R
 	if e.Opt.OnMeasure != nil {
 		e.Opt.OnMeasure(scenario, expected)
 	}
-	pid := 0
-	if s := e.Server(); s != nil {
-		pid = s.PID()
-	}
+	pids := e.serverPIDs()
 	m0, _ := e.C.Metrics(ctx)
-	before := sampleCPU(pid)
+	before := sampleCPU(pids)
 	res := Run(ctx, l, step)
-	res.CPU = cpuBetween(before, sampleCPU(pid))
+	res.CPU = cpuBetween(before, sampleCPU(pids))
 	m1, _ := e.C.Metrics(ctx)
 	res.Writer = writerBetween(m0, m1)
 	return res
+}
+
+// serverPIDs are the processes that serve: the started server and its
+// companions (none with --url).
+func (e *Env) serverPIDs() []int {
+	s := e.Server()
+	if s == nil {
+		return nil
+	}
+	return append([]int{s.PID()}, e.Opt.Companions...)
+}
+
+// ResetPeakMemory resets the peak RSS of the serving processes, so that
+// ServerMemory's Peak is the peak since then (best effort: an error leaves
+// the peak since each process started).
+func (e *Env) ResetPeakMemory() error {
+	var errs []error
+	for _, pid := range e.serverPIDs() {
+		errs = append(errs, ResetPeak(pid))
+	}
+	return errors.Join(errs...)
+}
+
+// ServerMemory is the memory of the serving processes, summed.
+func (e *Env) ServerMemory() (Memory, error) {
+	var m Memory
+	pids := e.serverPIDs()
+	if len(pids) == 0 {
+		return m, errors.New("no server process: the server was not started by the benchmark")
+	}
+	for _, pid := range pids {
+		p, err := ProcessMemory(pid)
+		if err != nil {
+			return m, err
+		}
+		m = m.add(p)
+	}
+	return m, nil
 }
 
 // warm opens n keep-alive connections (n concurrent pings), so a measured

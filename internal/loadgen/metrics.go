@@ -1,17 +1,18 @@
 package loadgen
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 // Metrics fetches GET /metrics and returns the series without labels
-// (name → value). Series with labels are left out.
+// (name → value; a histogram or summary gives name_count and name_sum).
+// Series with labels are left out.
 func (c *Client) Metrics(ctx context.Context) (map[string]float64, error) {
 	r, err := c.Do(ctx, "GET", "/metrics", "", nil, "")
 	if err != nil {
@@ -20,23 +21,39 @@ func (c *Client) Metrics(ctx context.Context) (map[string]float64, error) {
 	if r.Status != 200 {
 		return nil, newError("GET", "/metrics", r)
 	}
+	return parseMetrics(r.Body)
+}
+
+// parseMetrics reads the Prometheus text format (see Metrics).
+func parseMetrics(body []byte) (map[string]float64, error) {
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := p.TextToMetricFamilies(bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("parse /metrics: %w", err)
+	}
 	out := map[string]float64{}
-	sc := bufio.NewScanner(bytes.NewReader(r.Body))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || line[0] == '#' || strings.ContainsRune(line, '{') {
-			continue
-		}
-		name, val, ok := strings.Cut(line, " ")
-		if !ok {
-			continue
-		}
-		if v, err := strconv.ParseFloat(strings.TrimSpace(val), 64); err == nil {
-			out[name] = v
+	for name, f := range families {
+		for _, m := range f.GetMetric() {
+			if len(m.GetLabel()) > 0 {
+				continue
+			}
+			switch {
+			case m.Counter != nil:
+				out[name] = m.GetCounter().GetValue()
+			case m.Gauge != nil:
+				out[name] = m.GetGauge().GetValue()
+			case m.Untyped != nil:
+				out[name] = m.GetUntyped().GetValue()
+			case m.Histogram != nil:
+				out[name+"_count"] = float64(m.GetHistogram().GetSampleCount())
+				out[name+"_sum"] = m.GetHistogram().GetSampleSum()
+			case m.Summary != nil:
+				out[name+"_count"] = float64(m.GetSummary().GetSampleCount())
+				out[name+"_sum"] = m.GetSummary().GetSampleSum()
+			}
 		}
 	}
-	return out, sc.Err()
+	return out, nil
 }
 
 // writerStats is what the group-commit writer did between two scrapes.

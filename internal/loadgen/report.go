@@ -31,9 +31,16 @@ type Report struct {
 	Setup       time.Duration // time spent preparing (not measured)
 	Elapsed     time.Duration // length of the measured phase
 	Lines       []Line
-	Facts       []Fact
-	Checks      []string // correctness checks that passed
-	Notes       []string
+	// Total is every request of the measured phase (errors included).
+	Total Line
+	// CPU is what the machine and the serving processes did meanwhile.
+	CPU CPU
+	// Memory is the serving processes' memory after the scenario, Peak
+	// their peak RSS during it (nil: unknown, e.g. with --url).
+	Memory *Memory
+	Facts  []Fact
+	Checks []string // correctness checks that passed
+	Notes  []string
 	// Failure is set when a correctness check failed.
 	Failure error
 }
@@ -75,11 +82,15 @@ func (r *Report) addResult(res Result) {
 		r.Lines = append(r.Lines, Line{Outcome: name, Count: h.Count(), Rate: res.Rate(name),
 			P50: h.Quantile(0.50), P90: h.Quantile(0.90), P99: h.Quantile(0.99), Max: h.Max()})
 	}
-	if len(res.Outcomes) > 1 {
-		h := res.All
-		r.Lines = append(r.Lines, Line{Outcome: "(all)", Count: h.Count(), Rate: float64(h.Count()) / res.Elapsed.Seconds(),
-			P50: h.Quantile(0.50), P90: h.Quantile(0.90), P99: h.Quantile(0.99), Max: h.Max()})
+	h := res.All
+	r.Total = Line{Outcome: "(all)", Count: h.Count(), P50: h.Quantile(0.50), P90: h.Quantile(0.90), P99: h.Quantile(0.99), Max: h.Max()}
+	if res.Elapsed > 0 {
+		r.Total.Rate = float64(h.Count()) / res.Elapsed.Seconds()
 	}
+	if len(res.Outcomes) > 1 {
+		r.Lines = append(r.Lines, r.Total)
+	}
+	r.CPU = res.CPU
 	if res.CPU.ok {
 		r.fact("cpu", "%s", res.CPU)
 		if n := res.All.Count(); n > 0 {

@@ -54,14 +54,25 @@ func Lookup(names string) ([]Scenario, error) {
 	return out, nil
 }
 
-// RunScenario runs s and fills in the report's name, concurrency and set-up time.
+// RunScenario runs s and fills in the report's name, concurrency, set-up
+// time and the serving processes' memory (peak: during the scenario).
 func RunScenario(ctx context.Context, e *Env, s Scenario) (*Report, error) {
 	start := time.Now()
+	peakReset := e.ResetPeakMemory() == nil
 	r, err := s.Run(ctx, e)
 	if r != nil {
 		r.Scenario = s.Name
 		r.Concurrency = e.Opt.Concurrency
 		r.Setup = max(0, time.Since(start)-r.Elapsed)
+		if m, err := e.ServerMemory(); err == nil {
+			r.Memory = &m
+			since := "since the server started"
+			if peakReset {
+				since = "during the scenario"
+			}
+			r.fact("server memory", "RSS %s now (anonymous %s, file-mapped %s), peak RSS %s %s",
+				MB(m.RSS), MB(m.Anon), MB(m.File), MB(m.Peak), since)
+		}
 	}
 	return r, err
 }
