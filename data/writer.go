@@ -40,6 +40,11 @@ type WriterStats struct {
 	Retries    uint64        // batches that failed and were retried one by one
 	CommitTime time.Duration // total time spent in transactions, commit included
 	QueueDepth int           // operations waiting now
+	// PagesWritten and BytesWritten count what the committed transactions
+	// wrote to the file: every dirty B+tree page (leaves, branches, the
+	// freelist when it is synced) and the meta page. BytesWritten / Ops is
+	// the storage cost of one operation (fsync is per batch on top).
+	PagesWritten, BytesWritten uint64
 }
 
 type request struct {
@@ -60,6 +65,7 @@ type writer struct {
 	stopped chan struct{}
 
 	batches, ops, retries, commitNanos atomic.Uint64
+	pages, bytes                       atomic.Uint64
 }
 
 // SlowCommitForTests, when set (by the crash test's server process, before
@@ -148,7 +154,7 @@ func (w *writer) loop() {
 // neighbours; every caller gets the outcome of its own operation.
 func (w *writer) run(batch []*request) {
 	start := time.Now()
-	err := w.db.bolt.Update(func(tx *bolt.Tx) error {
+	err := w.update(func(tx *bolt.Tx) error {
 		rejected := false
 		for _, r := range batch {
 			if err := r.attempt(tx); err != nil {
@@ -182,10 +188,30 @@ func (w *writer) run(batch []*request) {
 	}
 	for _, r := range batch {
 		start := time.Now()
-		err := w.db.bolt.Update(r.attempt)
+		err := w.update(r.attempt)
 		w.record(start, 1) // before answering: a caller may read the stats next
 		r.answer(err)
 	}
+}
+
+// update runs fn in a bbolt write transaction and, once it committed, counts
+// the pages and bytes the commit wrote (tx.Stats: the pages allocated for
+// the dirty nodes and the freelist, plus the meta page).
+func (w *writer) update(fn func(tx *bolt.Tx) error) error {
+	return w.db.bolt.Update(func(tx *bolt.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		if h := w.db.opts.BeforeCommit; h != nil {
+			h(tx)
+		}
+		tx.OnCommit(func() {
+			st := tx.Stats()
+			w.pages.Add(uint64(st.GetPageCount()) + 1)
+			w.bytes.Add(uint64(st.GetPageAlloc()) + uint64(w.db.pageSize))
+		})
+		return nil
+	})
 }
 
 func (w *writer) record(start time.Time, n int) {
@@ -261,5 +287,8 @@ func (db *DB) WriterStats() WriterStats {
 		Retries:    w.retries.Load(),
 		CommitTime: time.Duration(w.commitNanos.Load()),
 		QueueDepth: len(w.queue),
+
+		PagesWritten: w.pages.Load(),
+		BytesWritten: w.bytes.Load(),
 	}
 }

@@ -9,12 +9,12 @@ var (
 	// seqs come from the lottery's own counter, so a cursor over one lottery's
 	// prefix yields its entries in join order (the draw order).
 	bucketEntries = []byte("lottery_entries")
-	// bucketMembers: lottery seq ‖ user seq → entry seq ‖ joined_at
-	// (TimeKey): "has this user joined", and the entry to remove on leave.
-	bucketMembers = []byte("lottery_members")
 	// bucketCreated: user seq ‖ lottery seq → nil, the lotteries a user created.
 	bucketCreated = []byte("lottery_by_creator")
-	// bucketJoined: user seq ‖ lottery seq → nil, the lotteries a user is in.
+	// bucketJoined: user seq ‖ lottery seq → entry seq ‖ joined_at
+	// (TimeKey): the lotteries a user is in, "has this user joined", and the
+	// entry to remove on leave. (Schema 1 kept the last two in a second
+	// index by lottery, lottery_members: one more random page per join.)
 	bucketJoined = []byte("lottery_by_member")
 	// bucketWinners: lottery seq ‖ rank → user seq ‖ user tag ‖ prize index,
 	// the winners in draw order.
@@ -28,6 +28,6 @@ var (
 
 // Buckets lists the buckets of lotteries; pass them to data.Open.
 var Buckets = [][]byte{
-	bucketLotteries, bucketEntries, bucketMembers, bucketCreated, bucketJoined,
+	bucketLotteries, bucketEntries, bucketCreated, bucketJoined,
 	bucketWinners, bucketWon, bucketClaims,
 }

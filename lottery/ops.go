@@ -44,7 +44,7 @@ func (s *Service) Join(ctx context.Context, id string, u auth.User) (e Entry, cr
 	// Fast path: a repeated join answers from a read view, without a write.
 	var known bool
 	err = s.db.View(func(tx *bolt.Tx) error {
-		v := data.MustBucket(tx, bucketMembers).Get(pairKey(seq, u.Seq))
+		v := data.MustBucket(tx, bucketJoined).Get(memberKey(u.Seq, seq))
 		if len(v) < 16 {
 			return nil // a new join: the operation decides
 		}
@@ -72,8 +72,8 @@ func (s *Service) Join(ctx context.Context, id string, u auth.User) (e Entry, cr
 		if !found || r.Tag != tag {
 			return errNotFound()
 		}
-		members := data.MustBucket(tx, bucketMembers)
-		mk := pairKey(seq, u.Seq)
+		members := data.MustBucket(tx, bucketJoined)
+		mk := memberKey(u.Seq, seq)
 		if v := members.Get(mk); len(v) >= 16 {
 			e = Entry{JoinedAt: data.ParseTimeKey(v[8:16]), Status: r.Status, ParticipantCount: r.Count}
 			return nil
@@ -91,9 +91,6 @@ func (s *Service) Join(ctx context.Context, id string, u auth.User) (e Entry, cr
 			return err
 		}
 		if err := members.Put(mk, data.Key(data.U64(r.NextEntry), data.TimeKey(now))); err != nil {
-			return err
-		}
-		if err := data.MustBucket(tx, bucketJoined).Put(pairKey(u.Seq, seq), nil); err != nil {
 			return err
 		}
 		count := r.Count
@@ -132,8 +129,8 @@ func (s *Service) Leave(ctx context.Context, id string, userSeq uint64) error {
 		if !found || r.Tag != tag {
 			return errNotFound()
 		}
-		members := data.MustBucket(tx, bucketMembers)
-		mk := pairKey(seq, userSeq)
+		members := data.MustBucket(tx, bucketJoined)
+		mk := memberKey(userSeq, seq)
 		v := members.Get(mk)
 		if len(v) < 16 {
 			return data.Errorf(data.ENotFound, "you have not joined this lottery")
@@ -146,9 +143,6 @@ func (s *Service) Leave(ctx context.Context, id string, userSeq uint64) error {
 			return err
 		}
 		if err := members.Delete(mk); err != nil {
-			return err
-		}
-		if err := data.MustBucket(tx, bucketJoined).Delete(pairKey(userSeq, seq)); err != nil {
 			return err
 		}
 		r.Count--

@@ -68,6 +68,9 @@ func (r *record) closed(now time.Time) bool {
 func lkey(seq uint64) []byte     { return data.U64(seq) }
 func pairKey(a, b uint64) []byte { return data.Key(data.U64(a), data.U64(b)) }
 func pairSecond(k []byte) uint64 { return data.ParseU64(k[8:]) }
+
+// memberKey is the key of user's entry in lottery in bucketJoined.
+func memberKey(user, lottery uint64) []byte { return pairKey(user, lottery) }
 func hasPrefix(k, prefix []byte) bool {
 	return len(k) >= len(prefix) && string(k[:len(prefix)]) == string(prefix)
 }
@@ -216,7 +219,7 @@ func view(tx *bolt.Tx, seq uint64, r *record, viewer uint64) Lottery {
 	}
 	if viewer != 0 {
 		l.Me = &Me{}
-		if data.MustBucket(tx, bucketMembers).Get(pairKey(seq, viewer)) != nil {
+		if data.MustBucket(tx, bucketJoined).Get(memberKey(viewer, seq)) != nil {
 			l.Me.Joined = true
 		}
 		if v := data.MustBucket(tx, bucketWon).Get(pairKey(seq, viewer)); len(v) >= 8 {

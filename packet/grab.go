@@ -36,13 +36,17 @@ func grabCheck(tx *bolt.Tx, id string, user uint64, now time.Time) (seq uint64, 
 	if st.Kind == KindPersonal && st.ToUser != user {
 		return seq, st, nil, data.Errorf(data.EForbidden, "this packet is for someone else")
 	}
-	if i, ok := grabIndexOf(tx, seq, user); ok {
-		g, err := loadGrab(tx, seq, i)
+	g, ok, err := grabOf(tx, user, seq)
+	if err != nil {
+		return seq, st, nil, err
+	}
+	if ok {
+		amount, err := share(tx, seq, g.Index)
 		if err != nil {
 			return seq, st, nil, err
 		}
-		return seq, st, &GrabResult{Amount: g.Amount, BestLuck: st.Status == StatusFinished && st.Best == i+1,
-			Credited: i < st.Credited, Again: true}, nil
+		return seq, st, &GrabResult{Amount: amount, BestLuck: st.Status == StatusFinished && st.Best == g.Index+1,
+			Credited: g.Index < st.Credited, Again: true}, nil
 	}
 	switch {
 	case st.Status == StatusUnpaid:
@@ -91,20 +95,18 @@ func (s *Service) Grab(ctx context.Context, user uint64, id string) (GrabResult,
 		if err != nil {
 			return err
 		}
-		if err := data.AppendBucket(tx, bucketGrabs).Put(grabKey(seq, i), grab{User: user, Amount: amount, At: now.UnixNano()}.marshal()); err != nil {
+		// The grab record, under the user next to their wallet, links to
+		// the previous grabber; the state names this one as the last.
+		rec := grabRec{Index: i, At: now.UnixNano(), Prev: st.Last}
+		if err := data.MustBucket(tx, bucketAccounts).Put(grabKey(user, seq), rec.marshal()); err != nil {
 			return err
 		}
-		if err := data.MustBucket(tx, bucketGrabbers).Put(grabberKey(seq, user), u32(i)); err != nil {
-			return err
-		}
-		if err := data.MustBucket(tx, bucketUserPackets).Put(userPacketKey(user, roleReceived, seq), nil); err != nil {
-			return err
-		}
+		st.Last = user
 		st.Next++
 		st.RemainingAmount -= amount
 		res = GrabResult{Amount: amount}
 		if st.Funded {
-			if err := moveMoney(tx, user, amount, LedgerPacketGrab, id, now); err != nil {
+			if err := moveMoney(tx, user, amount, LedgerPacketGrab, seq, st.Tag, now); err != nil {
 				return err
 			}
 			st.Credited = st.Next

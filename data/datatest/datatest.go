@@ -6,9 +6,12 @@ package datatest
 import (
 	"log/slog"
 	"path/filepath"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"luckbox/data"
 )
@@ -75,4 +78,22 @@ func OpenTemp(t testing.TB, buckets [][]byte, clock *Clock) *data.DB {
 		opts.Now = clock.Now
 	}
 	return Open(t, filepath.Join(t.TempDir(), "test.db"), opts)
+}
+
+// DirtyPages counts, in a write transaction about to commit, the B+tree
+// nodes each top-level bucket has materialized: the leaf and branch pages
+// its writes dirtied, which the commit writes out (a node that overflows
+// its page splits into more). Use it from data.Options.BeforeCommit to see
+// where the bytes of a commit go. It reads bbolt's private node cache by
+// reflection: a measurement tool for tests, not for production code.
+func DirtyPages(tx *bolt.Tx) map[string]int {
+	out := map[string]int{}
+	_ = tx.ForEach(func(name []byte, b *bolt.Bucket) error {
+		nodes := reflect.ValueOf(b).Elem().FieldByName("nodes")
+		if nodes.IsValid() && nodes.Len() > 0 {
+			out[string(name)] = nodes.Len()
+		}
+		return nil
+	})
+	return out
 }

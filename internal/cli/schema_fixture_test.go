@@ -114,13 +114,19 @@ func (f *fixturePay) paid(no string) packet.Transaction {
 
 // openStory opens the database at path with the services over it.
 func openStory(t testing.TB, path string, now time.Time) *fixtureStory {
+	return openStoryBatch(t, path, now, 0)
+}
+
+// openStoryBatch is openStory migrating batch records per transaction (0:
+// the default).
+func openStoryBatch(t testing.TB, path string, now time.Time, batch int) *fixtureStory {
 	t.Helper()
 	s := &fixtureStory{t: t, now: now, pay: &fixturePay{totals: map[string]int64{}}, users: map[string]auth.User{}, orders: map[string]string{}}
 	var buckets [][]byte
 	for _, b := range [][][]byte{auth.Buckets, lottery.Buckets, exchange.Buckets, packet.Buckets} {
 		buckets = append(buckets, b...)
 	}
-	db, err := data.Open(path, data.Options{Buckets: buckets, Now: s.clock, NoSync: true, Logger: slog.New(slog.DiscardHandler)})
+	db, err := data.Open(path, data.Options{Buckets: buckets, Migrations: migrations(), MigrationBatch: batch, Now: s.clock, NoSync: true, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatalf("open %s: %v", path, err)
 	}
@@ -510,32 +516,42 @@ func TestSchemaFixtures(t *testing.T) {
 		t.Fatal("no schema fixtures in testdata")
 	}
 	for _, db := range fixtures {
-		t.Run(filepath.Base(db), func(t *testing.T) {
-			raw, err := os.ReadFile(db[:len(db)-len(".db")] + ".json")
-			if err != nil {
-				t.Fatal(err)
-			}
-			var idx fixtureIndex
-			if err := json.Unmarshal(raw, &idx); err != nil {
-				t.Fatal(err)
-			}
-			path := filepath.Join(t.TempDir(), "copy.db")
-			copyFile(t, db, path)
-			s := openStory(t, path, idx.Now)
-			if v, err := s.db.SchemaVersion(); err != nil || v != data.SchemaVersion {
-				t.Fatalf("schema after open: %d %v, want %d", v, err, data.SchemaVersion)
-			}
-			for _, n := range idx.Names {
-				s.user(n)
-			}
-			s.now = idx.Now
-			s.pkts, s.lots, s.exs, s.orders = idx.Packets, idx.Lotteries, idx.Exchanges, idx.Orders
-			got := normalJSON(t, s.read())
-			want := normalJSON(t, idx.State)
-			if !bytes.Equal(got, want) {
-				diffFixture(t, want, got)
-			}
-		})
+		// Batch 1 migrates one record per transaction: every step resumes.
+		for _, batch := range []int{0, 1} {
+			t.Run(fmt.Sprintf("%s/batch=%d", filepath.Base(db), batch), func(t *testing.T) {
+				checkSchemaFixture(t, db, batch)
+			})
+		}
+	}
+}
+
+// checkSchemaFixture opens a copy of the fixture db, migrating it batch
+// records per transaction, and compares what the services answer with the
+// fixture's JSON.
+func checkSchemaFixture(t *testing.T, db string, batch int) {
+	raw, err := os.ReadFile(db[:len(db)-len(".db")] + ".json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var idx fixtureIndex
+	if err := json.Unmarshal(raw, &idx); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "copy.db")
+	copyFile(t, db, path)
+	s := openStoryBatch(t, path, idx.Now, batch)
+	if v, err := s.db.SchemaVersion(); err != nil || v != data.SchemaVersion {
+		t.Fatalf("schema after open: %d %v, want %d", v, err, data.SchemaVersion)
+	}
+	for _, n := range idx.Names {
+		s.user(n)
+	}
+	s.now = idx.Now
+	s.pkts, s.lots, s.exs, s.orders = idx.Packets, idx.Lotteries, idx.Exchanges, idx.Orders
+	got := normalJSON(t, s.read())
+	want := normalJSON(t, idx.State)
+	if !bytes.Equal(got, want) {
+		diffFixture(t, want, got)
 	}
 }
 
@@ -619,4 +635,42 @@ func writeSchemaFixture(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("wrote %s.db and %s.json", base, base)
+}
+
+// TestAuditAndRestoreOldSchema: the audit of a file of an older schema
+// audits a migrated copy and leaves the file as it was; restoring it works
+// (the server migrates it when it starts).
+func TestAuditAndRestoreOldSchema(t *testing.T) {
+	old := filepath.Join(t.TempDir(), "old.db")
+	copyFile(t, filepath.Join("testdata", "schema1.db"), old)
+	before, err := os.ReadFile(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if err := Run(context.Background(), []string{"audit", "--data", old}, noEnv, &out, &errOut); err != nil {
+		t.Fatalf("audit of a schema-1 file: %v\n%s%s", err, out.String(), errOut.String())
+	}
+	if !strings.Contains(out.String(), "all invariants hold") || !strings.Contains(out.String(), "wallets 8, packets 9") ||
+		!strings.Contains(errOut.String(), fmt.Sprintf("has schema 1: audited a copy migrated to schema %d", data.SchemaVersion)) {
+		t.Fatalf("audit of a schema-1 file:\n%s%s", out.String(), errOut.String())
+	}
+	if after, _ := os.ReadFile(old); !bytes.Equal(before, after) {
+		t.Fatal("the audit changed the schema-1 file")
+	}
+	target := filepath.Join(t.TempDir(), "restored.db")
+	out.Reset()
+	if err := Run(context.Background(), []string{"restore", "--from", old, "--data", target}, noEnv, &out, io.Discard); err != nil {
+		t.Fatalf("restore of a schema-1 backup: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), fmt.Sprintf("migrates it from schema 1 to %d", data.SchemaVersion)) {
+		t.Fatalf("restore output:\n%s", out.String())
+	}
+	s := openStory(t, target, fixtureStart)
+	if v, err := s.db.SchemaVersion(); err != nil || v != data.SchemaVersion {
+		t.Fatalf("restored file after open: schema %d, %v", v, err)
+	}
+	if rep, err := packet.Audit(s.db); err != nil || !rep.OK {
+		t.Fatalf("audit of the restored, migrated file: %v %+v", err, rep)
+	}
 }

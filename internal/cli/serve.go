@@ -48,6 +48,16 @@ func buckets() [][]byte {
 	return all
 }
 
+// migrations lists every package's schema migrations, as buckets lists
+// their buckets: a file of an older schema is migrated when it is opened
+// read-write.
+func migrations() []data.Migration {
+	var all []data.Migration
+	all = append(all, lottery.Migrations...)
+	all = append(all, packet.Migrations...)
+	return all
+}
+
 // serve runs the server until ctx ends, then shuts down gracefully:
 // in-flight requests finish, background work stops, the writer drains and
 // the database closes.
@@ -60,7 +70,7 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.Wr
 	defer ln.Close()
 	reg := prometheus.NewRegistry()
 	storage := web.NewStorageMetrics(reg) // the dbCollector joins it in web.New
-	db, err := data.Open(cfg.Data, data.Options{Buckets: buckets(), Logger: log, NoSync: cfg.NoSync,
+	db, err := data.Open(cfg.Data, data.Options{Buckets: buckets(), Migrations: migrations(), Logger: log, NoSync: cfg.NoSync,
 		OnCommit: storage.ObserveCommit, OnDeliver: storage.ObserveDelivery})
 	if errors.Is(err, data.ErrNewerSchema) {
 		return fmt.Errorf("%w; run the newer luckbox binary (downgrades are not supported: to go back, restore a backup taken before the upgrade)", err)
