@@ -4,57 +4,13 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 
-	bolt "go.etcd.io/bbolt"
-
 	"luckbox/auth"
 	"luckbox/data/datatest"
 )
-
-// pageCounter sums, over the writer's commits, the pages each bucket
-// dirtied (datatest.DirtyPages), while on.
-type pageCounter struct {
-	mu      sync.Mutex
-	on      bool
-	commits int
-	pages   map[string]int
-}
-
-func (c *pageCounter) hook(tx *bolt.Tx) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.on {
-		return
-	}
-	c.commits++
-	for name, n := range datatest.DirtyPages(tx) {
-		c.pages[name] += n
-	}
-}
-
-// report adds the pages per operation of each bucket to b's metrics and
-// logs the table.
-func (c *pageCounter) report(b *testing.B, ops int) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	names := make([]string, 0, len(c.pages))
-	total := 0
-	for name, n := range c.pages {
-		names = append(names, name)
-		total += n
-	}
-	sort.Strings(names)
-	var sb strings.Builder
-	for _, name := range names {
-		fmt.Fprintf(&sb, " %s %.3f,", name, float64(c.pages[name])/float64(ops))
-	}
-	b.Logf("%d ops in %d commits; pages dirtied per op by bucket (before splits; root bucket and meta not counted):%s all %.3f", ops, c.commits, sb.String(), float64(total)/float64(ops))
-}
 
 // BenchmarkGrabSpread is the grab-spread scenario of luckbox bench in
 // process: 1,000 lucky packets of 500 shares, 500 users each grabbing every
@@ -81,8 +37,8 @@ func BenchmarkGrabHot(b *testing.B) {
 // grabs (at most every share) from 64 goroutines, grab n by user and packet
 // pick(n), and reports the throughput and the bytes written per grab.
 func grabLoad(b *testing.B, packets, users, shares int, pick func(n int) (u, p int)) {
-	pc := &pageCounter{pages: map[string]int{}}
-	e := newEnvHooked(b, Options{MaxCount: 1 << 20, MaxAmount: 1 << 50, MaxTopup: 1 << 50}, true, pc.hook)
+	pc := &datatest.PageCounter{}
+	e := newEnvHooked(b, Options{MaxCount: 1 << 20, MaxAmount: 1 << 50, MaxTopup: 1 << 50}, true, pc.Hook)
 	sender := e.user("sender")
 	e.fund(sender, 1<<40)
 	us := make([]auth.User, users)
@@ -105,9 +61,7 @@ func grabLoad(b *testing.B, packets, users, shares int, pick func(n int) (u, p i
 	})
 	total := min(b.N, packets*shares)
 	before := e.db.WriterStats()
-	pc.mu.Lock()
-	pc.on = true
-	pc.mu.Unlock()
+	pc.Start()
 	b.ResetTimer()
 	var bad atomic.Int64
 	run(total, func(n int) {
@@ -117,18 +71,12 @@ func grabLoad(b *testing.B, packets, users, shares int, pick func(n int) (u, p i
 		}
 	})
 	b.StopTimer()
-	pc.mu.Lock()
-	pc.on = false
-	pc.mu.Unlock()
+	pc.Stop()
 	if bad.Load() > 0 {
 		b.Fatalf("%d grabs failed", bad.Load())
 	}
 	after := e.db.WriterStats()
-	ops := float64(after.Ops - before.Ops)
-	commits := float64(after.Batches - before.Batches)
 	b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "grabs/s")
-	b.ReportMetric(float64(after.BytesWritten-before.BytesWritten)/ops/1024, "KiB/grab")
-	b.ReportMetric(float64(after.PagesWritten-before.PagesWritten)/commits, "pages/commit")
-	b.ReportMetric(ops/commits, "grabs/commit")
-	pc.report(b, int(ops))
+	datatest.ReportWrites(b, before, after, "grab")
+	b.Log(pc.Summary(int(after.Ops - before.Ops)))
 }
