@@ -31,10 +31,10 @@ func grabCheck(tx *bolt.Tx, id string, user uint64, now time.Time) (seq uint64, 
 		return 0, st, nil, err
 	}
 	if !found {
-		return 0, st, nil, data.Errorf(data.ENotFound, "no such packet")
+		return 0, st, nil, errNoPacket()
 	}
 	if st.Kind == KindPersonal && st.ToUser != user {
-		return seq, st, nil, data.Errorf(data.EForbidden, "this packet is for someone else")
+		return seq, st, nil, errNotForYou()
 	}
 	g, ok, err := grabOf(tx, user, seq)
 	if err != nil {
@@ -48,16 +48,25 @@ func grabCheck(tx *bolt.Tx, id string, user uint64, now time.Time) (seq uint64, 
 		return seq, st, &GrabResult{Amount: amount, BestLuck: st.Status == StatusFinished && st.Best == g.Index+1,
 			Credited: g.Index < st.Credited, Again: true}, nil
 	}
+	return seq, st, nil, rejection(&st, now)
+}
+
+// rejection is what a grab of a packet in state st at now is answered by a
+// user who has not grabbed it (nil: the grab may go ahead).
+func rejection(st *state, now time.Time) error {
 	switch {
 	case st.Status == StatusUnpaid:
-		return seq, st, nil, data.Errorf(data.EConflict, "the packet is not paid yet")
+		return data.Errorf(data.EConflict, "the packet is not paid yet")
 	case st.Status == StatusFinished || st.Next >= st.Count:
-		return seq, st, nil, data.Errorf(data.EExhausted, "all shares have been taken")
+		return data.Errorf(data.EExhausted, "all shares have been taken")
 	case st.expired(now):
-		return seq, st, nil, data.Errorf(data.EExpired, "the packet has expired")
+		return data.Errorf(data.EExpired, "the packet has expired")
 	}
-	return seq, st, nil, nil
+	return nil
 }
+
+func errNoPacket() error  { return data.Errorf(data.ENotFound, "no such packet") }
+func errNotForYou() error { return data.Errorf(data.EForbidden, "this packet is for someone else") }
 
 // Grab takes the next share of packet id for user, in one operation: the
 // receiver is credited (or, for a pending packet, the grab is recorded and
@@ -67,12 +76,22 @@ func grabCheck(tx *bolt.Tx, id string, user uint64, now time.Time) (seq uint64, 
 // expired; not paid yet: conflict. Rejections and repeated grabs are answered
 // from a read view without queuing a write.
 func (s *Service) Grab(ctx context.Context, user uint64, id string) (GrabResult, error) {
+	seq, tag, ok := data.DecodeID(id)
+	if !ok {
+		return GrabResult{}, fmt.Errorf("grab: %w", errNoPacket())
+	}
+	if err := s.finals.answer(seq, tag, user); err != nil {
+		return GrabResult{}, fmt.Errorf("grab: %w", err)
+	}
 	now := s.now().UTC()
 	var res GrabResult
 	err := s.db.View(func(tx *bolt.Tx) error {
-		_, _, again, err := grabCheck(tx, id, user, now)
+		seq, st, again, err := grabCheck(tx, id, user, now)
 		if again != nil {
 			res = *again
+		}
+		if code := data.ErrorCode(err); code == data.EExhausted || code == data.EExpired || code == data.EForbidden {
+			s.finals.remember(tx, seq, &st)
 		}
 		return err
 	})
