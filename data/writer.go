@@ -101,8 +101,18 @@ func (db *DB) Update(ctx context.Context, op Op) error {
 	return db.writer.submit(ctx, op)
 }
 
+// requests recycles requests and their channels: once the writer has
+// answered one (its last use of it), the caller that received the answer
+// puts it back.
+var requests = sync.Pool{New: func() any { return &request{done: make(chan error, 1)} }}
+
 func (w *writer) submit(ctx context.Context, op Op) error {
-	r := &request{op: op, done: make(chan error, 1)}
+	r := requests.Get().(*request)
+	r.op = op
+	defer func() {
+		r.op, r.result = nil, nil
+		requests.Put(r)
+	}()
 	w.mu.RLock()
 	if w.closing {
 		w.mu.RUnlock()

@@ -25,8 +25,8 @@ type GrabResult struct {
 // grabCheck decides a grab from the state in tx. It returns the packet's
 // state when the grab may go ahead; the user's earlier grab (again, with a
 // nil error) when they already grabbed; or a rejection.
-func grabCheck(tx *bolt.Tx, id string, user uint64, now time.Time) (seq uint64, st state, again *GrabResult, err error) {
-	seq, st, found, err := lookup(tx, id)
+func grabCheck(tx *bolt.Tx, seq, tag, user uint64, now time.Time) (_ uint64, st state, again *GrabResult, err error) {
+	seq, st, found, err := lookupSeq(tx, seq, tag)
 	if err != nil {
 		return 0, st, nil, err
 	}
@@ -86,12 +86,15 @@ func (s *Service) Grab(ctx context.Context, user uint64, id string) (GrabResult,
 	now := s.now().UTC()
 	var res GrabResult
 	err := s.db.View(func(tx *bolt.Tx) error {
-		seq, st, again, err := grabCheck(tx, id, user, now)
+		seq, st, again, err := grabCheck(tx, seq, tag, user, now)
 		if again != nil {
 			res = *again
 		}
-		if code := data.ErrorCode(err); code == data.EExhausted || code == data.EExpired || code == data.EForbidden {
-			s.finals.remember(tx, seq, &st)
+		if err != nil {
+			switch data.ErrorCode(err) {
+			case data.EExhausted, data.EExpired, data.EForbidden:
+				s.finals.remember(tx, seq, &st)
+			}
 		}
 		return err
 	})
@@ -102,7 +105,7 @@ func (s *Service) Grab(ctx context.Context, user uint64, id string) (GrabResult,
 		return res, nil
 	}
 	err = s.db.Update(ctx, func(tx *bolt.Tx) error {
-		seq, st, again, err := grabCheck(tx, id, user, now)
+		seq, st, again, err := grabCheck(tx, seq, tag, user, now)
 		if err != nil || again != nil {
 			if again != nil {
 				res = *again

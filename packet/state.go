@@ -174,6 +174,11 @@ func lookup(tx *bolt.Tx, id string) (uint64, state, bool, error) {
 	if !ok {
 		return 0, state{}, false, nil
 	}
+	return lookupSeq(tx, seq, tag)
+}
+
+// lookupSeq is lookup of a decoded id.
+func lookupSeq(tx *bolt.Tx, seq, tag uint64) (uint64, state, bool, error) {
 	st, found, err := loadState(tx, seq)
 	if err != nil || !found || st.Tag != tag {
 		return 0, state{}, false, err

@@ -34,7 +34,13 @@ func runServe(ctx context.Context, args []string, env func(string) string, stdou
 	if err := cfg.validate(); err != nil {
 		return err
 	}
-	log := newLogger(&cfg, stderr)
+	// The log is buffered (an access-log line per request costs no write
+	// system call) and written out every second, at once for warnings and
+	// errors, and when the server stops.
+	buf := web.NewLogBuffer(stderr)
+	defer buf.Close()
+	log := newLogger(&cfg, buf)
+	log = slog.New(web.BufferedLog(log.Handler(), buf))
 	return serve(ctx, &cfg, log, stdout)
 }
 
