@@ -3,8 +3,14 @@ package lottery
 // The buckets of lotteries. Numbers are 8-byte big-endian (data.U64), so
 // cursors scan in order; "‖" is concatenation.
 var (
-	// bucketLotteries: lottery seq → record JSON (small: no entries inside).
+	// bucketLotteries: lottery seq → record JSON (no entries inside, and no
+	// counts: a join does not rewrite it).
 	bucketLotteries = []byte("lotteries")
+	// bucketCounts: lottery seq → entries now (8) ‖ the last entry seq
+	// handed out (8): the part of a lottery every join and leave writes,
+	// 16 bytes beside the other lotteries' (schema 1 kept them in the JSON
+	// record, rewritten by every join).
+	bucketCounts = []byte("lottery_counts")
 	// bucketEntries: lottery seq ‖ entry seq → user seq ‖ user tag. Entry
 	// seqs come from the lottery's own counter, so a cursor over one lottery's
 	// prefix yields its entries in join order (the draw order).
@@ -28,6 +34,6 @@ var (
 
 // Buckets lists the buckets of lotteries; pass them to data.Open.
 var Buckets = [][]byte{
-	bucketLotteries, bucketEntries, bucketCreated, bucketJoined,
+	bucketLotteries, bucketCounts, bucketEntries, bucketCreated, bucketJoined,
 	bucketWinners, bucketWon, bucketClaims,
 }

@@ -2,69 +2,74 @@ package lottery
 
 import (
 	"bytes"
-	"errors"
+	"encoding/json"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
-	berrors "go.etcd.io/bbolt/errors"
 
 	"luckbox/data"
 )
 
 // Migrations are the schema migrations of this package; pass them to
 // data.Open (with Buckets).
-var Migrations = []data.Migration{{From: 1, Name: "lottery: one member index", Step: migrateV1}}
+var Migrations = []data.Migration{{From: 1, Name: "lottery: counts, one member index", Step: migrateV1}}
 
 // v1Members is the schema-1 index lottery seq ‖ user seq → entry seq ‖
 // joined_at, whose values move to bucketJoined (user ‖ lottery, which held
-// no value), and which the last step removes.
+// no value), and which the last phase removes.
 var v1Members = []byte("lottery_members")
 
-// migrateV1 copies limit values of lottery_members at a time into
-// bucketJoined, starting at cursor (a key of lottery_members), then removes
-// lottery_members. Each step only overwrites values of bucketJoined from
-// lottery_members, so starting over (data.Migration) is safe; a schema-1
-// binary reads bucketJoined's keys only.
-func migrateV1(tx *bolt.Tx, cursor []byte, limit int) ([]byte, error) {
-	members := tx.Bucket(v1Members)
-	if members == nil {
-		return nil, nil
-	}
-	joined := data.MustBucket(tx, bucketJoined)
-	c := members.Cursor()
-	k, v := c.First()
-	if cursor != nil {
-		k, v = c.Seek(cursor)
-	}
-	for n := 0; k != nil; k, v = c.Next() {
-		if n == limit {
-			return bytes.Clone(k), nil
+// migrateV1 is the step of the migration from schema 1: the counts move
+// from the JSON records to bucketCounts, the member values to bucketJoined,
+// and lottery_members goes. Each phase only overwrites from schema-1
+// records, so starting over (data.Migration) is safe; a schema-1 binary
+// still reads the file until the last phase (it reads the counts from the
+// records, and bucketJoined's keys only).
+var migrateV1 = data.Phased(
+	data.Phase{Name: 'c', Run: migrateCounts},
+	data.Phase{Name: 'm', Run: migrateMembers},
+	data.Phase{Name: 'v', Run: checkMembers},
+	data.Phase{Name: 'd', Run: func(tx *bolt.Tx, _ []byte, _ int) ([]byte, error) {
+		return nil, data.DropBuckets(tx, v1Members)
+	}},
+)
+
+// migrateCounts writes each lottery's counts, from its schema-1 record.
+func migrateCounts(tx *bolt.Tx, from []byte, limit int) ([]byte, error) {
+	return data.Walk(tx, bucketLotteries, from, limit, func(k, v []byte) error {
+		var r struct {
+			Count     int    `json:"count"`
+			NextEntry uint64 `json:"next_entry"`
 		}
+		if err := json.Unmarshal(v, &r); err != nil {
+			return fmt.Errorf("lottery %d: %w", data.ParseU64(k), err)
+		}
+		return putCounts(tx, data.ParseU64(k), &record{Count: r.Count, NextEntry: r.NextEntry})
+	})
+}
+
+// migrateMembers copies the values of lottery_members into bucketJoined.
+func migrateMembers(tx *bolt.Tx, from []byte, limit int) ([]byte, error) {
+	joined := data.MustBucket(tx, bucketJoined)
+	return data.Walk(tx, v1Members, from, limit, func(k, v []byte) error {
 		if len(k) != 16 || len(v) < 16 {
-			return nil, fmt.Errorf("lottery member %x → %x is malformed", k, v)
+			return fmt.Errorf("lottery member %x → %x is malformed", k, v)
 		}
 		mk := memberKey(pairSecond(k), data.ParseU64(k))
 		if joined.Get(mk) == nil {
-			return nil, fmt.Errorf("lottery %d: member %d is not in the user's index", data.ParseU64(k), pairSecond(k))
+			return fmt.Errorf("lottery %d: member %d is not in the user's index", data.ParseU64(k), pairSecond(k))
 		}
-		if err := joined.Put(mk, bytes.Clone(v[:16])); err != nil {
-			return nil, err
-		}
-		n++
-	}
-	// Every entry of the user index now has its value; one without is
-	// an index entry of no member.
-	err := joined.ForEach(func(k, v []byte) error {
+		return joined.Put(mk, bytes.Clone(v[:16]))
+	})
+}
+
+// checkMembers checks that every entry of the user index now has its
+// value: one without is an index entry of no member.
+func checkMembers(tx *bolt.Tx, from []byte, limit int) ([]byte, error) {
+	return data.Walk(tx, bucketJoined, from, limit, func(k, v []byte) error {
 		if len(v) < 16 {
 			return fmt.Errorf("user %d is in the index of lottery %d but not a member", data.ParseU64(k), pairSecond(k))
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	if err := tx.DeleteBucket(v1Members); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
-		return nil, err
-	}
-	return nil, nil
 }

@@ -95,12 +95,14 @@ func (s *Service) Join(ctx context.Context, id string, u auth.User) (e Entry, cr
 		}
 		count := r.Count
 		tx.OnCommit(func() { s.events.publish(seq, EventCount, countEvent{count}) })
+		store := putCounts
 		if r.Mode == ModeCount && r.Count >= r.Participants {
 			if err := s.drawTx(tx, seq, &r, now); err != nil {
 				return err
 			}
+			store = putRecord
 		}
-		if err := putRecord(tx, seq, &r); err != nil {
+		if err := store(tx, seq, &r); err != nil {
 			return err
 		}
 		created = true
@@ -148,7 +150,7 @@ func (s *Service) Leave(ctx context.Context, id string, userSeq uint64) error {
 		r.Count--
 		count := r.Count
 		tx.OnCommit(func() { s.events.publish(seq, EventCount, countEvent{count}) })
-		return putRecord(tx, seq, &r)
+		return putCounts(tx, seq, &r)
 	})
 	if err != nil {
 		return fmt.Errorf("leave lottery: %w", err)

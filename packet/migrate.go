@@ -1,14 +1,12 @@
 package packet
 
 import (
-	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
-	berrors "go.etcd.io/bbolt/errors"
 
 	"luckbox/data"
 )
@@ -28,89 +26,26 @@ var (
 	v1UserPackets = []byte("packets_by_user") // user seq ‖ role ‖ packet seq → nothing
 )
 
-// migrateChunk is how many records one step of a migration converts (one
-// write transaction each): a file with millions of grabs and ledger rows
-// migrates in bounded transactions.
-var migrateChunk = 10000
-
-// v1Phase is one pass of the migration over one schema-1 bucket: it
-// converts up to limit records from key from (nil: the start) and returns
-// the key to resume at, nil when the pass is done.
-type v1Phase struct {
-	name byte
-	run  func(tx *bolt.Tx, from []byte, limit int) ([]byte, error)
-}
-
-// v1Phases run in this order: the grab records first (the sent/received
-// index pass checks against them), the states (they read the old grab
-// records for the last grabber), the ledger then the wallets against it.
-var v1Phases = []v1Phase{
-	{'g', migrateGrabs}, {'p', migrateStates}, {'l', migrateLedger}, {'w', checkWallets}, {'s', migrateSent}, {'d', dropV1},
-}
-
-// migrateV1 is the step of the migration from schema 1: its cursor is the
-// phase's name followed by the key to resume at. It writes only the new
-// buckets until its last step removes the old ones, so a schema-1 binary
-// can still read the file until then; it starts by emptying the new
+// migrateV1 is the step of the migration from schema 1. It writes only the
+// new buckets until its last phase removes the old ones, so a schema-1
+// binary can still read the file until then; it starts by emptying the new
 // buckets, so a run that starts over (data.Migration) leaves nothing stale.
-func migrateV1(tx *bolt.Tx, cursor []byte, limit int) ([]byte, error) {
-	if cursor == nil {
-		for _, name := range [][]byte{bucketAccounts, bucketLedgerLog, bucketPackets} {
-			if err := tx.DeleteBucket(name); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
-				return nil, err
-			}
-			if _, err := tx.CreateBucket(name); err != nil {
-				return nil, err
-			}
-		}
-		cursor = []byte{v1Phases[0].name}
-	}
-	for i, p := range v1Phases {
-		if p.name != cursor[0] {
-			continue
-		}
-		var from []byte
-		if len(cursor) > 1 {
-			from = cursor[1:]
-		}
-		next, err := p.run(tx, from, limit)
-		switch {
-		case err != nil:
-			return nil, fmt.Errorf("phase %c: %w", p.name, err)
-		case next != nil:
-			return append([]byte{p.name}, next...), nil
-		case i+1 < len(v1Phases):
-			return []byte{v1Phases[i+1].name}, nil
-		}
-		return nil, nil
-	}
-	return nil, fmt.Errorf("unknown migration cursor %q", cursor)
-}
-
-// chunk walks the bucket name of tx from key from (nil: the first), calling
-// fn with each key and value, until limit of them were done; it
-// returns the key to resume at (nil at the end). A missing bucket is empty.
-func chunk(tx *bolt.Tx, name, from []byte, limit int, fn func(k, v []byte) error) ([]byte, error) {
-	b := tx.Bucket(name)
-	if b == nil {
-		return nil, nil
-	}
-	c := b.Cursor()
-	k, v := c.First()
-	if from != nil {
-		k, v = c.Seek(from)
-	}
-	for n := 0; k != nil; n++ {
-		if n == limit {
-			return bytes.Clone(k), nil
-		}
-		if err := fn(k, v); err != nil {
-			return nil, err
-		}
-		k, v = c.Next()
-	}
-	return nil, nil
-}
+// The grab records come first (the sent/received pass checks against
+// them), then the states (they read the old grab records for the last
+// grabber), the ledger, and the wallets against it.
+var migrateV1 = data.Phased(
+	data.Phase{Name: 'r', Run: func(tx *bolt.Tx, _ []byte, _ int) ([]byte, error) {
+		return nil, data.ResetBuckets(tx, bucketAccounts, bucketLedgerLog, bucketPackets)
+	}},
+	data.Phase{Name: 'g', Run: migrateGrabs},
+	data.Phase{Name: 'p', Run: migrateStates},
+	data.Phase{Name: 'l', Run: migrateLedger},
+	data.Phase{Name: 'w', Run: checkWallets},
+	data.Phase{Name: 's', Run: migrateSent},
+	data.Phase{Name: 'd', Run: func(tx *bolt.Tx, _ []byte, _ int) ([]byte, error) {
+		return nil, data.DropBuckets(tx, v1Wallets, v1Ledger, v1Packets, v1Grabs, v1Grabbers, v1UserPackets)
+	}},
+)
 
 // v1Grab decodes a schema-1 grab record: user, amount, time.
 func v1Grab(v []byte) (user uint64, amount, at int64, err error) {
@@ -128,7 +63,7 @@ func v1GrabKey(seq uint64, i uint32) []byte { return binary.BigEndian.AppendUint
 // the migration.
 func migrateGrabs(tx *bolt.Tx, from []byte, limit int) ([]byte, error) {
 	grabs, acc, shares := tx.Bucket(v1Grabs), data.MustBucket(tx, bucketAccounts), data.MustBucket(tx, bucketShares)
-	return chunk(tx, v1Grabs, from, limit, func(k, v []byte) error {
+	return data.Walk(tx, v1Grabs, from, limit, func(k, v []byte) error {
 		if len(k) != 12 {
 			return fmt.Errorf("grab key %x is malformed", k)
 		}
@@ -164,7 +99,7 @@ func migrateStates(tx *bolt.Tx, from []byte, limit int) ([]byte, error) {
 		}
 	}
 	grabs := tx.Bucket(v1Grabs)
-	return chunk(tx, v1Packets, from, limit, func(k, v []byte) error {
+	return data.Walk(tx, v1Packets, from, limit, func(k, v []byte) error {
 		seq := data.ParseU64(k)
 		var st state
 		if len(v) != stateSizeV1 || v[0] != 1 || st.unmarshalV1(v) != nil {
@@ -209,7 +144,7 @@ func migrateLedger(tx *bolt.Tx, from []byte, limit int) ([]byte, error) {
 		}
 	}
 	peek := old.Cursor()
-	return chunk(tx, v1Ledger, from, limit, func(k, v []byte) error {
+	return data.Walk(tx, v1Ledger, from, limit, func(k, v []byte) error {
 		if len(k) != 16 {
 			return fmt.Errorf("ledger key %x is malformed", k)
 		}
@@ -249,7 +184,7 @@ func migrateLedger(tx *bolt.Tx, from []byte, limit int) ([]byte, error) {
 // checkWallets checks that every schema-1 wallet is migrated: a user with
 // a balance has a ledger, hence a wallet now with the same balance.
 func checkWallets(tx *bolt.Tx, from []byte, limit int) ([]byte, error) {
-	return chunk(tx, v1Wallets, from, limit, func(k, v []byte) error {
+	return data.Walk(tx, v1Wallets, from, limit, func(k, v []byte) error {
 		user, bal := data.ParseU64(k), int64(0)
 		if len(v) == 8 {
 			bal = int64(binary.BigEndian.Uint64(v))
@@ -269,7 +204,7 @@ func checkWallets(tx *bolt.Tx, from []byte, limit int) ([]byte, error) {
 // received entries must match the grab records.
 func migrateSent(tx *bolt.Tx, from []byte, limit int) ([]byte, error) {
 	acc := data.MustBucket(tx, bucketAccounts)
-	return chunk(tx, v1UserPackets, from, limit, func(k, _ []byte) error {
+	return data.Walk(tx, v1UserPackets, from, limit, func(k, _ []byte) error {
 		if len(k) != 17 {
 			return fmt.Errorf("user packet key %x is malformed", k)
 		}
@@ -285,14 +220,4 @@ func migrateSent(tx *bolt.Tx, from []byte, limit int) ([]byte, error) {
 		}
 		return fmt.Errorf("user packet key %x has role %q", k, role)
 	})
-}
-
-// dropV1 removes the schema-1 buckets.
-func dropV1(tx *bolt.Tx, _ []byte, _ int) ([]byte, error) {
-	for _, name := range [][]byte{v1Wallets, v1Ledger, v1Packets, v1Grabs, v1Grabbers, v1UserPackets} {
-		if err := tx.DeleteBucket(name); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
-			return nil, fmt.Errorf("remove %s: %w", name, err)
-		}
-	}
-	return nil, nil
 }
