@@ -15,7 +15,12 @@ import (
 
 // SchemaVersion is the version of the database layout this binary writes.
 // Open migrates older files (see migrate.go) and refuses newer ones.
-const SchemaVersion = 1
+//
+//	1  the first layout
+//	2  packets: a user's wallet, received and sent packets together in
+//	   "accounts", the ledger one append-only log, a packet's grabs chained
+//	   through its grabbers' records; lotteries: one member index per user
+const SchemaVersion = 2
 
 var bucketMeta = []byte("meta")
 
@@ -36,6 +41,12 @@ type Options struct {
 	IdempotencyKeys int
 	// Buckets are created at Open if missing. Domain packages list theirs.
 	Buckets [][]byte
+	// Migrations bring a file of an older schema to SchemaVersion at Open
+	// (read-write only). Domain packages list theirs; see Migration.
+	Migrations []Migration
+	// MigrationBatch is how many records one step of a migration converts,
+	// in one write transaction (default DefaultMigrationBatch).
+	MigrationBatch int
 	// Logger receives storage warnings; nil means slog.Default().
 	Logger *slog.Logger
 	// Now is the clock for the scheduler and outbox; nil means time.Now.
@@ -61,6 +72,11 @@ type Options struct {
 	// OnDeliver, if set, is called after every outbox delivery attempt with
 	// the message kind and the handler's error (nil on success), for metrics.
 	OnDeliver func(kind string, err error)
+	// BeforeCommit, if set (tests and measurements), is called in every
+	// writer transaction that is about to commit, after its operations ran:
+	// it may inspect tx (e.g. count the pages each bucket dirtied) but must
+	// not write.
+	BeforeCommit func(tx *bolt.Tx)
 }
 
 // DB is an open luckbox database.
@@ -73,6 +89,8 @@ type DB struct {
 	closed atomic.Bool
 	done   chan struct{} // closed by Close: background goroutines stop
 	health commitHealth  // whether commits fail (health.go)
+	// pageSize is the file's page size (the unit of every write).
+	pageSize int
 
 	schedWake  chan struct{}
 	outboxWake chan struct{}
@@ -117,6 +135,9 @@ func Open(path string, opts Options) (*DB, error) {
 	if opts.IdempotencyKeys <= 0 {
 		opts.IdempotencyKeys = DefaultIdempotencyKeys
 	}
+	if opts.MigrationBatch <= 0 {
+		opts.MigrationBatch = DefaultMigrationBatch
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -140,7 +161,7 @@ func Open(path string, opts Options) (*DB, error) {
 		}
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	db := &DB{bolt: b, opts: opts, log: opts.Logger, now: opts.Now, done: make(chan struct{}),
+	db := &DB{bolt: b, opts: opts, log: opts.Logger, now: opts.Now, done: make(chan struct{}), pageSize: b.Info().PageSize,
 		schedWake: make(chan struct{}, 1), outboxWake: make(chan struct{}, 1)}
 	if !opts.ReadOnly {
 		if err := db.init(); err != nil {
@@ -155,18 +176,61 @@ func Open(path string, opts Options) (*DB, error) {
 	return db, nil
 }
 
+// init creates the buckets, stamps a new file with the schema version and
+// migrates an older file (then creates the buckets again: a migration may
+// have removed one the old layout shared with the new).
 func (db *DB) init() error {
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		all := append([][]byte{bucketMeta, bucketDue, bucketOutbox, bucketOutboxDead, bucketIdem, bucketIdemOrder}, db.opts.Buckets...)
-		for _, name := range all {
-			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
-				return fmt.Errorf("create bucket %s: %w", name, err)
-			}
+	var v int
+	ready := false // every bucket there and the version stamped: nothing to commit
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		ready = db.hasBuckets(tx) && schemaVersion(tx) > 0
+		v = schemaVersion(tx)
+		if v > currentSchema {
+			return fmt.Errorf("%w: file schema %d, this binary knows up to %d", ErrNewerSchema, v, currentSchema)
 		}
-		return migrate(tx)
+		return nil
 	})
+	if err == nil && !ready {
+		// Not committing an empty transaction matters: a migration resumes
+		// only if no transaction committed since its last step.
+		err = db.bolt.Update(func(tx *bolt.Tx) error {
+			if err := db.createBuckets(tx); err != nil {
+				return err
+			}
+			var err error
+			v, err = stampNew(tx)
+			return err
+		})
+	}
+	if err == nil && v < currentSchema {
+		if err = db.migrate(v, db.opts.Migrations); err == nil {
+			err = db.bolt.Update(db.createBuckets)
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("initialize database: %w", err)
+	}
+	return nil
+}
+
+func (db *DB) allBuckets() [][]byte {
+	return append([][]byte{bucketMeta, bucketDue, bucketOutbox, bucketOutboxDead, bucketIdem, bucketIdemOrder}, db.opts.Buckets...)
+}
+
+func (db *DB) hasBuckets(tx *bolt.Tx) bool {
+	for _, name := range db.allBuckets() {
+		if tx.Bucket(name) == nil {
+			return false
+		}
+	}
+	return true
+}
+
+func (db *DB) createBuckets(tx *bolt.Tx) error {
+	for _, name := range db.allBuckets() {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return fmt.Errorf("create bucket %s: %w", name, err)
+		}
 	}
 	return nil
 }

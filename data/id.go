@@ -2,17 +2,14 @@ package data
 
 import (
 	"crypto/rand"
-	"encoding/base32"
 	"encoding/binary"
 	"io"
-	"strings"
 )
 
 // A public identifier is a bucket sequence number (the record's key, so records
 // append in order) joined with a random 64-bit tag stored in the record, so
-// identifiers can not be guessed by counting. It is 26 lowercase base32 characters.
-var idEncoding = base32.NewEncoding(idAlphabet).WithPadding(base32.NoPadding)
-
+// identifiers can not be guessed by counting. It is 26 lowercase base32
+// characters (RFC 4648 base32 of seq ‖ tag, lowercase, without padding).
 // idAlphabet is the base32 alphabet of identifiers.
 const idAlphabet = "abcdefghijklmnopqrstuvwxyz234567"
 
@@ -45,23 +42,48 @@ func AppendID(b []byte, seq, tag uint64) []byte {
 }
 
 // DecodeID parses a public identifier. ok is false for anything malformed;
-// callers must still compare the tag with the stored record's.
+// callers must still compare the tag with the stored record's. It is the
+// inverse of AppendID, without allocating (it runs on every request that
+// names a record).
 func DecodeID(id string) (seq, tag uint64, ok bool) {
-	if len(id) != IDLen || strings.ToLower(id) != id {
+	if len(id) != IDLen {
 		return 0, 0, false
 	}
-	b, err := idEncoding.DecodeString(id)
-	if err != nil || len(b) != 16 {
-		return 0, 0, false
+	var v [IDLen]uint64
+	for i := range IDLen {
+		d := idDecode[id[i]]
+		if d == 0xff {
+			return 0, 0, false
+		}
+		v[i] = uint64(d)
 	}
-	seq, tag = binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
-	// The last character carries 2 unused bits the decoder ignores: accept only
-	// the canonical spelling, so one record has exactly one identifier.
-	if seq == 0 || EncodeID(seq, tag) != id {
+	for i := range 12 {
+		seq = seq<<5 | v[i]
+	}
+	seq = seq<<4 | v[12]>>1
+	tag = v[12] & 1
+	for i := range 12 {
+		tag = tag<<5 | v[13+i]
+	}
+	tag = tag<<3 | v[25]>>2
+	// The last character carries 2 unused bits: accept only the canonical
+	// spelling (zeros), so one record has exactly one identifier.
+	if seq == 0 || v[25]&3 != 0 {
 		return 0, 0, false
 	}
 	return seq, tag, true
 }
+
+// idDecode maps a character of idAlphabet to its value, anything else to 0xff.
+var idDecode = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for i := range len(idAlphabet) {
+		t[idAlphabet[i]] = byte(i)
+	}
+	return t
+}()
 
 // NewTag draws a random non-zero tag from r (crypto/rand.Reader when nil).
 // Draw it before submitting a write operation, so a retried operation reuses it.

@@ -40,6 +40,11 @@ type WriterStats struct {
 	Retries    uint64        // batches that failed and were retried one by one
 	CommitTime time.Duration // total time spent in transactions, commit included
 	QueueDepth int           // operations waiting now
+	// PagesWritten and BytesWritten count what the committed transactions
+	// wrote to the file: every dirty B+tree page (leaves, branches, the
+	// freelist when it is synced) and the meta page. BytesWritten / Ops is
+	// the storage cost of one operation (fsync is per batch on top).
+	PagesWritten, BytesWritten uint64
 }
 
 type request struct {
@@ -60,6 +65,7 @@ type writer struct {
 	stopped chan struct{}
 
 	batches, ops, retries, commitNanos atomic.Uint64
+	pages, bytes                       atomic.Uint64
 }
 
 // SlowCommitForTests, when set (by the crash test's server process, before
@@ -95,8 +101,18 @@ func (db *DB) Update(ctx context.Context, op Op) error {
 	return db.writer.submit(ctx, op)
 }
 
+// requests recycles requests and their channels: once the writer has
+// answered one (its last use of it), the caller that received the answer
+// puts it back.
+var requests = sync.Pool{New: func() any { return &request{done: make(chan error, 1)} }}
+
 func (w *writer) submit(ctx context.Context, op Op) error {
-	r := &request{op: op, done: make(chan error, 1)}
+	r := requests.Get().(*request)
+	r.op = op
+	defer func() {
+		r.op, r.result = nil, nil
+		requests.Put(r)
+	}()
 	w.mu.RLock()
 	if w.closing {
 		w.mu.RUnlock()
@@ -188,9 +204,11 @@ func (w *writer) run(batch []*request) {
 	}
 }
 
-// txn runs fn in a write transaction and commits it. An error of fn is
-// returned as is; a transaction the storage cannot begin or commit returns
-// a storage error (health.go) and marks the database not ready.
+// txn runs fn in a write transaction and commits it, counting the pages
+// and bytes the commit wrote (tx.Stats: the pages allocated for the dirty
+// nodes and the freelist, plus the meta page). An error of fn is returned as
+// is; a transaction the storage cannot begin or commit returns a storage
+// error (health.go) and marks the database not ready.
 func (w *writer) txn(fn func(tx *bolt.Tx) error) error {
 	tx, err := w.db.bolt.Begin(true)
 	if err != nil {
@@ -200,11 +218,19 @@ func (w *writer) txn(fn func(tx *bolt.Tx) error) error {
 	if err := fn(tx); err != nil {
 		return err
 	}
+	if h := w.db.opts.BeforeCommit; h != nil {
+		h(tx)
+	}
 	if fail := w.db.opts.FailCommitForTests; fail != nil {
 		if err := fail(); err != nil {
 			return w.db.commitFailed(err)
 		}
 	}
+	tx.OnCommit(func() {
+		st := tx.Stats()
+		w.pages.Add(uint64(st.GetPageCount()) + 1)
+		w.bytes.Add(uint64(st.GetPageAlloc()) + uint64(w.db.pageSize))
+	})
 	if err := tx.Commit(); err != nil {
 		return w.db.commitFailed(err)
 	}
@@ -285,5 +311,8 @@ func (db *DB) WriterStats() WriterStats {
 		Retries:    w.retries.Load(),
 		CommitTime: time.Duration(w.commitNanos.Load()),
 		QueueDepth: len(w.queue),
+
+		PagesWritten: w.pages.Load(),
+		BytesWritten: w.bytes.Load(),
 	}
 }

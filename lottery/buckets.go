@@ -3,19 +3,25 @@ package lottery
 // The buckets of lotteries. Numbers are 8-byte big-endian (data.U64), so
 // cursors scan in order; "‖" is concatenation.
 var (
-	// bucketLotteries: lottery seq → record JSON (small: no entries inside).
+	// bucketLotteries: lottery seq → record JSON (no entries inside, and no
+	// counts: a join does not rewrite it).
 	bucketLotteries = []byte("lotteries")
+	// bucketCounts: lottery seq → entries now (8) ‖ the last entry seq
+	// handed out (8): the part of a lottery every join and leave writes,
+	// 16 bytes beside the other lotteries' (schema 1 kept them in the JSON
+	// record, rewritten by every join).
+	bucketCounts = []byte("lottery_counts")
 	// bucketEntries: lottery seq ‖ entry seq → user seq ‖ user tag. Entry
 	// seqs come from the lottery's own counter, so a cursor over one lottery's
 	// prefix yields its entries in entry order (the draw's input order): a
 	// leave deletes the entry, a join again appends a new one at the end.
 	bucketEntries = []byte("lottery_entries")
-	// bucketMembers: lottery seq ‖ user seq → entry seq ‖ joined_at
-	// (TimeKey): "has this user joined", and the entry to remove on leave.
-	bucketMembers = []byte("lottery_members")
 	// bucketCreated: user seq ‖ lottery seq → nil, the lotteries a user created.
 	bucketCreated = []byte("lottery_by_creator")
-	// bucketJoined: user seq ‖ lottery seq → nil, the lotteries a user is in.
+	// bucketJoined: user seq ‖ lottery seq → entry seq ‖ joined_at
+	// (TimeKey): the lotteries a user is in, "has this user joined", and the
+	// entry to remove on leave. (Schema 1 kept the last two in a second
+	// index by lottery, lottery_members: one more random page per join.)
 	bucketJoined = []byte("lottery_by_member")
 	// bucketWinners: lottery seq ‖ rank → user seq ‖ user tag ‖ prize index,
 	// the winners in draw order.
@@ -29,6 +35,6 @@ var (
 
 // Buckets lists the buckets of lotteries; pass them to data.Open.
 var Buckets = [][]byte{
-	bucketLotteries, bucketEntries, bucketMembers, bucketCreated, bucketJoined,
+	bucketLotteries, bucketCounts, bucketEntries, bucketCreated, bucketJoined,
 	bucketWinners, bucketWon, bucketClaims,
 }

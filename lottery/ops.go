@@ -44,7 +44,7 @@ func (s *Service) Join(ctx context.Context, id string, u auth.User) (e Entry, cr
 	// Fast path: a repeated join answers from a read view, without a write.
 	var known bool
 	err = s.db.View(func(tx *bolt.Tx) error {
-		v := data.MustBucket(tx, bucketMembers).Get(pairKey(seq, u.Seq))
+		v := data.MustBucket(tx, bucketJoined).Get(memberKey(u.Seq, seq))
 		if len(v) < 16 {
 			return nil // a new join: the operation decides
 		}
@@ -69,8 +69,8 @@ func (s *Service) Join(ctx context.Context, id string, u auth.User) (e Entry, cr
 		if err != nil {
 			return err
 		}
-		members := data.MustBucket(tx, bucketMembers)
-		mk := pairKey(seq, u.Seq)
+		members := data.MustBucket(tx, bucketJoined)
+		mk := memberKey(u.Seq, seq)
 		if v := members.Get(mk); len(v) >= 16 {
 			e = r.entry(id, data.ParseTimeKey(v[8:16]))
 			return nil
@@ -90,18 +90,17 @@ func (s *Service) Join(ctx context.Context, id string, u auth.User) (e Entry, cr
 		if err := members.Put(mk, data.Key(data.U64(r.NextEntry), data.TimeKey(now))); err != nil {
 			return err
 		}
-		if err := data.MustBucket(tx, bucketJoined).Put(pairKey(u.Seq, seq), nil); err != nil {
-			return err
-		}
 		count := r.Count
 		tx.OnCommit(func() { s.events.publish(seq, EventCount, countEvent{count}) })
 		s.db.Activity(tx, ActivityJoins, 1)
+		store := putCounts
 		if r.Mode == ModeCount && r.Count >= r.Participants {
 			if err := s.drawTx(tx, seq, &r, now); err != nil {
 				return err
 			}
+			store = putRecord
 		}
-		if err := putRecord(tx, seq, &r); err != nil {
+		if err := store(tx, seq, &r); err != nil {
 			return err
 		}
 		created = true
@@ -127,8 +126,8 @@ func (s *Service) Leave(ctx context.Context, id string, userSeq uint64) error {
 		if err != nil {
 			return err
 		}
-		members := data.MustBucket(tx, bucketMembers)
-		mk := pairKey(seq, userSeq)
+		members := data.MustBucket(tx, bucketJoined)
+		mk := memberKey(userSeq, seq)
 		v := members.Get(mk)
 		if len(v) < 16 {
 			return data.Errorf(data.ENotFound, "you have not joined this lottery")
@@ -143,14 +142,11 @@ func (s *Service) Leave(ctx context.Context, id string, userSeq uint64) error {
 		if err := members.Delete(mk); err != nil {
 			return err
 		}
-		if err := data.MustBucket(tx, bucketJoined).Delete(pairKey(userSeq, seq)); err != nil {
-			return err
-		}
 		r.Count--
 		count := r.Count
 		tx.OnCommit(func() { s.events.publish(seq, EventCount, countEvent{count}) })
 		s.db.Activity(tx, ActivityJoins, 1)
-		return putRecord(tx, seq, &r)
+		return putCounts(tx, seq, &r)
 	})
 	if err != nil {
 		return fmt.Errorf("leave lottery: %w", err)

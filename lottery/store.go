@@ -11,10 +11,10 @@ import (
 	"luckbox/data"
 )
 
-// record is a lottery as stored under its seq in bucketLotteries. It is kept
-// small (entries and winners live in their own buckets) because every join
-// rewrites it. Seed is secret until the draw: views show it only when the
-// status is drawn.
+// record is a lottery as stored under its seq in bucketLotteries, with its
+// counts in bucketCounts (entries and winners live in their own buckets).
+// Seed is secret until the draw: views show it only when the status is
+// drawn.
 type record struct {
 	Tag               uint64     `json:"tag"`
 	Title             string     `json:"title"`
@@ -28,8 +28,8 @@ type record struct {
 	Participants      int        `json:"participants,omitempty"`
 	LockBeforeSeconds int        `json:"lock_before"`
 	MaxParticipants   int        `json:"max_participants"`
-	Count             int        `json:"count"`      // current entries
-	NextEntry         uint64     `json:"next_entry"` // last entry seq handed out
+	Count             int        `json:"-"` // current entries (bucketCounts)
+	NextEntry         uint64     `json:"-"` // last entry seq handed out (bucketCounts)
 	WinnerCount       int        `json:"winner_count"`
 	CreatedAt         time.Time  `json:"created_at"`
 	LockedAt          *time.Time `json:"locked_at,omitempty"`
@@ -68,6 +68,9 @@ func (r *record) closed(now time.Time) bool {
 func lkey(seq uint64) []byte     { return data.U64(seq) }
 func pairKey(a, b uint64) []byte { return data.Key(data.U64(a), data.U64(b)) }
 func pairSecond(k []byte) uint64 { return data.ParseU64(k[8:]) }
+
+// memberKey is the key of user's entry in lottery in bucketJoined.
+func memberKey(user, lottery uint64) []byte { return pairKey(user, lottery) }
 func hasPrefix(k, prefix []byte) bool {
 	return len(k) >= len(prefix) && string(k[:len(prefix)]) == string(prefix)
 }
@@ -79,6 +82,9 @@ func loadRecord(tx *bolt.Tx, seq uint64) (record, bool, error) {
 	ok, err := data.GetJSON(data.MustBucket(tx, bucketLotteries), lkey(seq), &r)
 	if err != nil {
 		return record{}, false, fmt.Errorf("load lottery %d: %w", seq, err)
+	}
+	if c := data.MustBucket(tx, bucketCounts).Get(lkey(seq)); ok && len(c) == 16 {
+		r.Count, r.NextEntry = int(data.ParseU64(c)), data.ParseU64(c[8:])
 	}
 	return r, ok, nil
 }
@@ -110,9 +116,19 @@ func mustLoad(tx *bolt.Tx, seq, tag uint64) (record, error) {
 	return r, nil
 }
 
+// putRecord stores the whole lottery: record and counts.
 func putRecord(tx *bolt.Tx, seq uint64, r *record) error {
 	if err := data.PutJSON(data.MustBucket(tx, bucketLotteries), lkey(seq), r); err != nil {
 		return fmt.Errorf("store lottery %d: %w", seq, err)
+	}
+	return putCounts(tx, seq, r)
+}
+
+// putCounts stores only the counts of a lottery (a join or leave that
+// changed nothing else).
+func putCounts(tx *bolt.Tx, seq uint64, r *record) error {
+	if err := data.AppendBucket(tx, bucketCounts).Put(lkey(seq), data.Key(data.U64(uint64(r.Count)), data.U64(r.NextEntry))); err != nil {
+		return fmt.Errorf("store lottery %d counts: %w", seq, err)
 	}
 	return nil
 }
@@ -230,7 +246,7 @@ func view(tx *bolt.Tx, seq uint64, r *record, viewer uint64) Lottery {
 	}
 	if viewer != 0 {
 		l.Me = &Me{}
-		if data.MustBucket(tx, bucketMembers).Get(pairKey(seq, viewer)) != nil {
+		if data.MustBucket(tx, bucketJoined).Get(memberKey(viewer, seq)) != nil {
 			l.Me.Joined = true
 		}
 		if v := data.MustBucket(tx, bucketWon).Get(pairKey(seq, viewer)); len(v) >= 8 {

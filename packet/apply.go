@@ -49,7 +49,7 @@ func (s *Service) ApplyPayment(ctx context.Context, t Transaction) (applied bool
 		}
 		switch o.Kind {
 		case OrderTopup:
-			if err := moveMoney(tx, o.User, o.Amount, LedgerTopup, data.EncodeID(seq, o.Tag), now); err != nil {
+			if err := moveMoney(tx, o.User, o.Amount, LedgerTopup, seq, o.Tag, now); err != nil {
 				return err
 			}
 			s.db.Activity(tx, ActivityTopups, 1)
@@ -86,26 +86,35 @@ func (s *Service) fund(tx *bolt.Tx, seq uint64, amount int64, now time.Time) err
 		return fmt.Errorf("fund packet %d: found %v, funded %v, amount %d for a payment of %d", seq, found, st.Funded, st.Amount, amount)
 	}
 	st.Funded = true
-	id := data.EncodeID(seq, st.Tag)
-	var last grab
-	for i := st.Credited; i < st.Next; i++ {
-		g, err := loadGrab(tx, seq, i)
-		if err != nil {
+	// The grabs not credited yet, in grab order: the chain runs from the
+	// latest back, so collect them first.
+	type pendingGrab struct {
+		user uint64
+		g    grabRec
+	}
+	pending := make([]pendingGrab, st.Next-st.Credited)
+	err = grabChain(tx, seq, &st, st.Credited, func(user uint64, g grabRec) error {
+		pending[g.Index-st.Credited] = pendingGrab{user, g}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	shares := loadShares(tx, seq)
+	for _, p := range pending {
+		if err := moveMoney(tx, p.user, shares[p.g.Index], LedgerPacketGrab, seq, st.Tag, now); err != nil {
 			return err
 		}
-		if err := moveMoney(tx, g.User, g.Amount, LedgerPacketGrab, id, now); err != nil {
+	}
+	var last grabRec // the latest grab (for the finish time)
+	if st.Next > 0 {
+		if last, _, err = grabOf(tx, st.Last, seq); err != nil {
 			return err
 		}
-		last = g
 	}
 	st.Credited = st.Next
 	switch {
 	case st.Next == st.Count:
-		if last.At == 0 {
-			if last, err = loadGrab(tx, seq, st.Next-1); err != nil {
-				return err
-			}
-		}
 		s.finish(tx, seq, &st, time.Unix(0, last.At))
 	case st.expired(now):
 		if err := s.refund(tx, seq, &st, now); err != nil {
@@ -131,7 +140,7 @@ func (s *Service) finish(tx *bolt.Tx, seq uint64, st *state, at time.Time) {
 // balance with a ledger row (the caller writes the state).
 func (s *Service) refund(tx *bolt.Tx, seq uint64, st *state, now time.Time) error {
 	if st.Funded && st.RemainingAmount > 0 {
-		if err := moveMoney(tx, st.Sender, st.RemainingAmount, LedgerPacketRefund, data.EncodeID(seq, st.Tag), now); err != nil {
+		if err := moveMoney(tx, st.Sender, st.RemainingAmount, LedgerPacketRefund, seq, st.Tag, now); err != nil {
 			return err
 		}
 		st.Refunded = st.RemainingAmount

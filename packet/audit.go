@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -75,35 +74,54 @@ func forEach(tx *bolt.Tx, name []byte, fn func(k, v []byte) error) error {
 
 // grabAgg is what the audit learns of one packet's grab records.
 type grabAgg struct {
-	n, dupes int
-	sum      int64
-	bad      []string
+	n   int
+	sum int64
+	bad []string
+	at  map[uint32]bool // indices seen
+}
+
+// walletRec is a wallet as the audit read it.
+type walletRec struct {
+	user uint64
+	w    wallet
+}
+
+// ledgerAgg is what the audit learns of one user's ledger rows.
+type ledgerAgg struct {
+	sum          int64
+	newest       uint64 // seq of the newest row
+	balanceAfter int64  // of the newest row
 }
 
 // auditor holds one audit's read view and the facts its checks share,
-// gathered in one pass over the big buckets (grabs, ledger rows).
+// gathered in one pass over each big bucket (accounts, the ledger log).
 type auditor struct {
-	tx        *bolt.Tx
-	tot       Totals
-	grabs     map[uint64]*grabAgg // packet seq → its grab records
-	ledgerSum map[uint64]int64    // user seq → sum of their ledger rows
-	newest    map[uint64]int64    // user seq → balance_after of their newest row
-	badRows   []string            // ledger rows whose balance_after breaks the chain
+	tx      *bolt.Tx
+	tot     Totals
+	grabs   map[uint64]*grabAgg   // packet seq → its grab records
+	ledger  map[uint64]*ledgerAgg // user seq → their ledger rows
+	wallets []walletRec
+	badRows []string // ledger rows that break their user's chain
 }
 
 // AuditTx checks, inside tx: every packet's grabs + remaining + refunded
-// equal its amount (and its grabs match its shares); lucky splits match their
-// commitments; no user grabbed a packet twice; every balance equals the sum
-// of its ledger rows and the balance_after of its newest row; no balance is
-// negative; paid orders add up to the money-in counter; and money is
-// conserved: balances + escrow == money in − money out. Each invariant is one
-// check function; malformed keys are errors.
+// equal its amount (and its grab records match its counters); lucky splits
+// match their commitments; each packet's grabs chain through distinct
+// grabbers; every balance equals the sum of its ledger rows and the
+// balance_after of its newest row; no balance is negative; paid orders add
+// up to the money-in counter; and money is conserved: balances + escrow ==
+// money in − money out. Each invariant is one check function; malformed
+// keys are errors, and so is a file of an older schema (opened read-only,
+// not migrated).
 func AuditTx(tx *bolt.Tx) (Report, error) {
+	if err := data.CheckSchemaCurrent(tx); err != nil {
+		return Report{}, fmt.Errorf("audit: %w", err)
+	}
 	a := &auditor{tx: tx}
 	if err := a.gather(); err != nil {
 		return Report{}, err
 	}
-	checks := []func() (Check, error){a.checkAmounts, a.checkCommitments, a.checkOnce,
+	checks := []func() (Check, error){a.checkAmounts, a.checkCommitments, a.checkChains,
 		a.checkLedger, a.checkNegative, a.checkOrders, a.checkConservation}
 	r := Report{OK: true}
 	for _, check := range checks {
@@ -121,24 +139,17 @@ func AuditTx(tx *bolt.Tx) (Report, error) {
 	return r, nil
 }
 
-// gather reads the facts the checks share: grab records per packet, ledger
-// sums per user, and the totals (wallets, balances, escrow, orders, counters).
+// gather reads the facts the checks share: wallets and grab records (one
+// pass over the accounts), ledger sums per user (one pass over the log), and
+// the totals (balances, escrow, orders, counters).
 func (a *auditor) gather() error {
-	if err := a.gatherGrabs(); err != nil {
-		return fmt.Errorf("audit grabs: %w", err)
+	if err := a.gatherAccounts(); err != nil {
+		return fmt.Errorf("audit accounts: %w", err)
 	}
 	if err := a.gatherLedger(); err != nil {
 		return fmt.Errorf("audit ledger: %w", err)
 	}
-	err := forEach(a.tx, bucketWallets, func(k, _ []byte) error {
-		a.tot.Wallets++
-		a.tot.Balances += getInt(a.tx.Bucket(bucketWallets), k)
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("audit wallets: %w", err)
-	}
-	err = a.packets(func(_ uint64, _ []byte, st state, _ string) {
+	err := a.packets(func(_ uint64, _ []byte, st state, _ string) {
 		a.tot.Packets++
 		if st.Funded {
 			a.tot.Escrow += st.RemainingAmount
@@ -153,68 +164,79 @@ func (a *auditor) gather() error {
 	return nil
 }
 
-// gatherGrabs streams the grab records packet by packet (keys are packet
-// seq ‖ index), noting repeated grabbers and grabs that are not their share.
-func (a *auditor) gatherGrabs() error {
+// gatherAccounts streams bucketAccounts: wallets (user keys) and grab
+// records (user ‖ 'r' ‖ packet), whose amounts are their shares.
+func (a *auditor) gatherAccounts() error {
 	a.grabs = map[uint64]*grabAgg{}
-	var users map[uint64]bool
-	var cur uint64
-	var shares []int64
-	return forEach(a.tx, bucketGrabs, func(k, v []byte) error {
-		if len(k) != 12 {
-			return fmt.Errorf("grab key %x is malformed", k)
+	shares := data.MustBucket(a.tx, bucketShares)
+	return forEach(a.tx, bucketAccounts, func(k, v []byte) error {
+		switch {
+		case len(k) == 8:
+			w, err := parseWallet(v)
+			if err != nil {
+				return fmt.Errorf("user %d: %w", data.ParseU64(k), err)
+			}
+			a.wallets = append(a.wallets, walletRec{data.ParseU64(k), w})
+			a.tot.Wallets++
+			a.tot.Balances += w.Balance
+		case len(k) == 17 && k[8] == roleReceived:
+			user, seq := data.ParseU64(k), data.ParseU64(k[9:])
+			g := a.grabs[seq]
+			if g == nil {
+				g = &grabAgg{at: map[uint32]bool{}}
+				a.grabs[seq] = g
+			}
+			rec, err := parseGrabRec(v)
+			if err != nil {
+				return fmt.Errorf("packet %d, user %d: %w", seq, user, err)
+			}
+			sh := shares.Get(data.U64(seq))
+			switch i := rec.Index; {
+			case g.at[i]:
+				g.bad = append(g.bad, fmt.Sprintf("grab index %d twice (user %d)", i, user))
+			case len(sh) < int(i+1)*8:
+				g.bad = append(g.bad, fmt.Sprintf("grab index %d (user %d) has no share", i, user))
+			default:
+				g.sum += int64(binary.BigEndian.Uint64(sh[i*8:]))
+			}
+			g.at[rec.Index] = true
+			g.n++
+		case len(k) == 17 && k[8] == roleSent:
+		default:
+			return fmt.Errorf("account key %x is malformed", k)
 		}
-		seq, i := data.ParseU64(k[:8]), binary.BigEndian.Uint32(k[8:])
-		g := a.grabs[seq]
-		if g == nil || seq != cur {
-			g, cur, users = &grabAgg{}, seq, map[uint64]bool{}
-			a.grabs[seq] = g
-			shares = loadShares(a.tx, seq)
-		}
-		rec, err := parseGrab(v)
-		if err != nil {
-			return fmt.Errorf("packet %d grab %d: %w", seq, i, err)
-		}
-		if users[rec.User] {
-			g.dupes++
-		}
-		users[rec.User] = true
-		if i != uint32(g.n) {
-			g.bad = append(g.bad, fmt.Sprintf("grab index %d out of sequence", i))
-		} else if int(i) >= len(shares) || shares[i] != rec.Amount {
-			g.bad = append(g.bad, fmt.Sprintf("grab %d of %d fen is not share %d", i, rec.Amount, i))
-		}
-		g.n++
-		g.sum += rec.Amount
 		return nil
 	})
 }
 
-// gatherLedger streams the ledger user by user (keys are user seq ‖ row
-// seq), summing each user's rows and checking the balance_after chain.
+// gatherLedger streams the ledger log in order, summing each user's rows
+// and checking that each row continues its user's chain: it names the
+// user's previous row and its balance_after is the sum so far.
 func (a *auditor) gatherLedger() error {
-	a.ledgerSum, a.newest = map[uint64]int64{}, map[uint64]int64{}
-	var running int64
-	var curUser uint64
-	return forEach(a.tx, bucketLedger, func(k, v []byte) error {
-		if len(k) != 16 {
+	a.ledger = map[uint64]*ledgerAgg{}
+	return forEach(a.tx, bucketLedgerLog, func(k, v []byte) error {
+		if len(k) != 8 {
 			return fmt.Errorf("ledger key %x is malformed", k)
 		}
-		user := data.ParseU64(k[:8])
-		if user != curUser {
-			curUser, running = user, 0
-		}
-		var e LedgerEntry
-		if err := json.Unmarshal(v, &e); err != nil {
-			a.badRows = append(a.badRows, fmt.Sprintf("user %d row %d: %v", user, data.ParseU64(k[8:]), err))
+		seq := data.ParseU64(k)
+		r, err := parseLedgerRow(v)
+		if err != nil {
+			a.badRows = append(a.badRows, fmt.Sprintf("row %d: %v", seq, err))
 			return nil
 		}
-		running += e.Delta
-		if e.BalanceAfter != running {
-			a.badRows = append(a.badRows, fmt.Sprintf("user %d row %d: balance_after %d, but the rows so far sum to %d", user, data.ParseU64(k[8:]), e.BalanceAfter, running))
+		l := a.ledger[r.User]
+		if l == nil {
+			l = &ledgerAgg{}
+			a.ledger[r.User] = l
 		}
-		a.ledgerSum[user] = running
-		a.newest[user] = e.BalanceAfter
+		l.sum += r.Delta
+		if r.Prev != l.newest {
+			a.badRows = append(a.badRows, fmt.Sprintf("user %d row %d: names row %d as the previous, which is %d", r.User, seq, r.Prev, l.newest))
+		}
+		if r.BalanceAfter != l.sum {
+			a.badRows = append(a.badRows, fmt.Sprintf("user %d row %d: balance_after %d, but the rows so far sum to %d", r.User, seq, r.BalanceAfter, l.sum))
+		}
+		l.newest, l.balanceAfter = seq, r.BalanceAfter
 		return nil
 	})
 }

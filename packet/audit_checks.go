@@ -1,7 +1,6 @@
 package packet
 
 import (
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -65,82 +64,79 @@ func (a *auditor) checkCommitments() (Check, error) {
 	return c, err
 }
 
-// checkOnce: no user grabbed a packet twice, and the grabber index has one
-// entry per grab, each pointing at that user's grab.
-func (a *auditor) checkOnce() (Check, error) {
-	c := Check{Name: "no user grabbed a packet twice", OK: true}
-	grabbers := map[uint64]int{}
-	err := forEach(a.tx, bucketGrabbers, func(k, v []byte) error {
-		if len(k) != 16 || len(v) != 4 {
-			return fmt.Errorf("grabber key %x is malformed", k)
-		}
-		seq, user, i := data.ParseU64(k[:8]), data.ParseU64(k[8:]), binary.BigEndian.Uint32(v)
-		grabbers[seq]++
-		if g, err := loadGrab(a.tx, seq, i); err != nil || g.User != user {
-			c.fail("packet %d: user %d's index points at grab %d, which is not theirs", seq, user, i)
-		}
-		return nil
-	})
-	if err != nil {
-		return c, fmt.Errorf("audit grabbers: %w", err)
-	}
-	err = a.packets(func(seq uint64, _ []byte, _ state, id string) {
+// checkChains: each packet's grab records form one chain from its state
+// (the last grabber) back to grab 0, through distinct grabbers, and the
+// packet has no grab record off its chain. (A user has one record per
+// packet by construction: its key is user ‖ packet.)
+func (a *auditor) checkChains() (Check, error) {
+	c := Check{Name: "no user grabbed a packet twice (each packet's grabs chain through distinct grabbers)", OK: true}
+	packets := map[uint64]bool{}
+	err := a.packets(func(seq uint64, _ []byte, st state, id string) {
+		packets[seq] = true
 		c.Checked++
-		if g := a.grabsOf(seq); g.dupes > 0 || grabbers[seq] != g.n {
-			c.fail("packet %s: %d repeated grabbers, %d index entries for %d grabs", id, g.dupes, grabbers[seq], g.n)
+		seen := make(map[uint64]bool, st.Next)
+		err := grabChain(a.tx, seq, &st, 0, func(user uint64, _ grabRec) error {
+			if seen[user] {
+				return fmt.Errorf("user %d grabbed twice", user)
+			}
+			seen[user] = true
+			return nil
+		})
+		if err != nil {
+			c.fail("packet %s: %v", id, err)
+		}
+		if g := a.grabsOf(seq); g.n != int(st.Next) {
+			c.fail("packet %s: %d grab records for %d grabs", id, g.n, st.Next)
 		}
 	}, nil)
+	for seq, g := range a.grabs {
+		if !packets[seq] {
+			c.fail("packet %d: %d grab records, but there is no such packet", seq, g.n)
+		}
+	}
 	return c, err
 }
 
 // checkLedger: each balance equals the sum of its ledger rows and the
-// balance_after of its newest row; every row's balance_after continues the
-// chain; no ledger without a wallet.
+// balance_after of its newest row, which the wallet names; every row
+// continues its user's chain; no ledger without a wallet.
 func (a *auditor) checkLedger() (Check, error) {
 	c := Check{Name: "each balance == sum of its ledger rows == balance_after of its newest row", OK: true}
 	for _, b := range a.badRows {
 		c.fail("%s", b)
 	}
 	seen := map[uint64]bool{}
-	err := a.wallets(func(user uint64, bal int64) {
-		seen[user] = true
+	for _, w := range a.wallets {
+		seen[w.user] = true
 		c.Checked++
-		if a.ledgerSum[user] != bal || a.newest[user] != bal {
-			c.fail("user %d: balance %d, ledger rows sum to %d, newest balance_after %d", user, bal, a.ledgerSum[user], a.newest[user])
+		l := a.ledger[w.user]
+		if l == nil {
+			l = &ledgerAgg{}
 		}
-	})
-	for user, sum := range a.ledgerSum {
-		if !seen[user] {
-			c.Checked++
-			c.fail("user %d: ledger rows sum to %d but there is no wallet", user, sum)
+		if l.sum != w.w.Balance || l.balanceAfter != w.w.Balance || l.newest != w.w.Last {
+			c.fail("user %d: balance %d (newest row %d), ledger rows sum to %d, newest row %d has balance_after %d",
+				w.user, w.w.Balance, w.w.Last, l.sum, l.newest, l.balanceAfter)
 		}
 	}
-	return c, err
+	for user, l := range a.ledger {
+		if !seen[user] {
+			c.Checked++
+			c.fail("user %d: ledger rows sum to %d but there is no wallet", user, l.sum)
+		}
+	}
+	return c, nil
 }
 
 // checkNegative: no balance is below zero.
 func (a *auditor) checkNegative() (Check, error) {
 	c := Check{Name: "no balance is negative", OK: true}
-	err := a.wallets(func(user uint64, bal int64) {
+	for _, w := range a.wallets {
 		c.Checked++
-		if bal < 0 {
-			c.fail("user %d: balance %d", user, bal)
+		if w.w.Balance < 0 {
+			c.fail("user %d: balance %d", w.user, w.w.Balance)
 		}
-	})
-	return c, err
-}
-
-// wallets visits every wallet's balance.
-func (a *auditor) wallets(fn func(user uint64, bal int64)) error {
-	w := a.tx.Bucket(bucketWallets)
-	err := forEach(a.tx, bucketWallets, func(k, _ []byte) error {
-		fn(data.ParseU64(k), getInt(w, k))
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("audit wallets: %w", err)
 	}
-	return nil
+	return c, nil
 }
 
 // checkOrders: the paid payment orders add up to the money-in counter.

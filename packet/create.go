@@ -189,18 +189,21 @@ func (s *Service) Create(ctx context.Context, sender auth.User, in CreateInput) 
 			to = u.Seq
 		}
 		if !wechat {
-			if bal := balanceIn(tx, sender.Seq); bal < total {
+			bal, err := balanceIn(tx, sender.Seq)
+			if err != nil {
+				return err
+			}
+			if bal < total {
 				return data.Errorf(data.EConflict, "insufficient balance: %d fen, the packet needs %d", bal, total)
 			}
 		}
 		var err error
-		if seq, err = data.MustBucket(tx, bucketPackets).NextSequence(); err != nil {
+		if seq, err = data.AppendBucket(tx, bucketPackets).NextSequence(); err != nil {
 			return err
 		}
 		st := state{Tag: tag, Kind: in.Kind, Status: StatusUnpaid, Sender: sender.Seq, ToUser: to,
 			Count: uint32(count), Amount: total, CreatedAt: now.UnixNano(), ExpiresAt: expires.UnixNano(),
 			RemainingAmount: total}
-		id := data.EncodeID(seq, tag)
 		if wechat {
 			deadline := now.Add(s.opts.PayWindow)
 			if expires.Before(deadline) {
@@ -213,7 +216,7 @@ func (s *Service) Create(ctx context.Context, sender auth.User, in CreateInput) 
 			}
 			st.OrderSeq = orderSeq
 		} else {
-			if err := moveMoney(tx, sender.Seq, -total, LedgerPacketSend, id, now); err != nil {
+			if err := moveMoney(tx, sender.Seq, -total, LedgerPacketSend, seq, tag, now); err != nil {
 				return err
 			}
 			st.Status, st.Funded = StatusActive, true
@@ -227,7 +230,7 @@ func (s *Service) Create(ctx context.Context, sender auth.User, in CreateInput) 
 		if err := data.MustBucket(tx, bucketShares).Put(data.U64(seq), encodeShares(shares)); err != nil {
 			return err
 		}
-		if err := data.MustBucket(tx, bucketUserPackets).Put(userPacketKey(sender.Seq, roleSent, seq), nil); err != nil {
+		if err := data.MustBucket(tx, bucketAccounts).Put(sentKey(sender.Seq, seq), nil); err != nil {
 			return err
 		}
 		return s.db.Schedule(tx, expires, dueExpire, data.U64(seq))

@@ -25,35 +25,48 @@ type GrabResult struct {
 // grabCheck decides a grab from the state in tx. It returns the packet's
 // state when the grab may go ahead; the user's earlier grab (again, with a
 // nil error) when they already grabbed; or a rejection.
-func grabCheck(tx *bolt.Tx, id string, user uint64, now time.Time) (seq uint64, st state, again *GrabResult, err error) {
-	seq, st, found, err := lookup(tx, id)
+func grabCheck(tx *bolt.Tx, seq, tag, user uint64, now time.Time) (_ uint64, st state, again *GrabResult, err error) {
+	seq, st, found, err := lookupSeq(tx, seq, tag)
 	if err != nil {
 		return 0, st, nil, err
 	}
 	if !found {
-		return 0, st, nil, data.Errorf(data.ENotFound, "no such packet")
+		return 0, st, nil, errNoPacket()
 	}
 	if st.Kind == KindPersonal && st.ToUser != user {
-		return seq, st, nil, data.Errorf(data.EForbidden, "this packet is for someone else")
+		return seq, st, nil, errNotForYou()
 	}
-	if i, ok := grabIndexOf(tx, seq, user); ok {
-		g, err := loadGrab(tx, seq, i)
+	g, ok, err := grabOf(tx, user, seq)
+	if err != nil {
+		return seq, st, nil, err
+	}
+	if ok {
+		amount, err := share(tx, seq, g.Index)
 		if err != nil {
 			return seq, st, nil, err
 		}
-		return seq, st, &GrabResult{Amount: g.Amount, BestLuck: st.Status == StatusFinished && st.Best == i+1,
-			Credited: i < st.Credited, Again: true}, nil
+		return seq, st, &GrabResult{Amount: amount, BestLuck: st.Status == StatusFinished && st.Best == g.Index+1,
+			Credited: g.Index < st.Credited, Again: true}, nil
 	}
+	return seq, st, nil, rejection(&st, now)
+}
+
+// rejection is what a grab of a packet in state st at now is answered by a
+// user who has not grabbed it (nil: the grab may go ahead).
+func rejection(st *state, now time.Time) error {
 	switch {
 	case st.Status == StatusUnpaid:
-		return seq, st, nil, data.Errorf(data.EConflict, "the packet is not paid yet")
+		return data.Errorf(data.EConflict, "the packet is not paid yet")
 	case st.Status == StatusFinished || st.Next >= st.Count:
-		return seq, st, nil, data.Errorf(data.EExhausted, "all shares have been taken")
+		return data.Errorf(data.EExhausted, "all shares have been taken")
 	case st.expired(now):
-		return seq, st, nil, data.Errorf(data.EExpired, "the packet has expired")
+		return data.Errorf(data.EExpired, "the packet has expired")
 	}
-	return seq, st, nil, nil
+	return nil
 }
+
+func errNoPacket() error  { return data.Errorf(data.ENotFound, "no such packet") }
+func errNotForYou() error { return data.Errorf(data.EForbidden, "this packet is for someone else") }
 
 // Grab takes the next share of packet id for user, in one operation: the
 // receiver is credited (or, for a pending packet, the grab is recorded and
@@ -63,12 +76,25 @@ func grabCheck(tx *bolt.Tx, id string, user uint64, now time.Time) (seq uint64, 
 // expired; not paid yet: conflict. Rejections and repeated grabs are answered
 // from a read view without queuing a write.
 func (s *Service) Grab(ctx context.Context, user uint64, id string) (GrabResult, error) {
+	seq, tag, ok := data.DecodeID(id)
+	if !ok {
+		return GrabResult{}, fmt.Errorf("grab: %w", errNoPacket())
+	}
+	if err := s.finals.answer(seq, tag, user); err != nil {
+		return GrabResult{}, fmt.Errorf("grab: %w", err)
+	}
 	now := s.now().UTC()
 	var res GrabResult
 	err := s.db.View(func(tx *bolt.Tx) error {
-		_, _, again, err := grabCheck(tx, id, user, now)
+		seq, st, again, err := grabCheck(tx, seq, tag, user, now)
 		if again != nil {
 			res = *again
+		}
+		if err != nil {
+			switch data.ErrorCode(err) {
+			case data.EExhausted, data.EExpired, data.EForbidden:
+				s.finals.remember(tx, seq, &st)
+			}
 		}
 		return err
 	})
@@ -79,7 +105,7 @@ func (s *Service) Grab(ctx context.Context, user uint64, id string) (GrabResult,
 		return res, nil
 	}
 	err = s.db.Update(ctx, func(tx *bolt.Tx) error {
-		seq, st, again, err := grabCheck(tx, id, user, now)
+		seq, st, again, err := grabCheck(tx, seq, tag, user, now)
 		if err != nil || again != nil {
 			if again != nil {
 				res = *again
@@ -91,21 +117,19 @@ func (s *Service) Grab(ctx context.Context, user uint64, id string) (GrabResult,
 		if err != nil {
 			return err
 		}
-		if err := data.AppendBucket(tx, bucketGrabs).Put(grabKey(seq, i), grab{User: user, Amount: amount, At: now.UnixNano()}.marshal()); err != nil {
-			return err
-		}
-		if err := data.MustBucket(tx, bucketGrabbers).Put(grabberKey(seq, user), u32(i)); err != nil {
-			return err
-		}
 		s.db.Activity(tx, ActivityGrabs, 1)
-		if err := data.MustBucket(tx, bucketUserPackets).Put(userPacketKey(user, roleReceived, seq), nil); err != nil {
+		// The grab record, under the user next to their wallet, links to
+		// the previous grabber; the state names this one as the last.
+		rec := grabRec{Index: i, At: now.UnixNano(), Prev: st.Last}
+		if err := data.MustBucket(tx, bucketAccounts).Put(grabKey(user, seq), rec.marshal()); err != nil {
 			return err
 		}
+		st.Last = user
 		st.Next++
 		st.RemainingAmount -= amount
 		res = GrabResult{Amount: amount}
 		if st.Funded {
-			if err := moveMoney(tx, user, amount, LedgerPacketGrab, id, now); err != nil {
+			if err := moveMoney(tx, user, amount, LedgerPacketGrab, seq, st.Tag, now); err != nil {
 				return err
 			}
 			st.Credited = st.Next

@@ -113,14 +113,19 @@ type env struct {
 	svc   *Service
 	opts  Options
 	sync  bool // fsync on commit (benchmarks); tests skip it
+	// beforeCommit is data.Options.BeforeCommit (measurements).
+	beforeCommit func(tx *bolt.Tx)
 }
 
 func newEnv(t testing.TB, opts Options) *env { return newEnvSync(t, opts, false) }
 
-func newEnvSync(t testing.TB, opts Options, sync bool) *env {
+func newEnvSync(t testing.TB, opts Options, sync bool) *env { return newEnvHooked(t, opts, sync, nil) }
+
+// newEnvHooked is newEnvSync with a data.Options.BeforeCommit hook.
+func newEnvHooked(t testing.TB, opts Options, sync bool, beforeCommit func(tx *bolt.Tx)) *env {
 	t.Helper()
 	e := &env{t: t, path: filepath.Join(t.TempDir(), "p.db"), clock: datatest.NewClock(time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)),
-		pay: newFakePay(), opts: opts, sync: sync}
+		pay: newFakePay(), opts: opts, sync: sync, beforeCommit: beforeCommit}
 	e.open()
 	return e
 }
@@ -128,7 +133,7 @@ func newEnvSync(t testing.TB, opts Options, sync bool) *env {
 func (e *env) open() {
 	e.t.Helper()
 	db := datatest.Open(e.t, e.path, data.Options{Buckets: append(append([][]byte{}, auth.Buckets...), Buckets...),
-		Now: e.clock.Now, NoSync: !e.sync})
+		Now: e.clock.Now, NoSync: !e.sync, BeforeCommit: e.beforeCommit})
 	e.db = db
 	e.auth = auth.New(db, codeLogin{}, auth.Options{Now: e.clock.Now})
 	o := e.opts

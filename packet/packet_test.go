@@ -619,22 +619,36 @@ func TestAuditDetectsTampering(t *testing.T) {
 		}
 	}
 	// A fen created out of nothing in bob's wallet.
-	failing(t, func(tx *bolt.Tx) error {
-		return putInt(tx.Bucket(bucketWallets), data.U64(bob.Seq), e.balance(bob)+1)
-	}, "ledger rows", "money in")
+	setBalance := func(tx *bolt.Tx, delta int64) error {
+		w, err := loadWallet(tx, bob.Seq)
+		if err != nil {
+			return err
+		}
+		w.Balance += delta
+		return tx.Bucket(bucketAccounts).Put(walletKey(bob.Seq), w.marshal())
+	}
+	failing(t, func(tx *bolt.Tx) error { return setBalance(tx, 1) }, "ledger rows", "money in")
 	e.reopen()
-	failing(t, func(tx *bolt.Tx) error { // undo, then a second grab record for bob
-		if err := putInt(tx.Bucket(bucketWallets), data.U64(bob.Seq), e.balanceNoT(tx, bob.Seq)-1); err != nil {
+	failing(t, func(tx *bolt.Tx) error { // undo, then a second grab by bob in the chain
+		if err := setBalance(tx, -1); err != nil {
 			return err
 		}
 		st, _, _ := loadState(tx, seq)
-		g, _ := loadGrab(tx, seq, 0)
-		if err := tx.Bucket(bucketGrabs).Put(grabKey(seq, 1), g.marshal()); err != nil {
+		if err := tx.Bucket(bucketAccounts).Put(grabKey(bob.Seq, seq), grabRec{Index: 1, Prev: bob.Seq}.marshal()); err != nil {
 			return err
 		}
 		st.Next++
 		return putState(tx, seq, &st)
 	}, "twice", "grabs + remaining")
+	e.reopen()
+	failing(t, func(tx *bolt.Tx) error { // a ledger row whose balance_after does not follow
+		w, _ := loadWallet(tx, bob.Seq)
+		log := tx.Bucket(bucketLedgerLog)
+		r, err := parseLedgerRow(log.Get(data.U64(w.Last)))
+		if err != nil {
+			return err
+		}
+		r.BalanceAfter++
+		return log.Put(data.U64(w.Last), r.marshal())
+	}, "ledger rows")
 }
-
-func (e *env) balanceNoT(tx *bolt.Tx, user uint64) int64 { return balanceIn(tx, user) }

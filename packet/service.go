@@ -47,6 +47,8 @@ type Service struct {
 	opts Options
 	log  *slog.Logger
 	now  func() time.Time
+	// finals answers the rejections of final packets from memory.
+	finals *finals
 }
 
 // New returns a Service over db.
@@ -78,7 +80,7 @@ func New(db *data.DB, opts Options) *Service {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Service{db: db, opts: opts, log: opts.Logger, now: opts.Now}
+	return &Service{db: db, opts: opts, log: opts.Logger, now: opts.Now, finals: newFinals(maxFinalGrabbers)}
 }
 
 // RegisterBackground registers the scheduled work of this package: packet

@@ -70,10 +70,18 @@ type state struct {
 	Refunded        int64  // refunded to the sender on expiry
 	Best            uint32 // 1 + grab index of the best luck (lucky packets, once finished); 0 none
 	OrderSeq        uint64 // the payment order of a WeChat-paid packet
+	// Last is the seq of the user who made the latest grab (0: none yet):
+	// the head of the chain of grab records (see grabRec).
+	Last uint64
 }
 
-const stateVersion = 1
-const stateSize = 1 + 8 + 1 + 1 + 1 + 8 + 8 + 4 + 8 + 8 + 8 + 4 + 4 + 8 + 8 + 8 + 4 + 8
+// stateVersion 2 added Last; stateSizeV1 is the size of a version-1 record
+// (read by the migration only).
+const (
+	stateVersion = 2
+	stateSizeV1  = 1 + 8 + 1 + 1 + 1 + 8 + 8 + 4 + 8 + 8 + 8 + 4 + 4 + 8 + 8 + 8 + 4 + 8
+	stateSize    = stateSizeV1 + 8
+)
 
 // RemainingCount is the number of shares not grabbed yet.
 func (s *state) RemainingCount() int { return int(s.Count - s.Next) }
@@ -105,13 +113,26 @@ func (s *state) marshal() []byte {
 	b = binary.BigEndian.AppendUint64(b, uint64(s.Refunded))
 	b = binary.BigEndian.AppendUint32(b, s.Best)
 	b = binary.BigEndian.AppendUint64(b, s.OrderSeq)
-	return b
+	return binary.BigEndian.AppendUint64(b, s.Last)
 }
 
 var errBadState = errors.New("packet state record is malformed")
 
 func (s *state) unmarshal(b []byte) error {
 	if len(b) != stateSize || b[0] != stateVersion {
+		return errBadState
+	}
+	if err := s.unmarshalV1(b[:stateSizeV1]); err != nil {
+		return err
+	}
+	s.Last = binary.BigEndian.Uint64(b[stateSizeV1:])
+	return nil
+}
+
+// unmarshalV1 decodes the fields of a version-1 record (the first
+// stateSizeV1 bytes of any version); Last is left 0.
+func (s *state) unmarshalV1(b []byte) error {
+	if len(b) != stateSizeV1 {
 		return errBadState
 	}
 	u64 := func(i int) uint64 { return binary.BigEndian.Uint64(b[i:]) }
@@ -153,6 +174,11 @@ func lookup(tx *bolt.Tx, id string) (uint64, state, bool, error) {
 	if !ok {
 		return 0, state{}, false, nil
 	}
+	return lookupSeq(tx, seq, tag)
+}
+
+// lookupSeq is lookup of a decoded id.
+func lookupSeq(tx *bolt.Tx, seq, tag uint64) (uint64, state, bool, error) {
 	st, found, err := loadState(tx, seq)
 	if err != nil || !found || st.Tag != tag {
 		return 0, state{}, false, err
@@ -169,49 +195,61 @@ type info struct {
 	Salt       string `json:"salt,omitempty"`   // hex; revealed once the packet is finished or expired
 }
 
-// grab is one grab record: 24 bytes, user seq, amount, time.
-type grab struct {
-	User   uint64
-	Amount int64
-	At     int64 // Unix nanoseconds
+// grabRec is a user's grab of a packet, under user ‖ 'r' ‖ packet in
+// bucketAccounts: 20 bytes, the grab's index (the share it took), its time
+// and the previous grabber. The amount is the share (bucketShares).
+type grabRec struct {
+	Index uint32
+	At    int64  // Unix nanoseconds
+	Prev  uint64 // user seq of grab Index-1; 0 for the first grab
 }
 
-func (g grab) marshal() []byte {
-	b := make([]byte, 0, 24)
-	b = binary.BigEndian.AppendUint64(b, g.User)
-	b = binary.BigEndian.AppendUint64(b, uint64(g.Amount))
-	return binary.BigEndian.AppendUint64(b, uint64(g.At))
+const grabRecSize = 4 + 8 + 8
+
+func (g grabRec) marshal() []byte {
+	b := binary.BigEndian.AppendUint32(make([]byte, 0, grabRecSize), g.Index)
+	b = binary.BigEndian.AppendUint64(b, uint64(g.At))
+	return binary.BigEndian.AppendUint64(b, g.Prev)
 }
 
-func parseGrab(b []byte) (grab, error) {
-	if len(b) != 24 {
-		return grab{}, errors.New("grab record is malformed")
+func parseGrabRec(b []byte) (grabRec, error) {
+	if len(b) != grabRecSize {
+		return grabRec{}, errors.New("grab record is malformed")
 	}
-	return grab{User: binary.BigEndian.Uint64(b), Amount: int64(binary.BigEndian.Uint64(b[8:])), At: int64(binary.BigEndian.Uint64(b[16:]))}, nil
+	return grabRec{Index: binary.BigEndian.Uint32(b), At: int64(binary.BigEndian.Uint64(b[4:])), Prev: binary.BigEndian.Uint64(b[12:])}, nil
 }
 
-func u32(v uint32) []byte { return binary.BigEndian.AppendUint32(nil, v) }
-
-func grabKey(seq uint64, i uint32) []byte { return binary.BigEndian.AppendUint32(data.U64(seq), i) }
-
-func grabberKey(seq, user uint64) []byte { return data.Key(data.U64(seq), data.U64(user)) }
-
-// loadGrab reads grab i of packet seq.
-func loadGrab(tx *bolt.Tx, seq uint64, i uint32) (grab, error) {
-	v := data.MustBucket(tx, bucketGrabs).Get(grabKey(seq, i))
+// grabOf reads user's grab of packet seq, if any.
+func grabOf(tx *bolt.Tx, user, seq uint64) (grabRec, bool, error) {
+	v := data.MustBucket(tx, bucketAccounts).Get(grabKey(user, seq))
 	if v == nil {
-		return grab{}, fmt.Errorf("packet %d: grab %d is missing", seq, i)
+		return grabRec{}, false, nil
 	}
-	return parseGrab(v)
+	g, err := parseGrabRec(v)
+	if err != nil {
+		return g, true, fmt.Errorf("packet %d, user %d: %w", seq, user, err)
+	}
+	return g, true, nil
 }
 
-// grabIndexOf returns the index of user's grab of packet seq, if any.
-func grabIndexOf(tx *bolt.Tx, seq, user uint64) (uint32, bool) {
-	v := data.MustBucket(tx, bucketGrabbers).Get(grabberKey(seq, user))
-	if len(v) != 4 {
-		return 0, false
+// grabChain visits the grabs of packet seq from the latest back to index
+// stop, following the chain of grab records from st.Last; fn gets each
+// grab's user and record. A record that is missing or out of sequence is
+// an error (the audit reports it).
+func grabChain(tx *bolt.Tx, seq uint64, st *state, stop uint32, fn func(user uint64, g grabRec) error) error {
+	acc := data.MustBucket(tx, bucketAccounts)
+	user := st.Last
+	for i := st.Next; i > stop; i-- {
+		g, err := parseGrabRec(acc.Get(grabKey(user, seq)))
+		if err != nil || g.Index != i-1 {
+			return fmt.Errorf("packet %d: grab %d (by user %d) is missing from the chain of grabs", seq, i-1, user)
+		}
+		if err := fn(user, g); err != nil {
+			return err
+		}
+		user = g.Prev
 	}
-	return binary.BigEndian.Uint32(v), true
+	return nil
 }
 
 // share returns share i of packet seq.
@@ -254,13 +292,3 @@ func bestIndex(shares []int64) int {
 	}
 	return best
 }
-
-func userPacketKey(user uint64, role byte, seq uint64) []byte {
-	return data.Key(data.U64(user), []byte{role}, data.U64(seq))
-}
-
-// Roles of the per-user packet index.
-const (
-	roleSent     = 's'
-	roleReceived = 'r'
-)

@@ -1,7 +1,6 @@
 package packet
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"time"
@@ -112,32 +111,34 @@ func render(tx *bolt.Tx, seq uint64, st state, v viewer) (Packet, string, error)
 	if !v.admin {
 		p.Me = &Me{}
 	}
-	c := data.MustBucket(tx, bucketGrabs).Cursor()
-	prefix := data.U64(seq)
-	i := uint32(0)
-	for k, val := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, val = c.Next() {
-		g, err := parseGrab(val)
+	p.Grabs = p.Grabs[:st.Next]
+	shares := loadShares(tx, seq)
+	err = grabChain(tx, seq, &st, 0, func(user uint64, g grabRec) error {
+		u, _, err := auth.UserBySeqInTx(tx, user)
 		if err != nil {
-			return Packet{}, "", err
+			return err
 		}
-		u, _, err := auth.UserBySeqInTx(tx, g.User)
-		if err != nil {
-			return Packet{}, "", err
+		i := g.Index
+		if int(i) >= len(shares) {
+			return fmt.Errorf("packet %d: grab %d has no share", seq, i)
 		}
-		gj := Grab{UserID: u.ID(), Nickname: u.Nickname, Amount: g.Amount, At: time.Unix(0, g.At).UTC(),
+		gj := Grab{UserID: u.ID(), Nickname: u.Nickname, Amount: shares[i], At: time.Unix(0, g.At).UTC(),
 			BestLuck: st.Status == StatusFinished && st.Best == i+1, Credited: i < st.Credited}
-		p.Grabs = append(p.Grabs, gj)
-		if p.Me != nil && g.User == v.user {
-			amount := g.Amount
+		p.Grabs[i] = gj
+		if p.Me != nil && user == v.user {
+			amount := gj.Amount
 			p.Me.Amount, p.Me.BestLuck = &amount, gj.BestLuck
 		}
-		i++
+		return nil
+	})
+	if err != nil {
+		return Packet{}, "", err
 	}
 	if inf.Commit != "" {
 		p.Split = &Split{Commit: inf.Commit}
 		if st.Status == StatusFinished || st.Status == StatusExpired {
 			salt := inf.Salt
-			p.Split.Salt, p.Split.Shares = &salt, loadShares(tx, seq)
+			p.Split.Salt, p.Split.Shares = &salt, shares
 		}
 	}
 	var prepayID string
@@ -269,7 +270,7 @@ func (s *Service) ListMine(ctx context.Context, user uint64, role, cursor string
 	var next string
 	var prepay []string
 	err = s.db.View(func(tx *bolt.Tx) error {
-		c := data.MustBucket(tx, bucketUserPackets).Cursor()
+		c := data.MustBucket(tx, bucketAccounts).Cursor()
 		next, err = data.NewestFirst(c, data.Key(data.U64(user), []byte{r}), from, PacketPage, func(seq uint64, _ []byte) (bool, error) {
 			st, found, err := loadState(tx, seq)
 			if err != nil || !found {

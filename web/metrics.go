@@ -24,6 +24,7 @@ import (
 //	luckbox_writer_commit_seconds                           transaction time per group commit (histogram)
 //	luckbox_writer_queue_depth                              operations waiting for the writer
 //	luckbox_writer_retries_total                            failed batches retried one by one
+//	luckbox_writer_written_bytes_total, _pages_total        what the commits wrote to the data file
 //	luckbox_outbox_pending, luckbox_outbox_dead_letters     outbox backlog and dead letters
 //	luckbox_outbox_deliveries_total{kind}                   delivery attempts
 //	luckbox_outbox_delivery_failures_total{kind,permanent}  failed delivery attempts
@@ -165,7 +166,7 @@ type dbCollector struct {
 	db  *data.DB
 	now func() time.Time
 
-	queue, retries, pending, dead, due, lag, size, draws, refunds, events *prometheus.Desc
+	queue, retries, written, pages, pending, dead, due, lag, size, draws, refunds, events *prometheus.Desc
 }
 
 func newDBCollector(db *data.DB, now func() time.Time) *dbCollector {
@@ -175,6 +176,8 @@ func newDBCollector(db *data.DB, now func() time.Time) *dbCollector {
 	return &dbCollector{db: db, now: now,
 		queue:   d("luckbox_writer_queue_depth", "Operations waiting for the group-commit writer."),
 		retries: d("luckbox_writer_retries_total", "Group commits that failed and were retried one operation at a time."),
+		written: d("luckbox_writer_written_bytes_total", "Bytes the group commits wrote to the data file (B+tree pages, freelist, meta)."),
+		pages:   d("luckbox_writer_written_pages_total", "Pages the group commits wrote to the data file."),
 		pending: d("luckbox_outbox_pending", "Outbox messages waiting for delivery (the backlog)."),
 		dead:    d("luckbox_outbox_dead_letters", "Outbox messages given up on (see the server log)."),
 		due:     d("luckbox_scheduler_due_items", "Scheduled items (lock, draw, expire, ...) in the due index."),
@@ -188,7 +191,7 @@ func newDBCollector(db *data.DB, now func() time.Time) *dbCollector {
 
 // Describe implements prometheus.Collector.
 func (c *dbCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.queue, c.retries, c.pending, c.dead, c.due, c.lag, c.size, c.draws, c.refunds, c.events} {
+	for _, d := range []*prometheus.Desc{c.queue, c.retries, c.written, c.pages, c.pending, c.dead, c.due, c.lag, c.size, c.draws, c.refunds, c.events} {
 		ch <- d
 	}
 }
@@ -204,6 +207,8 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 	ws := c.db.WriterStats()
 	gauge(c.queue, float64(ws.QueueDepth))
 	counter(c.retries, float64(ws.Retries))
+	counter(c.written, float64(ws.BytesWritten))
+	counter(c.pages, float64(ws.PagesWritten))
 	if c.db.Ready() {
 		ob := c.db.OutboxStats()
 		gauge(c.pending, float64(ob.Pending))

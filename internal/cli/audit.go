@@ -6,7 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
 
+	"luckbox/data"
 	"luckbox/packet"
 )
 
@@ -28,9 +32,12 @@ func runAudit(ctx context.Context, args []string, env func(string) string, stdou
 		return err
 	}
 	defer db.Close()
-	rep, err := packet.Audit(db)
+	rep, migrated, err := auditDB(db, stderr)
 	if err != nil {
 		return fmt.Errorf("audit %s: %w", *path, err)
+	}
+	if migrated != 0 {
+		fmt.Fprintf(stderr, "%s has schema %d: audited a copy migrated to schema %d (the file itself is unchanged)\n", *path, migrated, data.SchemaVersion)
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -68,4 +75,44 @@ func printAudit(w io.Writer, path string, rep packet.Report) {
 	} else {
 		fmt.Fprintln(w, "\nAUDIT FAILED")
 	}
+}
+
+// auditDB runs the money audit on db, opened read-only. A file of an older
+// schema (a backup or a stopped server's file from before an upgrade) is
+// not read in its old layout: it is copied to a temporary file, which is
+// migrated and audited, then removed; migrated is then the file's schema.
+func auditDB(db *data.DB, stderr io.Writer) (rep packet.Report, migrated int, err error) {
+	v, err := db.SchemaVersion()
+	if err != nil {
+		return rep, 0, err
+	}
+	if v >= data.SchemaVersion {
+		rep, err = packet.Audit(db)
+		return rep, 0, err
+	}
+	dir, err := os.MkdirTemp("", "luckbox-audit-")
+	if err != nil {
+		return rep, v, err
+	}
+	defer os.RemoveAll(dir)
+	copyPath := filepath.Join(dir, "migrated.db")
+	f, err := os.Create(copyPath)
+	if err != nil {
+		return rep, v, err
+	}
+	_, err = db.Backup(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return rep, v, fmt.Errorf("copy for migration: %w", err)
+	}
+	mdb, err := data.Open(copyPath, data.Options{Buckets: buckets(), Migrations: migrations(), NoSync: true, NoPopulate: true,
+		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	if err != nil {
+		return rep, v, fmt.Errorf("migrate a copy from schema %d: %w", v, err)
+	}
+	defer mdb.Close()
+	rep, err = packet.Audit(mdb)
+	return rep, v, err
 }

@@ -16,7 +16,7 @@ func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
 
 func TestAuditCommand(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "a.db")
-	db, err := data.Open(file, data.Options{Buckets: buckets()})
+	db, err := data.Open(file, data.Options{Buckets: buckets(), Migrations: migrations()})
 	if err != nil {
 		t.Fatal(err)
 	}

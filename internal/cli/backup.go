@@ -188,7 +188,7 @@ func inspectBackup(path string, stderr io.Writer) (backupInfo, error) {
 	if err := checkIntegrity(db); err != nil {
 		return info, fmt.Errorf("%s: %w", path, err)
 	}
-	if info.audit, err = packet.Audit(db); err != nil {
+	if info.audit, _, err = auditDB(db, stderr); err != nil {
 		return info, fmt.Errorf("audit %s: %w", path, err)
 	}
 	info.size = db.Size()

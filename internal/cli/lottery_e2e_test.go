@@ -18,7 +18,7 @@ import (
 // but no background work (nothing is delivered while it is open).
 func openOffline(t *testing.T, file string) (*data.DB, *auth.Service, *lottery.Service) {
 	t.Helper()
-	db, err := data.Open(file, data.Options{Buckets: buckets(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	db, err := data.Open(file, data.Options{Buckets: buckets(), Migrations: migrations(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

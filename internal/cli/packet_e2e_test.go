@@ -134,9 +134,13 @@ func TestPacketsEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket([]byte("wallets"))
-		k, v := b.Cursor().First()
-		return b.Put(append([]byte{}, k...), binary.BigEndian.AppendUint64(nil, binary.BigEndian.Uint64(v)+1))
+		b := tx.Bucket([]byte("accounts")) // user seq → balance ‖ newest ledger row, among others
+		c := b.Cursor()
+		k, v := c.First()
+		for ; k != nil && len(k) != 8; k, v = c.Next() {
+		}
+		bumped := binary.BigEndian.AppendUint64(nil, binary.BigEndian.Uint64(v)+1)
+		return b.Put(append([]byte{}, k...), append(bumped, v[8:]...))
 	})
 	db.Close()
 	if err != nil {

@@ -34,7 +34,13 @@ func runServe(ctx context.Context, args []string, env func(string) string, stdou
 	if err := cfg.validate(); err != nil {
 		return err
 	}
-	log := newLogger(&cfg, stderr)
+	// The log is buffered (an access-log line per request costs no write
+	// system call) and written out every second, at once for warnings and
+	// errors, and when the server stops.
+	buf := web.NewLogBuffer(stderr)
+	defer buf.Close()
+	log := newLogger(&cfg, buf)
+	log = slog.New(web.BufferedLog(log.Handler(), buf))
 	return serve(ctx, &cfg, log, stdout)
 }
 
@@ -45,6 +51,16 @@ func buckets() [][]byte {
 	all = append(all, lottery.Buckets...)
 	all = append(all, exchange.Buckets...)
 	all = append(all, packet.Buckets...)
+	return all
+}
+
+// migrations lists every package's schema migrations, as buckets lists
+// their buckets: a file of an older schema is migrated when it is opened
+// read-write.
+func migrations() []data.Migration {
+	var all []data.Migration
+	all = append(all, lottery.Migrations...)
+	all = append(all, packet.Migrations...)
 	return all
 }
 
@@ -60,7 +76,7 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.Wr
 	defer ln.Close()
 	reg := prometheus.NewRegistry()
 	storage := web.NewStorageMetrics(reg) // the dbCollector joins it in web.New
-	db, err := data.Open(cfg.Data, data.Options{Buckets: buckets(), Logger: log, NoSync: cfg.NoSync,
+	db, err := data.Open(cfg.Data, data.Options{Buckets: buckets(), Migrations: migrations(), Logger: log, NoSync: cfg.NoSync,
 		OnCommit: storage.ObserveCommit, OnDeliver: storage.ObserveDelivery})
 	if errors.Is(err, data.ErrNewerSchema) {
 		return fmt.Errorf("%w; run the newer luckbox binary (downgrades are not supported: to go back, restore a backup taken before the upgrade)", err)

@@ -11,6 +11,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/big"
@@ -272,7 +273,7 @@ func setSchemaVersion(t *testing.T, file string, v uint64) {
 // as it was.
 func TestServeRefusesNewerSchema(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "newer.db")
-	db, err := data.Open(file, data.Options{Buckets: buckets()})
+	db, err := data.Open(file, data.Options{Buckets: buckets(), Migrations: migrations()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,7 +285,7 @@ func TestServeRefusesNewerSchema(t *testing.T) {
 	if err == nil {
 		t.Fatal("serve started on a file with a newer schema")
 	}
-	for _, want := range []string{"newer luckbox", "file schema 2", "knows up to 1", "run the newer luckbox binary"} {
+	for _, want := range []string{"newer luckbox", fmt.Sprintf("file schema %d", newer), fmt.Sprintf("knows up to %d", data.SchemaVersion), "run the newer luckbox binary"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("serve error %q lacks %q", err, want)
 		}

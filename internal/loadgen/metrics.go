@@ -59,6 +59,7 @@ func parseMetrics(body []byte) (map[string]float64, error) {
 // writerStats is what the group-commit writer did between two scrapes.
 type writerStats struct {
 	commits, ops, seconds float64
+	bytes, pages          float64 // written to the data file (0: not exported)
 	ok                    bool
 }
 
@@ -74,6 +75,8 @@ func writerBetween(a, b map[string]float64) writerStats {
 		commits: b[batch+"_count"] - a[batch+"_count"],
 		ops:     b[batch+"_sum"] - a[batch+"_sum"],
 		seconds: b[commit+"_sum"] - a[commit+"_sum"],
+		bytes:   b["luckbox_writer_written_bytes_total"] - a["luckbox_writer_written_bytes_total"],
+		pages:   b["luckbox_writer_written_pages_total"] - a["luckbox_writer_written_pages_total"],
 	}
 }
 
@@ -81,8 +84,13 @@ func (w writerStats) String() string {
 	if !w.ok || w.commits == 0 {
 		return "no commits"
 	}
-	return fmt.Sprintf("%.0f commits of %.1f operations on average, %.2f ms each (fsync included)",
+	s := fmt.Sprintf("%.0f commits of %.1f operations on average, %.2f ms each (fsync included)",
 		w.commits, w.ops/w.commits, w.seconds/w.commits*1000)
+	if w.bytes > 0 && w.ops > 0 {
+		s += fmt.Sprintf("; %.1f pages (%.1f KiB) written per commit, %.2f KiB per operation",
+			w.pages/w.commits, w.bytes/w.commits/1024, w.bytes/w.ops/1024)
+	}
+	return s
 }
 
 // waitOutbox waits until the server's outbox backlog (luckbox_outbox_pending)
