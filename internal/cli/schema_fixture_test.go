@@ -548,11 +548,56 @@ func checkSchemaFixture(t *testing.T, db string, batch int) {
 	}
 	s.now = idx.Now
 	s.pkts, s.lots, s.exs, s.orders = idx.Packets, idx.Lotteries, idx.Exchanges, idx.Orders
-	got := normalJSON(t, s.read())
 	want := normalJSON(t, idx.State)
+	got := normalJSON(t, s.read())
+	// Fields the API gained after the fixture was written are not the
+	// migration's business: compare what the fixture recorded.
+	var gotV, wantV any
+	if err := json.Unmarshal(got, &gotV); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(want, &wantV); err != nil {
+		t.Fatal(err)
+	}
+	got = normalJSON(t, pruneTo(gotV, wantV))
 	if !bytes.Equal(got, want) {
 		diffFixture(t, want, got)
 	}
+}
+
+// pruneTo returns got without the object keys that want lacks at the same
+// place (recursively): a new field of an answer is allowed, a changed or
+// missing one is not.
+func pruneTo(got, want any) any {
+	switch w := want.(type) {
+	case map[string]any:
+		g, ok := got.(map[string]any)
+		if !ok {
+			return got
+		}
+		out := make(map[string]any, len(w))
+		for k, v := range g {
+			if wv, ok := w[k]; ok {
+				out[k] = pruneTo(v, wv)
+			}
+		}
+		return out
+	case []any:
+		g, ok := got.([]any)
+		if !ok {
+			return got
+		}
+		out := make([]any, len(g))
+		for i := range g {
+			if i < len(w) {
+				out[i] = pruneTo(g[i], w[i])
+			} else {
+				out[i] = g[i]
+			}
+		}
+		return out
+	}
+	return got
 }
 
 // normalJSON is v marshaled, read back as plain JSON values and marshaled
