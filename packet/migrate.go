@@ -35,7 +35,7 @@ var (
 // the last grabber), the ledger, and the wallets against it.
 var migrateV1 = data.Phased(
 	data.Phase{Name: 'r', Run: func(tx *bolt.Tx, _ []byte, _ int) ([]byte, error) {
-		return nil, data.ResetBuckets(tx, bucketAccounts, bucketLedgerLog, bucketPackets)
+		return nil, data.ResetBuckets(tx, bucketAccounts, bucketLedgerLog, bucketPackets, bucketPacketFixed)
 	}},
 	data.Phase{Name: 'g', Run: migrateGrabs},
 	data.Phase{Name: 'c', Run: checkGrabs},
@@ -121,8 +121,9 @@ func checkGrabs(tx *bolt.Tx, from []byte, limit int) ([]byte, error) {
 	})
 }
 
-// migrateStates writes each packet's state in version 2, with its last
-// grabber, into the new states bucket (which takes over the sequence).
+// migrateStates writes each packet's state in its two schema-2 records,
+// with its last grabber, into the new buckets (the states bucket takes
+// over the sequence).
 func migrateStates(tx *bolt.Tx, from []byte, limit int) ([]byte, error) {
 	old := tx.Bucket(v1Packets)
 	if old == nil {
@@ -138,8 +139,8 @@ func migrateStates(tx *bolt.Tx, from []byte, limit int) ([]byte, error) {
 	return data.Walk(tx, v1Packets, from, limit, func(k, v []byte) error {
 		seq := data.ParseU64(k)
 		var st state
-		if len(v) != stateSizeV1 || v[0] != 1 || st.unmarshalV1(v) != nil {
-			return fmt.Errorf("packet %d: %w", seq, errBadState)
+		if err := st.unmarshalV1(v); err != nil {
+			return fmt.Errorf("packet %d: %w", seq, err)
 		}
 		if st.Next > 0 {
 			var err error
@@ -150,7 +151,7 @@ func migrateStates(tx *bolt.Tx, from []byte, limit int) ([]byte, error) {
 				return fmt.Errorf("packet %d grab %d: %w", seq, st.Next-1, err)
 			}
 		}
-		return states.Put(k, st.marshal())
+		return newState(tx, seq, &st)
 	})
 }
 
