@@ -236,4 +236,3 @@ func checkWallets(tx *bolt.Tx, from []byte, limit int) ([]byte, error) {
 		return nil
 	})
 }
-
