@@ -48,27 +48,49 @@ func migrateCounts(tx *bolt.Tx, from []byte, limit int) ([]byte, error) {
 	})
 }
 
-// migrateMembers copies the values of lottery_members into bucketJoined.
+// migrateMembers gives each entry of bucketJoined its value from
+// lottery_members, walking bucketJoined in order (so a step rewrites a few
+// neighbouring pages, not one page per member); an entry with no member is
+// an error.
 func migrateMembers(tx *bolt.Tx, from []byte, limit int) ([]byte, error) {
-	joined := data.MustBucket(tx, bucketJoined)
-	return data.Walk(tx, v1Members, from, limit, func(k, v []byte) error {
-		if len(k) != 16 || len(v) < 16 {
-			return fmt.Errorf("lottery member %x → %x is malformed", k, v)
+	members, joined := tx.Bucket(v1Members), data.MustBucket(tx, bucketJoined)
+	type kv struct{ k, v []byte }
+	var chunk []kv // written after the walk: a cursor must not see its bucket change
+	next, err := data.Walk(tx, bucketJoined, from, limit, func(k, v []byte) error {
+		if len(k) != 16 {
+			return fmt.Errorf("lottery index key %x is malformed", k)
 		}
-		mk := memberKey(pairSecond(k), data.ParseU64(k))
-		if joined.Get(mk) == nil {
-			return fmt.Errorf("lottery %d: member %d is not in the user's index", data.ParseU64(k), pairSecond(k))
+		if len(v) >= 16 {
+			return nil // set by an earlier, interrupted run: a membership's value never changes
 		}
-		return joined.Put(mk, bytes.Clone(v[:16]))
+		var mv []byte
+		if members != nil {
+			mv = members.Get(data.Key(k[8:16], k[:8]))
+		}
+		if len(mv) < 16 {
+			return fmt.Errorf("user %d is in the index of lottery %d but not a member", data.ParseU64(k), pairSecond(k))
+		}
+		chunk = append(chunk, kv{bytes.Clone(k), bytes.Clone(mv[:16])})
+		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range chunk {
+		if err := joined.Put(e.k, e.v); err != nil {
+			return nil, err
+		}
+	}
+	return next, nil
 }
 
-// checkMembers checks that every entry of the user index now has its
-// value: one without is an index entry of no member.
+// checkMembers checks that every schema-1 member is in bucketJoined with
+// its value.
 func checkMembers(tx *bolt.Tx, from []byte, limit int) ([]byte, error) {
-	return data.Walk(tx, bucketJoined, from, limit, func(k, v []byte) error {
-		if len(v) < 16 {
-			return fmt.Errorf("user %d is in the index of lottery %d but not a member", data.ParseU64(k), pairSecond(k))
+	joined := data.MustBucket(tx, bucketJoined)
+	return data.Walk(tx, v1Members, from, limit, func(k, v []byte) error {
+		if len(k) != 16 || len(v) < 16 || !bytes.Equal(joined.Get(memberKey(pairSecond(k), data.ParseU64(k))), v[:16]) {
+			return fmt.Errorf("lottery %d: member %d is not in the user's index", data.ParseU64(k), pairSecond(k))
 		}
 		return nil
 	})

@@ -244,10 +244,11 @@ func (a *auditor) gatherLedger() error {
 // packets visits every packet's state; one that does not decode goes to
 // bad (if not nil) and is skipped.
 func (a *auditor) packets(fn func(seq uint64, k []byte, st state, id string), bad *Check) error {
+	fixed := data.MustBucket(a.tx, bucketPacketFixed)
 	err := forEach(a.tx, bucketPackets, func(k, v []byte) error {
 		seq := data.ParseU64(k)
 		var st state
-		if err := st.unmarshal(v); err != nil {
+		if err := st.unmarshal(v, fixed.Get(k)); err != nil {
 			if bad != nil {
 				bad.fail("packet %d: %v", seq, err)
 			}

@@ -31,8 +31,12 @@ var (
 	bucketLedgerLog = []byte("ledger_log")
 	// bucketCounters: name → int64 (money in and out, for the audit).
 	bucketCounters = []byte("packet_counters")
-	// bucketPackets: packet seq → the packet's hot state (small, binary; see state.go).
+	// bucketPackets: packet seq → what changes of the packet's state (47
+	// bytes, binary; see state.go): every grab rewrites it.
 	bucketPackets = []byte("packet_states")
+	// bucketPacketFixed: packet seq → what is fixed of the packet's state at
+	// creation (62 bytes, binary): tag, kind, sender, count, amount, times.
+	bucketPacketFixed = []byte("packet_fixed")
 	// bucketPacketInfo: packet seq → the packet's cold record JSON (greeting,
 	// split commitment, ...), written when the packet is created.
 	bucketPacketInfo = []byte("packet_info")
@@ -47,7 +51,7 @@ var (
 // Buckets lists the buckets this package uses; pass them to data.Open.
 var Buckets = [][]byte{
 	bucketAccounts, bucketLedgerLog, bucketCounters,
-	bucketPackets, bucketPacketInfo, bucketShares,
+	bucketPackets, bucketPacketFixed, bucketPacketInfo, bucketShares,
 	bucketOrders, bucketOrdersByNo,
 }
 

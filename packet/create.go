@@ -221,7 +221,7 @@ func (s *Service) Create(ctx context.Context, sender auth.User, in CreateInput) 
 			}
 			st.Status, st.Funded = StatusActive, true
 		}
-		if err := putState(tx, seq, &st); err != nil {
+		if err := newState(tx, seq, &st); err != nil {
 			return err
 		}
 		if err := data.PutJSON(data.MustBucket(tx, bucketPacketInfo), data.U64(seq), inf); err != nil {

@@ -138,9 +138,9 @@ func TestGrabRacingTheLastShareIsNeverToldExhausted(t *testing.T) {
 	hook := func(tx *bolt.Tx) {
 		committing := time.Now()
 		var done []uint64
-		_ = tx.Bucket(bucketPackets).ForEach(func(k, v []byte) error {
-			var st state
-			if st.unmarshal(v) == nil && st.Next == st.Count {
+		_ = tx.Bucket(bucketPackets).ForEach(func(k, _ []byte) error {
+			st, _, err := loadState(tx, data.ParseU64(k))
+			if err == nil && st.Next == st.Count {
 				done = append(done, data.ParseU64(k))
 			}
 			return nil

