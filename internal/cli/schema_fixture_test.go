@@ -17,8 +17,6 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"luckbox/auth"
 	"luckbox/data"
 	"luckbox/data/datatest"
@@ -27,13 +25,15 @@ import (
 	"luckbox/packet"
 )
 
-// The schema fixtures: testdata/schemaN.db is a small database written by
-// the binary of schema N (-update-schema-fixture writes the current one,
-// testdata/schema<data.SchemaVersion>.db), and testdata/schemaN.json is what
-// the services answered on it then. TestSchemaFixtures opens a copy of every
-// fixture with the current binary, which migrates it, and checks that the
-// services answer exactly the same, and that the audit passes.
-var updateSchemaFixture = flag.Bool("update-schema-fixture", false, "write testdata/schema<current>.db and .json")
+// The schema fixtures: testdata/schemaN.kv.json is the dump (as text, see
+// fixture_dump_test.go) of a small database written by the binary of schema
+// N (-update-schema-fixture writes the current one,
+// testdata/schema<data.SchemaVersion>.kv.json), and testdata/schemaN.json
+// is what the services answered on it then. TestSchemaFixtures builds every
+// fixture's database and opens it with the current binary, which migrates
+// it, and checks that the services answer exactly the same, and that the
+// audit passes.
+var updateSchemaFixture = flag.Bool("update-schema-fixture", false, "write testdata/schema<current>.kv.json and .json")
 
 // fixtureStart is the fixture's clock at the start of its story.
 var fixtureStart = time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
@@ -499,7 +499,7 @@ func TestSchemaFixtures(t *testing.T) {
 	if *updateSchemaFixture {
 		writeSchemaFixture(t)
 	}
-	fixtures, _ := filepath.Glob(filepath.Join("testdata", "schema*.db"))
+	fixtures, _ := filepath.Glob(filepath.Join("testdata", "schema*.kv.json"))
 	if len(fixtures) == 0 {
 		t.Fatal("no schema fixtures in testdata")
 	}
@@ -517,7 +517,7 @@ func TestSchemaFixtures(t *testing.T) {
 // records per transaction, and compares what the services answer with the
 // fixture's JSON.
 func checkSchemaFixture(t *testing.T, db string, batch int) {
-	raw, err := os.ReadFile(db[:len(db)-len(".db")] + ".json")
+	raw, err := os.ReadFile(strings.TrimSuffix(db, ".kv.json") + ".json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -526,7 +526,7 @@ func checkSchemaFixture(t *testing.T, db string, batch int) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "copy.db")
-	copyFile(t, db, path)
+	loadDump(t, db, path)
 	s := openStoryBatch(t, path, idx.Now, batch)
 	if v, err := s.db.SchemaVersion(); err != nil || v != data.SchemaVersion {
 		t.Fatalf("schema after open: %d %v, want %d", v, err, data.SchemaVersion)
@@ -620,38 +620,9 @@ func diffFixture(t *testing.T, want, got []byte) {
 }
 
 // compactFile writes a dense copy of the bbolt file from to to.
-func compactFile(t testing.TB, from, to string) {
-	t.Helper()
-	src, err := bolt.Open(from, 0o600, &bolt.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	os.Remove(to)
-	dst, err := bolt.Open(to, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := bolt.Compact(dst, src, 0); err != nil {
-		t.Fatal(err)
-	}
-	if err := dst.Close(); err != nil {
-		t.Fatal(err)
-	}
-}
 
-func copyFile(t testing.TB, from, to string) {
-	t.Helper()
-	b, err := os.ReadFile(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(to, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// writeSchemaFixture writes testdata/schema<current>.db and its .json.
+// writeSchemaFixture writes testdata/schema<current>.kv.json (the dump of
+// the database, fixture_dump_test.go) and its .json.
 func writeSchemaFixture(t *testing.T) {
 	base := filepath.Join("testdata", fmt.Sprintf("schema%d", data.SchemaVersion))
 	tmp := filepath.Join(t.TempDir(), "fixture.db")
@@ -663,11 +634,11 @@ func writeSchemaFixture(t *testing.T) {
 	if err := os.MkdirAll("testdata", 0o755); err != nil {
 		t.Fatal(err)
 	}
-	compactFile(t, tmp, base+".db")
+	dumpFile(t, tmp, base+".kv.json")
 	if err := os.WriteFile(base+".json", marshalFixture(t, idx), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("wrote %s.db and %s.json", base, base)
+	t.Logf("wrote %s.kv.json and %s.json", base, base)
 }
 
 // TestAuditAndRestoreOldSchema: the audit of a file of an older schema
@@ -675,7 +646,7 @@ func writeSchemaFixture(t *testing.T) {
 // (the server migrates it when it starts).
 func TestAuditAndRestoreOldSchema(t *testing.T) {
 	old := filepath.Join(t.TempDir(), "old.db")
-	copyFile(t, filepath.Join("testdata", "schema1.db"), old)
+	loadDump(t, filepath.Join("testdata", "schema1.kv.json"), old)
 	before, err := os.ReadFile(old)
 	if err != nil {
 		t.Fatal(err)
