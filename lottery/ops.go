@@ -145,7 +145,6 @@ func (s *Service) Leave(ctx context.Context, id string, userSeq uint64) error {
 		r.Count--
 		count := r.Count
 		tx.OnCommit(func() { s.events.publish(seq, EventCount, countEvent{count}) })
-		s.db.Activity(tx, ActivityJoins, 1)
 		return putCounts(tx, seq, &r)
 	})
 	if err != nil {
