@@ -9,8 +9,6 @@ import (
 	"io"
 	"sync"
 
-	bolt "go.etcd.io/bbolt"
-
 	"luckbox/data"
 )
 
@@ -52,7 +50,7 @@ func (s *Service) SetupAdminToken(ctx context.Context, configured string) (gener
 	}
 	token := "adm_" + base64.RawURLEncoding.EncodeToString(raw[:])
 	h := sha256.Sum256([]byte(token))
-	err = s.db.Update(ctx, func(tx *bolt.Tx) error { return data.PutMeta(tx, metaAdminTokenHash, h[:]) })
+	err = s.db.Update(ctx, func(tx data.Tx) error { return data.PutMeta(tx, metaAdminTokenHash, h[:]) })
 	if err != nil {
 		return "", fmt.Errorf("admin token: store: %w", err)
 	}

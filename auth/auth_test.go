@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"luckbox/data"
 	"luckbox/data/datatest"
 )
@@ -102,7 +100,7 @@ func TestSessionExpirySweep(t *testing.T) {
 		}
 	}
 	var n int
-	db.View(func(tx *bolt.Tx) error { n = tx.Bucket(bucketSessions).Stats().KeyN; return nil })
+	db.View(func(tx data.Tx) error { n = data.KeyCount(tx.Bucket(bucketSessions)); return nil })
 	if n != 0 {
 		t.Fatalf("%d sessions left after the sweep", n)
 	}
@@ -151,7 +149,7 @@ func TestInboxPaging(t *testing.T) {
 	ann, _ := s.Login(ctx, "a")
 	ben, _ := s.Login(ctx, "b")
 	for i := range 7 {
-		err := db.Update(ctx, func(tx *bolt.Tx) error {
+		err := db.Update(ctx, func(tx data.Tx) error {
 			if err := s.Notify(tx, ann.User.Seq, Notification{Kind: "k", Title: fmt.Sprint(i)}); err != nil {
 				return err
 			}

@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"luckbox/data"
 )
 
@@ -48,7 +46,7 @@ type Notification struct {
 // push is queued in the outbox if the user has one. Call it once per
 // notification the operation decides on; it writes, so call it only after
 // the operation has decided not to reject.
-func (s *Service) Notify(tx *bolt.Tx, userSeq uint64, n Notification) error {
+func (s *Service) Notify(tx data.Tx, userSeq uint64, n Notification) error {
 	b := data.MustBucket(tx, bucketInbox)
 	seq, err := b.NextSequence()
 	if err != nil {
@@ -83,7 +81,7 @@ func (s *Service) Inbox(ctx context.Context, userSeq uint64, cursor string, limi
 	if err != nil {
 		return nil, "", err
 	}
-	err = s.db.View(func(tx *bolt.Tx) error {
+	err = s.db.View(func(tx data.Tx) error {
 		c := data.MustBucket(tx, bucketInbox).Cursor()
 		next, err = data.NewestFirst(c, data.U64(userSeq), from, limit, func(seq uint64, v []byte) (bool, error) {
 			var it InboxItem
@@ -113,7 +111,7 @@ func (s *Service) MarkRead(ctx context.Context, userSeq uint64, id string) error
 		itemSeq = n
 	}
 	errNotFound := errors.New("not found")
-	err := s.db.Update(ctx, func(tx *bolt.Tx) error {
+	err := s.db.Update(ctx, func(tx data.Tx) error {
 		b := data.MustBucket(tx, bucketInbox)
 		prefix := data.U64(userSeq)
 		if itemSeq != 0 {

@@ -12,8 +12,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	bolt "go.etcd.io/bbolt"
-
 	"luckbox/data"
 )
 
@@ -66,7 +64,7 @@ func (s *Service) Login(ctx context.Context, code string) (Login, error) {
 	now := s.opts.Now().UTC()
 	exp := now.Add(s.opts.SessionTTL)
 	var u User
-	err = s.db.Update(ctx, func(tx *bolt.Tx) error {
+	err = s.db.Update(ctx, func(tx data.Tx) error {
 		idx := data.MustBucket(tx, bucketUserOpenID)
 		if seq := data.ParseU64(idx.Get([]byte(id.OpenID))); seq != 0 {
 			var err error
@@ -122,7 +120,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (User, error) 
 	h := tokenHash(token)
 	var u User
 	var ok bool
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx data.Tx) error {
 		sv := data.MustBucket(tx, bucketSessions).Get(h[:])
 		if sv == nil {
 			return nil
@@ -163,7 +161,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (User, error) 
 // Logout revokes the session of token.
 func (s *Service) Logout(ctx context.Context, token string) error {
 	h := tokenHash(token)
-	err := s.db.Update(ctx, func(tx *bolt.Tx) error {
+	err := s.db.Update(ctx, func(tx data.Tx) error {
 		return data.MustBucket(tx, bucketSessions).Delete(h[:])
 	})
 	if err != nil {
@@ -176,7 +174,7 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 // expireSession deletes a session whose time has come (idempotent).
 func (s *Service) expireSession(ctx context.Context, d data.Due) error {
 	now := s.opts.Now()
-	return s.db.Update(ctx, func(tx *bolt.Tx) error {
+	return s.db.Update(ctx, func(tx data.Tx) error {
 		b := data.MustBucket(tx, bucketSessions)
 		var ss session
 		found, err := data.GetJSON(b, d.Ref, &ss)

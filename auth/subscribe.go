@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	bolt "go.etcd.io/bbolt"
-
 	"luckbox/data"
 )
 
@@ -50,7 +48,7 @@ func (s *Service) AddSubscriptions(ctx context.Context, userSeq uint64, template
 		return 0, data.Invalid("count", "must be 1..100")
 	}
 	var left int
-	err := s.db.Update(ctx, func(tx *bolt.Tx) error {
+	err := s.db.Update(ctx, func(tx data.Tx) error {
 		b := data.MustBucket(tx, bucketGrants)
 		k := data.Key(data.U64(userSeq), []byte(template))
 		left = min(int(data.ParseU64(b.Get(k)))+count, maxGrant)
@@ -65,7 +63,7 @@ func (s *Service) AddSubscriptions(ctx context.Context, userSeq uint64, template
 // Grants returns how many messages of template may still be sent to the user.
 func (s *Service) Grants(ctx context.Context, userSeq uint64, template string) (int, error) {
 	var n int
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx data.Tx) error {
 		n = int(data.ParseU64(data.MustBucket(tx, bucketGrants).Get(data.Key(data.U64(userSeq), []byte(template)))))
 		return nil
 	})
@@ -73,7 +71,7 @@ func (s *Service) Grants(ctx context.Context, userSeq uint64, template string) (
 }
 
 // useGrant takes one grant for template, reporting whether there was one.
-func useGrant(tx *bolt.Tx, userSeq uint64, template string) (bool, error) {
+func useGrant(tx data.Tx, userSeq uint64, template string) (bool, error) {
 	b := data.MustBucket(tx, bucketGrants)
 	k := data.Key(data.U64(userSeq), []byte(template))
 	n := data.ParseU64(b.Get(k))

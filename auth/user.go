@@ -6,8 +6,6 @@ import (
 	"net/url"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"luckbox/data"
 	"luckbox/internal/text"
 )
@@ -72,19 +70,19 @@ const (
 )
 
 // getUser loads a user by sequence inside tx.
-func getUser(tx *bolt.Tx, seq uint64) (User, bool, error) {
+func getUser(tx data.Tx, seq uint64) (User, bool, error) {
 	var u User
 	ok, err := data.GetJSON(data.MustBucket(tx, bucketUsers), data.U64(seq), &u)
 	u.Seq = seq
 	return u, ok, err
 }
 
-func putUser(tx *bolt.Tx, u User) error {
+func putUser(tx data.Tx, u User) error {
 	return data.PutJSON(data.MustBucket(tx, bucketUsers), data.U64(u.Seq), u)
 }
 
 // UserInTx loads the user with public id inside tx; ok is false if there is none.
-func UserInTx(tx *bolt.Tx, id string) (User, bool, error) {
+func UserInTx(tx data.Tx, id string) (User, bool, error) {
 	seq, tag, ok := data.DecodeID(id)
 	if !ok {
 		return User{}, false, nil
@@ -97,13 +95,13 @@ func UserInTx(tx *bolt.Tx, id string) (User, bool, error) {
 }
 
 // UserBySeqInTx loads a user by sequence number inside tx.
-func UserBySeqInTx(tx *bolt.Tx, seq uint64) (User, bool, error) { return getUser(tx, seq) }
+func UserBySeqInTx(tx data.Tx, seq uint64) (User, bool, error) { return getUser(tx, seq) }
 
 // User returns the user with public id, or a not_found error.
 func (s *Service) User(ctx context.Context, id string) (User, error) {
 	var u User
 	var ok bool
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx data.Tx) error {
 		var err error
 		u, ok, err = UserInTx(tx, id)
 		return err
@@ -120,7 +118,7 @@ func (s *Service) User(ctx context.Context, id string) (User, error) {
 // Nicknames returns the nickname of each known user id (unknown ids are left out).
 func (s *Service) Nicknames(ctx context.Context, ids []string) (map[string]string, error) {
 	out := make(map[string]string, len(ids))
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx data.Tx) error {
 		for _, id := range ids {
 			if _, dup := out[id]; dup {
 				continue
@@ -170,7 +168,7 @@ func (s *Service) UpdateProfile(ctx context.Context, userID string, p ProfileUpd
 	if err := p.validate(); err != nil {
 		return User{}, err
 	}
-	return s.modifyUser(ctx, userID, "update profile", func(tx *bolt.Tx, u *User) error {
+	return s.modifyUser(ctx, userID, "update profile", func(tx data.Tx, u *User) error {
 		if p.Nickname != nil {
 			u.Nickname = *p.Nickname
 		}
@@ -183,7 +181,7 @@ func (s *Service) UpdateProfile(ctx context.Context, userID string, p ProfileUpd
 
 // SetPhone binds a phone number (digits, without +86) to the user.
 func (s *Service) SetPhone(ctx context.Context, userID, phone string) (User, error) {
-	return s.modifyUser(ctx, userID, "bind phone", func(tx *bolt.Tx, u *User) error {
+	return s.modifyUser(ctx, userID, "bind phone", func(tx data.Tx, u *User) error {
 		idx := data.MustBucket(tx, bucketUserPhone)
 		if u.Phone != "" && u.Phone != phone {
 			if err := idx.Delete(phoneKey(u.Phone, u.Seq)); err != nil {
@@ -202,10 +200,10 @@ func (s *Service) SetPhone(ctx context.Context, userID, phone string) (User, err
 
 // modifyUser is one write operation that loads the user with public id,
 // lets change modify it (and write what else belongs with it), and stores it.
-func (s *Service) modifyUser(ctx context.Context, userID, what string, change func(tx *bolt.Tx, u *User) error) (User, error) {
+func (s *Service) modifyUser(ctx context.Context, userID, what string, change func(tx data.Tx, u *User) error) (User, error) {
 	var u User
 	var found bool
-	err := s.db.Update(ctx, func(tx *bolt.Tx) error {
+	err := s.db.Update(ctx, func(tx data.Tx) error {
 		var err error
 		u, found, err = UserInTx(tx, userID)
 		if err != nil || !found {
@@ -231,7 +229,7 @@ func phoneKey(phone string, seq uint64) []byte {
 
 // UsersByPhoneInTx returns the users who bound phone (digits, without +86)
 // with SetPhone, in sign-up order; usually one, none if nobody did.
-func UsersByPhoneInTx(tx *bolt.Tx, phone string) ([]User, error) {
+func UsersByPhoneInTx(tx data.Tx, phone string) ([]User, error) {
 	if phone == "" {
 		return nil, nil
 	}

@@ -3,8 +3,6 @@ package data
 import (
 	"sync"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // ActivityMinutes is how many minutes of per-minute counts the DB keeps
@@ -29,7 +27,7 @@ type minuteRing struct {
 // all). Domain packages call it for what the admin console charts, e.g.
 // db.Activity(tx, "packet_grabs", 1); PerMinute reads the series. The
 // series live in memory only: they start empty when the DB is opened.
-func (db *DB) Activity(tx *bolt.Tx, name string, n uint64) {
+func (db *DB) Activity(tx Tx, name string, n uint64) {
 	tx.OnCommit(func() { db.activity.add(name, db.now(), n) })
 }
 

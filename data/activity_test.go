@@ -6,8 +6,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // TestPerMinute: committed Activity lands in the minute of its commit, old
@@ -22,7 +20,7 @@ func TestPerMinute(t *testing.T) {
 	ctx := context.Background()
 	count := func(n uint64) {
 		t.Helper()
-		if err := db.Update(ctx, func(tx *bolt.Tx) error { db.Activity(tx, "grabs", n); return nil }); err != nil {
+		if err := db.Update(ctx, func(tx Tx) error { db.Activity(tx, "grabs", n); return nil }); err != nil {
 			t.Fatal(err)
 		}
 	}

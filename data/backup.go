@@ -12,7 +12,7 @@ import (
 // The output is a valid database file. It returns the bytes written.
 func (db *DB) Backup(w io.Writer) (int64, error) {
 	var n int64
-	err := db.View(func(tx *bolt.Tx) error {
+	err := db.bolt.View(func(tx *bolt.Tx) error {
 		var err error
 		n, err = tx.WriteTo(w)
 		return err
@@ -28,7 +28,7 @@ func (db *DB) Backup(w io.Writer) (int64, error) {
 // from the same read transaction, before anything is written.
 func (db *DB) BackupTo(w io.Writer, size func(n int64)) (int64, error) {
 	var n int64
-	err := db.View(func(tx *bolt.Tx) error {
+	err := db.bolt.View(func(tx *bolt.Tx) error {
 		size(tx.Size())
 		var err error
 		n, err = tx.WriteTo(w)
@@ -43,6 +43,6 @@ func (db *DB) BackupTo(w io.Writer, size func(n int64)) (int64, error) {
 // BackupSize returns the size the next backup will have.
 func (db *DB) BackupSize() int64 {
 	var n int64
-	_ = db.View(func(tx *bolt.Tx) error { n = tx.Size(); return nil })
+	_ = db.bolt.View(func(tx *bolt.Tx) error { n = tx.Size(); return nil })
 	return n
 }

@@ -64,7 +64,7 @@ func writeBackup(t *testing.T, db *DB, path string) int64 {
 func TestBackupQuiet(t *testing.T) {
 	db := openTest(t, Options{})
 	want := map[string]string{}
-	err := db.Update(context.Background(), func(tx *bolt.Tx) error {
+	err := db.Update(context.Background(), func(tx Tx) error {
 		for i := range 1000 {
 			k, v := fmt.Sprintf("k%04d", i), fmt.Sprintf("v%d", i*i)
 			want[k] = v
@@ -107,7 +107,7 @@ func TestBackupDuringWrites(t *testing.T) {
 	var next atomic.Uint64
 	pair := func() error {
 		i := next.Add(1)
-		return db.Update(ctx, func(tx *bolt.Tx) error {
+		return db.Update(ctx, func(tx Tx) error {
 			b := tx.Bucket(testBucket)
 			if err := b.Put([]byte(fmt.Sprintf("a%08d", i)), []byte("x")); err != nil {
 				return err
@@ -141,12 +141,12 @@ func TestBackupDuringWrites(t *testing.T) {
 	}
 	dir := t.TempDir()
 	count := func() (n int) {
-		_ = db.View(func(tx *bolt.Tx) error { n = tx.Bucket(testBucket).Stats().KeyN; return nil })
+		_ = db.View(func(tx Tx) error { n = KeyCount(tx.Bucket(testBucket)); return nil })
 		return n
 	}
 	for round := range 3 {
 		before := map[string]bool{}
-		_ = db.View(func(tx *bolt.Tx) error {
+		_ = db.View(func(tx Tx) error {
 			return tx.Bucket(testBucket).ForEach(func(k, _ []byte) error { before[string(k)] = true; return nil })
 		})
 		path := fmt.Sprintf("%s/backup%d.db", dir, round)

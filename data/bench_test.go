@@ -5,8 +5,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // BenchmarkUpdate64 compares, with 64 concurrent callers and fsync on, one
@@ -16,11 +14,11 @@ import (
 //	go test ./data -run '^$' -bench Update64 -benchtime 3s
 func BenchmarkUpdate64(b *testing.B) {
 	value := make([]byte, 16)
-	write := func(next *atomic.Uint64) func(tx *bolt.Tx) error {
+	write := func(next *atomic.Uint64) func(tx Tx) error {
 		k := U64(next.Add(1))
-		return func(tx *bolt.Tx) error { return tx.Bucket(testBucket).Put(k, value) }
+		return func(tx Tx) error { return tx.Bucket(testBucket).Put(k, value) }
 	}
-	run := func(b *testing.B, update func(db *DB, op func(tx *bolt.Tx) error) error) {
+	run := func(b *testing.B, update func(db *DB, op func(tx Tx) error) error) {
 		db := openTest(b, Options{})
 		var next, done atomic.Uint64
 		var failed atomic.Int64
@@ -48,9 +46,9 @@ func BenchmarkUpdate64(b *testing.B) {
 		}
 	}
 	b.Run("raw", func(b *testing.B) {
-		run(b, func(db *DB, op func(tx *bolt.Tx) error) error { return db.Bolt().Update(op) })
+		run(b, func(db *DB, op func(tx Tx) error) error { return db.UpdateLocal(op) })
 	})
 	b.Run("writer", func(b *testing.B) {
-		run(b, func(db *DB, op func(tx *bolt.Tx) error) error { return db.Update(context.Background(), op) })
+		run(b, func(db *DB, op func(tx Tx) error) error { return db.Update(context.Background(), op) })
 	})
 }

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // U64 encodes v as 8 big-endian bytes, so keys sort in numeric order.
@@ -51,7 +49,7 @@ func TimeKey(t time.Time) []byte {
 func ParseTimeKey(b []byte) time.Time { return time.Unix(0, int64(ParseU64(b))).UTC() }
 
 // PutJSON stores v encoded as JSON under key.
-func PutJSON(b *bolt.Bucket, key []byte, v any) error {
+func PutJSON(b Bucket, key []byte, v any) error {
 	buf, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("encode %T: %w", v, err)
@@ -65,7 +63,7 @@ func PutJSON(b *bolt.Bucket, key []byte, v any) error {
 // GetJSON decodes the JSON value under key into v. It reports false when the
 // key is absent. The bytes are decoded inside the transaction, so v is safe to
 // use after it ends.
-func GetJSON(b *bolt.Bucket, key []byte, v any) (bool, error) {
+func GetJSON(b Bucket, key []byte, v any) (bool, error) {
 	buf := b.Get(key)
 	if buf == nil {
 		return false, nil
@@ -76,9 +74,9 @@ func GetJSON(b *bolt.Bucket, key []byte, v any) (bool, error) {
 	return true, nil
 }
 
-// Bucket returns the top-level bucket name, nested into the sub-buckets
+// NestedBucket returns the top-level bucket name, nested into the sub-buckets
 // given, or nil if any of them is missing.
-func Bucket(tx *bolt.Tx, name []byte, nested ...[]byte) *bolt.Bucket {
+func NestedBucket(tx Tx, name []byte, nested ...[]byte) Bucket {
 	b := tx.Bucket(name)
 	for _, n := range nested {
 		if b == nil {
@@ -92,7 +90,7 @@ func Bucket(tx *bolt.Tx, name []byte, nested ...[]byte) *bolt.Bucket {
 // MustBucket is Bucket for buckets created at Open; it panics if one is
 // missing, which is a programming error (the writer turns it into a failed
 // operation).
-func MustBucket(tx *bolt.Tx, name []byte) *bolt.Bucket {
+func MustBucket(tx Tx, name []byte) Bucket {
 	b := tx.Bucket(name)
 	if b == nil {
 		panic(fmt.Sprintf("data: bucket %q was not created at Open", name))
@@ -108,8 +106,8 @@ const appendFill = 0.95
 // splits a page at half its size by default, which leaves append-only data in
 // half-empty pages; splitting at 95 % halves the pages a commit writes and a
 // full scan reads. Only a write transaction's handle keeps the setting.
-func AppendBucket(tx *bolt.Tx, name []byte) *bolt.Bucket {
+func AppendBucket(tx Tx, name []byte) Bucket {
 	b := MustBucket(tx, name)
-	b.FillPercent = appendFill
+	setFillPercent(b, appendFill)
 	return b
 }

@@ -8,8 +8,6 @@ import (
 	"slices"
 	"testing"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 func TestU64(t *testing.T) {
@@ -84,7 +82,7 @@ func TestJSONAndBuckets(t *testing.T) {
 		Name  string `json:"name"`
 		Count int    `json:"count"`
 	}
-	err := db.Update(context.Background(), func(tx *bolt.Tx) error {
+	err := db.Update(context.Background(), func(tx Tx) error {
 		b := tx.Bucket(testBucket)
 		if err := PutJSON(b, []byte("r"), rec{"alice", 3}); err != nil {
 			return err
@@ -92,7 +90,7 @@ func TestJSONAndBuckets(t *testing.T) {
 		if err := b.Put([]byte("bad"), []byte("{not json")); err != nil {
 			return err
 		}
-		nested, err := b.CreateBucket([]byte("inner"))
+		nested, err := b.CreateBucketIfNotExists([]byte("inner"))
 		if err != nil {
 			return err
 		}
@@ -101,7 +99,7 @@ func TestJSONAndBuckets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = db.View(func(tx *bolt.Tx) error {
+	_ = db.View(func(tx Tx) error {
 		b := tx.Bucket(testBucket)
 		var r rec
 		if found, err := GetJSON(b, []byte("r"), &r); !found || err != nil || r != (rec{"alice", 3}) {
@@ -116,10 +114,10 @@ func TestJSONAndBuckets(t *testing.T) {
 		if err := PutJSON(b, []byte("fn"), func() {}); err == nil {
 			t.Error("PutJSON of a func succeeded")
 		}
-		if v := Bucket(tx, testBucket, []byte("inner")).Get([]byte("x")); string(v) != "y" {
+		if v := NestedBucket(tx, testBucket, []byte("inner")).Get([]byte("x")); string(v) != "y" {
 			t.Errorf("nested get = %q", v)
 		}
-		if Bucket(tx, testBucket, []byte("nope"), []byte("deeper")) != nil || Bucket(tx, []byte("nope")) != nil {
+		if NestedBucket(tx, testBucket, []byte("nope"), []byte("deeper")) != nil || NestedBucket(tx, []byte("nope")) != nil {
 			t.Error("Bucket returned a missing bucket")
 		}
 		if MustBucket(tx, testBucket) == nil {

@@ -12,8 +12,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // crashEnv names the database file the crash helper child writes to.
@@ -80,14 +78,14 @@ func TestCrashDurability(t *testing.T) {
 			t.Fatalf("reopen after crash %d: %v", round, err)
 		}
 		var missing []string
-		err = db.View(func(tx *bolt.Tx) error {
+		err = db.View(func(tx Tx) error {
 			b := tx.Bucket(testBucket)
 			for k := range acked {
 				if b.Get([]byte(k)) == nil {
 					missing = append(missing, k)
 				}
 			}
-			for err := range tx.Check() {
+			for err := range Unwrap(tx).Check() {
 				t.Errorf("round %d: integrity: %v", round, err)
 			}
 			return nil

@@ -56,11 +56,11 @@ type Options struct {
 	// OnCommit, if set, is called after every writer transaction with the
 	// number of operations it ran and how long it took (for metrics).
 	OnCommit func(ops int, d time.Duration)
-	// StrictRejections (tests) makes the writer's "reject before writing"
-	// check exact: a batch in which an operation rejected is rolled back and
-	// its operations run again one at a time, where a write before the
-	// rejection cannot hide behind a neighbour's write to the same page.
-	// datatest.Open sets it, so every domain test enforces the rule.
+	// StrictRejections (tests) rolls back a batch in which an operation
+	// rejected and runs its operations again one at a time, so every
+	// rejection is also seen alone. (The "reject before writing" check
+	// itself is exact either way: the transaction counts writes.)
+	// datatest.Open sets it.
 	StrictRejections bool
 	// ProbeInterval is how often a database whose commits fail tries an
 	// empty commit to become ready again (default DefaultProbeInterval).
@@ -74,9 +74,17 @@ type Options struct {
 	OnDeliver func(kind string, err error)
 	// BeforeCommit, if set (tests and measurements), is called in every
 	// writer transaction that is about to commit, after its operations ran:
-	// it may inspect tx (e.g. count the pages each bucket dirtied) but must
-	// not write.
-	BeforeCommit func(tx *bolt.Tx)
+	// it may inspect tx (e.g. count the pages each bucket dirtied, through
+	// Unwrap) but must not write.
+	BeforeCommit func(tx Tx)
+	// Replicator, if set, receives every batch's write set before the local
+	// commit (see Replicator): the database is one node's copy of a
+	// replicated store (data/etcdstore).
+	Replicator Replicator
+	// CanWrite, if set, is asked before every batch: an error (ErrNotWriter)
+	// answers the batch's operations without running them. A node that is
+	// not its cluster's writer refuses local writes this way.
+	CanWrite func() error
 }
 
 // DB is an open luckbox database.
@@ -182,7 +190,7 @@ func Open(path string, opts Options) (*DB, error) {
 func (db *DB) init() error {
 	var v int
 	ready := false // every bucket there and the version stamped: nothing to commit
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := viewBolt(db.bolt, func(tx Tx) error {
 		ready = db.hasBuckets(tx) && schemaVersion(tx) > 0
 		v = schemaVersion(tx)
 		if v > currentSchema {
@@ -193,7 +201,7 @@ func (db *DB) init() error {
 	if err == nil && !ready {
 		// Not committing an empty transaction matters: a migration resumes
 		// only if no transaction committed since its last step.
-		err = db.bolt.Update(func(tx *bolt.Tx) error {
+		err = updateBolt(db.bolt, func(tx Tx) error {
 			if err := db.createBuckets(tx); err != nil {
 				return err
 			}
@@ -204,7 +212,7 @@ func (db *DB) init() error {
 	}
 	if err == nil && v < currentSchema {
 		if err = db.migrate(v, db.opts.Migrations); err == nil {
-			err = db.bolt.Update(db.createBuckets)
+			err = updateBolt(db.bolt, db.createBuckets)
 		}
 	}
 	if err != nil {
@@ -217,7 +225,7 @@ func (db *DB) allBuckets() [][]byte {
 	return append([][]byte{bucketMeta, bucketDue, bucketOutbox, bucketOutboxDead, bucketIdem, bucketIdemOrder}, db.opts.Buckets...)
 }
 
-func (db *DB) hasBuckets(tx *bolt.Tx) bool {
+func (db *DB) hasBuckets(tx Tx) bool {
 	for _, name := range db.allBuckets() {
 		if tx.Bucket(name) == nil {
 			return false
@@ -226,7 +234,7 @@ func (db *DB) hasBuckets(tx *bolt.Tx) bool {
 	return true
 }
 
-func (db *DB) createBuckets(tx *bolt.Tx) error {
+func (db *DB) createBuckets(tx Tx) error {
 	for _, name := range db.allBuckets() {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("create bucket %s: %w", name, err)
@@ -236,7 +244,7 @@ func (db *DB) createBuckets(tx *bolt.Tx) error {
 }
 
 func (db *DB) checkSchema() error {
-	return db.bolt.View(func(tx *bolt.Tx) error {
+	return viewBolt(db.bolt, func(tx Tx) error {
 		v := schemaVersion(tx)
 		if v > currentSchema {
 			return fmt.Errorf("%w: file schema %d, this binary knows up to %d", ErrNewerSchema, v, currentSchema)
@@ -263,7 +271,7 @@ func (db *DB) Close() error {
 
 // View runs fn in a read-only transaction: a consistent view of committed
 // state. Values read are valid only inside fn.
-func (db *DB) View(fn func(tx *bolt.Tx) error) error { return db.bolt.View(fn) }
+func (db *DB) View(fn func(tx Tx) error) error { return viewBolt(db.bolt, fn) }
 
 // Bolt exposes the underlying bbolt handle for tests and tools.
 func (db *DB) Bolt() *bolt.DB { return db.bolt }

@@ -8,8 +8,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // Storage health. A commit the disk refuses (ENOSPC, EIO, ...) fails the
@@ -107,7 +105,7 @@ func (db *DB) probe() {
 		if db.health.noSpace.Load() && freeSpace(db.bolt.Path()) < probeMinFree {
 			continue
 		}
-		_ = db.Update(context.Background(), func(*bolt.Tx) error { return nil })
+		_ = db.Update(context.Background(), func(Tx) error { return nil })
 	}
 	db.health.probing.Store(false)
 	if db.health.failing.Load() { // failed again between the check and the store

@@ -11,8 +11,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // TestCommitFailureIsAStorageErrorAndRecovers: a commit the disk refuses
@@ -109,7 +107,7 @@ func TestCommitFailureFailsEveryOperationOfABatch(t *testing.T) {
 // that operation but says nothing about the disk: still ready.
 func TestOperationErrorIsNotAStorageFailure(t *testing.T) {
 	db := openTest(t, Options{})
-	err := db.Update(context.Background(), func(*bolt.Tx) error { return errors.New("decode: bad record") })
+	err := db.Update(context.Background(), func(Tx) error { return errors.New("decode: bad record") })
 	if err == nil || IsStorageFailure(err) || ErrorCode(err) != EInternal || !db.Ready() {
 		t.Fatalf("op error: %v (storage %v, code %s), ready %v", err, IsStorageFailure(err), ErrorCode(err), db.Ready())
 	}
@@ -155,7 +153,7 @@ func TestRealENOSPCFromBbolt(t *testing.T) {
 	if err := db.Update(ctx, put("big", big)); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Update(ctx, func(tx *bolt.Tx) error { return tx.Bucket(testBucket).Delete([]byte("big")) }); err != nil {
+	if err := db.Update(ctx, func(tx Tx) error { return tx.Bucket(testBucket).Delete([]byte("big")) }); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Update(ctx, put("before", "1")); err != nil {

@@ -6,8 +6,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // testBucket is created by openTest for the tests' own keys.
@@ -72,14 +70,14 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 
 // put is an Op that stores value under key in the test bucket.
 func put(key, value string) Op {
-	return func(tx *bolt.Tx) error { return tx.Bucket(testBucket).Put([]byte(key), []byte(value)) }
+	return func(tx Tx) error { return tx.Bucket(testBucket).Put([]byte(key), []byte(value)) }
 }
 
 // get reads a key of the test bucket (nil if absent).
 func get(t testing.TB, db *DB, key string) []byte {
 	t.Helper()
 	var out []byte
-	err := db.View(func(tx *bolt.Tx) error {
+	err := db.View(func(tx Tx) error {
 		if v := tx.Bucket(testBucket).Get([]byte(key)); v != nil {
 			out = append([]byte(nil), v...)
 		}
@@ -100,7 +98,7 @@ func holdWriter(t testing.TB, db *DB) (release func()) {
 	var once sync.Once
 	errc := make(chan error, 1)
 	go func() {
-		errc <- db.Update(context.Background(), func(tx *bolt.Tx) error {
+		errc <- db.Update(context.Background(), func(tx Tx) error {
 			once.Do(func() { close(entered) })
 			<-gate
 			return nil

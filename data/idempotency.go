@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // Idempotency records let a client retry a mutating request safely: the first
@@ -65,7 +63,7 @@ func (db *DB) BeginIdempotent(ctx context.Context, scope, key, bodyHash string) 
 	var rec IdemRecord
 	var state IdemState
 	now := db.now()
-	err := db.Update(ctx, func(tx *bolt.Tx) error {
+	err := db.Update(ctx, func(tx Tx) error {
 		b := tx.Bucket(bucketIdem)
 		rec, state = IdemRecord{}, IdemNew
 		var old IdemRecord
@@ -110,7 +108,7 @@ func idemOrderKey(key string, t time.Time) []byte {
 }
 
 // idemIndex adds (scope, key, created) to the index and counts it.
-func idemIndex(tx *bolt.Tx, scope, key string, created time.Time) error {
+func idemIndex(tx Tx, scope, key string, created time.Time) error {
 	sb, err := tx.Bucket(bucketIdemOrder).CreateBucketIfNotExists([]byte(scope))
 	if err != nil {
 		return fmt.Errorf("idempotency index of %s: %w", scope, err)
@@ -127,7 +125,7 @@ func idemIndex(tx *bolt.Tx, scope, key string, created time.Time) error {
 
 // idemUnindex removes (scope, key, created) from the index, if it is there,
 // and drops the scope's sub-bucket when it empties.
-func idemUnindex(tx *bolt.Tx, scope, key string, created time.Time) error {
+func idemUnindex(tx Tx, scope, key string, created time.Time) error {
 	order := tx.Bucket(bucketIdemOrder)
 	sb := order.Bucket([]byte(scope))
 	k := idemOrderKey(key, created)
@@ -144,7 +142,7 @@ func idemUnindex(tx *bolt.Tx, scope, key string, created time.Time) error {
 }
 
 // idemTrim forgets scope's oldest records until it has at most max.
-func idemTrim(tx *bolt.Tx, scope string, max int) error {
+func idemTrim(tx Tx, scope string, max int) error {
 	sb := tx.Bucket(bucketIdemOrder).Bucket([]byte(scope))
 	for sb != nil && sb.Sequence() > uint64(max) {
 		k, _ := sb.Cursor().First()
@@ -179,7 +177,7 @@ func (db *DB) FinishIdempotent(ctx context.Context, scope, key string, rec IdemR
 	if rec.Created.IsZero() {
 		rec.Created = db.now()
 	}
-	err := db.Update(ctx, func(tx *bolt.Tx) error {
+	err := db.Update(ctx, func(tx Tx) error {
 		b, out := tx.Bucket(bucketIdem), rec
 		var old IdemRecord
 		found, err := GetJSON(b, idemKey(scope, key), &old)
@@ -206,7 +204,7 @@ func (db *DB) FinishIdempotent(ctx context.Context, scope, key string, rec IdemR
 // AbortIdempotent drops a reservation (the request failed with a server
 // error, so a retry should run it again).
 func (db *DB) AbortIdempotent(ctx context.Context, scope, key string) error {
-	err := db.Update(ctx, func(tx *bolt.Tx) error {
+	err := db.Update(ctx, func(tx Tx) error {
 		b := tx.Bucket(bucketIdem)
 		var old IdemRecord
 		found, err := GetJSON(b, idemKey(scope, key), &old)
@@ -228,7 +226,7 @@ func (db *DB) AbortIdempotent(ctx context.Context, scope, key string) error {
 func (db *DB) SweepIdempotency(ctx context.Context) (int, error) {
 	cutoff := db.now().Add(-IdempotencyTTL)
 	var n int
-	err := db.Update(ctx, func(tx *bolt.Tx) error {
+	err := db.Update(ctx, func(tx Tx) error {
 		n = 0
 		b := tx.Bucket(bucketIdem)
 		type staleRecord struct {

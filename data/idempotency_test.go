@@ -7,8 +7,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 func begin(t *testing.T, db *DB, scope, key, hash string) (IdemRecord, IdemState) {
@@ -155,7 +153,7 @@ func TestSweepIdempotency(t *testing.T) {
 		t.Fatalf("sweep = %d, %v; want 2", n, err)
 	}
 	var keys []string
-	_ = db.View(func(tx *bolt.Tx) error {
+	_ = db.View(func(tx Tx) error {
 		return tx.Bucket(bucketIdem).ForEach(func(k, _ []byte) error {
 			keys = append(keys, string(k))
 			return nil
@@ -178,7 +176,7 @@ func TestBackgroundSweepsIdempotency(t *testing.T) {
 	runBackground(t, db.NewBackground())
 	waitFor(t, "sweep", func() bool {
 		var n int
-		_ = db.View(func(tx *bolt.Tx) error { n = tx.Bucket(bucketIdem).Stats().KeyN; return nil })
+		_ = db.View(func(tx Tx) error { n = KeyCount(tx.Bucket(bucketIdem)); return nil })
 		return n == 0
 	})
 }
@@ -186,14 +184,14 @@ func TestBackgroundSweepsIdempotency(t *testing.T) {
 // idemCounts returns how many records and index entries scope has.
 func idemCounts(t *testing.T, db *DB, scope string) (records, indexed int, seq uint64) {
 	t.Helper()
-	_ = db.View(func(tx *bolt.Tx) error {
+	_ = db.View(func(tx Tx) error {
 		c := tx.Bucket(bucketIdem).Cursor()
 		prefix := []byte(scope + "\x00")
 		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
 			records++
 		}
 		if sb := tx.Bucket(bucketIdemOrder).Bucket([]byte(scope)); sb != nil {
-			indexed, seq = sb.Stats().KeyN, sb.Sequence()
+			indexed, seq = KeyCount(sb), sb.Sequence()
 		}
 		return nil
 	})
@@ -253,7 +251,7 @@ func TestIdempotencyKeysPerCallerBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	var scopes int
-	_ = db.View(func(tx *bolt.Tx) error { scopes = tx.Bucket(bucketIdemOrder).Stats().BucketN - 1; return nil })
+	_ = db.View(func(tx Tx) error { scopes = Unwrap(tx).Bucket(bucketIdemOrder).Stats().BucketN - 1; return nil })
 	if scopes != 0 {
 		t.Fatalf("%d scopes left in the index after abort and sweep, want 0", scopes)
 	}

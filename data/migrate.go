@@ -34,7 +34,7 @@ var keySchemaVersion = []byte("schema_version")
 type Migration struct {
 	From int    // the schema it migrates from
 	Name string // unique among the migrations of From, e.g. "packet: accounts"
-	Step func(tx *bolt.Tx, cursor []byte, limit int) (next []byte, err error)
+	Step func(tx Tx, cursor []byte, limit int) (next []byte, err error)
 }
 
 // DefaultMigrationBatch is the default of Options.MigrationBatch.
@@ -44,7 +44,7 @@ const DefaultMigrationBatch = 10000
 // by tests that rehearse a migration to a version that does not exist yet.
 var currentSchema = SchemaVersion
 
-func schemaVersion(tx *bolt.Tx) int {
+func schemaVersion(tx Tx) int {
 	m := tx.Bucket(bucketMeta)
 	if m == nil {
 		return 0
@@ -53,7 +53,7 @@ func schemaVersion(tx *bolt.Tx) int {
 }
 
 // stampNew records the schema of a new file; it returns the file's schema.
-func stampNew(tx *bolt.Tx) (int, error) {
+func stampNew(tx Tx) (int, error) {
 	m := tx.Bucket(bucketMeta)
 	raw := m.Get(keySchemaVersion)
 	if raw == nil {
@@ -134,7 +134,9 @@ func (db *DB) runMigration(m Migration) error {
 			if cursor != nil {
 				cursor = cursor[1:] // drop the 0x01 that stores an empty cursor
 			}
-			next, err := runStep(m, tx, cursor, db.opts.MigrationBatch)
+			t := wrapTx(tx, nil)
+			defer t.release()
+			next, err := runStep(m, t, cursor, db.opts.MigrationBatch)
 			if err != nil {
 				return err
 			}
@@ -160,7 +162,7 @@ func (db *DB) runMigration(m Migration) error {
 }
 
 // runStep runs one step, turning a panic (a malformed old record) into an error.
-func runStep(m Migration, tx *bolt.Tx, cursor []byte, limit int) (next []byte, err error) {
+func runStep(m Migration, tx Tx, cursor []byte, limit int) (next []byte, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("step panicked: %v", p)
@@ -176,7 +178,7 @@ var ErrOldSchema = errors.New("database has an older schema")
 // CheckSchemaCurrent returns ErrOldSchema (wrapped, with advice) when the
 // file is of an older schema than this binary's: a read-only open does not
 // migrate, and code that reads records must not read an old layout.
-func CheckSchemaCurrent(tx *bolt.Tx) error {
+func CheckSchemaCurrent(tx Tx) error {
 	if v := schemaVersion(tx); v < currentSchema {
 		return fmt.Errorf("%w: file schema %d, this binary reads %d; it migrates the file when it opens it read-write (luckbox serve)", ErrOldSchema, v, currentSchema)
 	}
@@ -186,7 +188,7 @@ func CheckSchemaCurrent(tx *bolt.Tx) error {
 // Meta returns a copy of the meta value under key (nil if absent).
 func (db *DB) Meta(key string) ([]byte, error) {
 	var out []byte
-	err := db.View(func(tx *bolt.Tx) error {
+	err := db.View(func(tx Tx) error {
 		if v := tx.Bucket(bucketMeta).Get([]byte(key)); v != nil {
 			out = append([]byte(nil), v...)
 		}
@@ -196,11 +198,11 @@ func (db *DB) Meta(key string) ([]byte, error) {
 }
 
 // PutMeta sets a meta value inside a write transaction.
-func PutMeta(tx *bolt.Tx, key string, value []byte) error {
+func PutMeta(tx Tx, key string, value []byte) error {
 	return tx.Bucket(bucketMeta).Put([]byte(key), value)
 }
 
 // GetMeta reads a meta value inside a transaction (valid only inside it).
-func GetMeta(tx *bolt.Tx, key string) []byte {
+func GetMeta(tx Tx, key string) []byte {
 	return tx.Bucket(bucketMeta).Get([]byte(key))
 }

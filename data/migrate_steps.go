@@ -3,8 +3,6 @@ package data
 import (
 	"bytes"
 	"fmt"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // Phase is one pass of a migration, usually over one old bucket: it
@@ -12,15 +10,15 @@ import (
 // the key to resume at, nil when the pass is done.
 type Phase struct {
 	Name byte
-	Run  func(tx *bolt.Tx, from []byte, limit int) (next []byte, err error)
+	Run  func(tx Tx, from []byte, limit int) (next []byte, err error)
 }
 
 // Phased is the Step of a Migration that runs phases in order, each over as
 // many steps as it needs; its cursor is the phase's name followed by the
 // phase's cursor. A phase ends its step when it is done (the next phase
 // starts in a new transaction).
-func Phased(phases ...Phase) func(tx *bolt.Tx, cursor []byte, limit int) ([]byte, error) {
-	return func(tx *bolt.Tx, cursor []byte, limit int) ([]byte, error) {
+func Phased(phases ...Phase) func(tx Tx, cursor []byte, limit int) ([]byte, error) {
+	return func(tx Tx, cursor []byte, limit int) ([]byte, error) {
 		if cursor == nil {
 			cursor = []byte{phases[0].Name}
 		}
@@ -51,7 +49,7 @@ func Phased(phases ...Phase) func(tx *bolt.Tx, cursor []byte, limit int) ([]byte
 // first), calling fn with each key and value, until limit of them were
 // visited; it returns the key to resume at (nil at the end). A missing
 // bucket is empty. fn may write to other buckets, not to this one.
-func Walk(tx *bolt.Tx, name, from []byte, limit int, fn func(k, v []byte) error) ([]byte, error) {
+func Walk(tx Tx, name, from []byte, limit int, fn func(k, v []byte) error) ([]byte, error) {
 	b := tx.Bucket(name)
 	if b == nil {
 		return nil, nil
@@ -76,14 +74,14 @@ func Walk(tx *bolt.Tx, name, from []byte, limit int, fn func(k, v []byte) error)
 // ResetBuckets deletes and creates again the named buckets: the first
 // phase of a migration that fills new buckets, so that a run that starts
 // over leaves nothing of an earlier one.
-func ResetBuckets(tx *bolt.Tx, names ...[]byte) error {
+func ResetBuckets(tx Tx, names ...[]byte) error {
 	for _, name := range names {
 		if tx.Bucket(name) != nil {
 			if err := tx.DeleteBucket(name); err != nil {
 				return err
 			}
 		}
-		if _, err := tx.CreateBucket(name); err != nil {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return err
 		}
 	}
@@ -92,7 +90,7 @@ func ResetBuckets(tx *bolt.Tx, names ...[]byte) error {
 
 // DropBuckets deletes the named buckets that exist: the last phase of a
 // migration that leaves old buckets behind.
-func DropBuckets(tx *bolt.Tx, names ...[]byte) error {
+func DropBuckets(tx Tx, names ...[]byte) error {
 	for _, name := range names {
 		if tx.Bucket(name) == nil {
 			continue

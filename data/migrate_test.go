@@ -43,7 +43,7 @@ func (r *rehearsal) migration() Migration {
 	return Migration{From: SchemaVersion, Name: "test: JSON values", Step: r.step}
 }
 
-func (r *rehearsal) step(tx *bolt.Tx, cursor []byte, _ int) ([]byte, error) {
+func (r *rehearsal) step(tx Tx, cursor []byte, _ int) ([]byte, error) {
 	r.steps++
 	if r.failAt == r.steps {
 		return nil, errors.New("disk full half-way")
@@ -53,7 +53,7 @@ func (r *rehearsal) step(tx *bolt.Tx, cursor []byte, _ int) ([]byte, error) {
 			if err := tx.DeleteBucket(name); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
 				return nil, err
 			}
-			if _, err := tx.CreateBucket(name); err != nil {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return nil, err
 			}
 		}
@@ -83,15 +83,15 @@ func (r *rehearsal) step(tx *bolt.Tx, cursor []byte, _ int) ([]byte, error) {
 // checkRehearsed checks that the migrated file holds the n keys of fill.
 func checkRehearsed(t *testing.T, db *DB, n int) {
 	t.Helper()
-	err := db.View(func(tx *bolt.Tx) error {
+	err := db.View(func(tx Tx) error {
 		b, idx := tx.Bucket(bucketNext), tx.Bucket(bucketNextIndex)
 		if b == nil || idx == nil {
 			return errors.New("new buckets missing")
 		}
-		if got := idx.Stats().KeyN; got != n {
+		if got := KeyCount(idx); got != n {
 			return fmt.Errorf("index has %d keys, want %d", got, n)
 		}
-		if got := tx.Bucket(testBucket).Stats().KeyN; got != 0 {
+		if got := KeyCount(tx.Bucket(testBucket)); got != 0 {
 			return fmt.Errorf("old bucket still has %d keys", got)
 		}
 		for i := range n {
@@ -155,7 +155,7 @@ func TestMigrateOldFileOnOpen(t *testing.T) {
 	if got := string(get(t, db, "after")); got != "yes" {
 		t.Fatalf("write after migration = %q", got)
 	}
-	err := db.View(func(tx *bolt.Tx) error {
+	err := db.View(func(tx Tx) error {
 		return tx.Bucket(bucketMeta).ForEach(func(k, _ []byte) error {
 			if bytes.HasPrefix(k, []byte("migration/")) {
 				return fmt.Errorf("migration left meta key %s", k)
@@ -246,7 +246,7 @@ func TestMigrateRestartsAfterOldBinaryWrote(t *testing.T) {
 		t.Fatalf("converted %d keys after the old binary wrote, want all 200 again", r.keys)
 	}
 	var rec struct{ Value string }
-	err := db.View(func(tx *bolt.Tx) error { _, err := GetJSON(tx.Bucket(bucketNext), []byte("k005"), &rec); return err })
+	err := db.View(func(tx Tx) error { _, err := GetJSON(tx.Bucket(bucketNext), []byte("k005"), &rec); return err })
 	if err != nil || rec.Value != "changed" {
 		t.Fatalf("k005 after the restarted migration = %+v, %v; want the old binary's write", rec, err)
 	}

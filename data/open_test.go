@@ -113,7 +113,7 @@ func TestOpenMeta(t *testing.T) {
 	if v, err := db.Meta("absent"); err != nil || v != nil {
 		t.Fatalf("Meta(absent) = %q, %v", v, err)
 	}
-	err := db.Update(context.Background(), func(tx *bolt.Tx) error {
+	err := db.Update(context.Background(), func(tx Tx) error {
 		if err := PutMeta(tx, "owner", []byte("alice")); err != nil {
 			return err
 		}
@@ -163,7 +163,7 @@ func TestOpenMigratesOlderSchema(t *testing.T) {
 	}
 
 	var ran int
-	mark := Migration{From: old, Name: "mark", Step: func(tx *bolt.Tx, cursor []byte, _ int) ([]byte, error) {
+	mark := Migration{From: old, Name: "mark", Step: func(tx Tx, cursor []byte, _ int) ([]byte, error) {
 		ran++
 		return nil, tx.Bucket(bucketMeta).Put([]byte("migrated"), []byte("yes"))
 	}}
@@ -185,7 +185,7 @@ func TestOpenMigratesOlderSchema(t *testing.T) {
 
 	// A failing migration aborts Open and leaves the old version.
 	path2 := rawFile(t, old)
-	fail := Migration{From: old, Name: "fail", Step: func(*bolt.Tx, []byte, int) ([]byte, error) { return nil, errors.New("disk says no") }}
+	fail := Migration{From: old, Name: "fail", Step: func(Tx, []byte, int) ([]byte, error) { return nil, errors.New("disk says no") }}
 	if db, err := Open(path2, Options{Migrations: []Migration{fail}, Logger: slog.New(slog.DiscardHandler)}); err == nil || !strings.Contains(err.Error(), "disk says no") {
 		if err == nil {
 			db.Close()

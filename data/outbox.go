@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // The outbox holds effects that must follow a commit (a WeChat message, a
@@ -55,7 +53,7 @@ func IsPermanent(err error) bool {
 // Enqueue adds a message to the outbox inside the caller's write transaction
 // and wakes the dispatcher once the transaction commits. It returns the
 // message id.
-func (db *DB) Enqueue(tx *bolt.Tx, kind string, payload any) (uint64, error) {
+func (db *DB) Enqueue(tx Tx, kind string, payload any) (uint64, error) {
 	raw, err := json.Marshal(payload)
 	if err != nil {
 		return 0, fmt.Errorf("enqueue %s: encode: %w", kind, err)
@@ -63,7 +61,7 @@ func (db *DB) Enqueue(tx *bolt.Tx, kind string, payload any) (uint64, error) {
 	return db.enqueueAt(tx, Message{Kind: kind, Payload: raw, NextAt: db.now()})
 }
 
-func (db *DB) enqueueAt(tx *bolt.Tx, m Message) (uint64, error) {
+func (db *DB) enqueueAt(tx Tx, m Message) (uint64, error) {
 	b := tx.Bucket(bucketOutbox)
 	id, err := b.NextSequence()
 	if err != nil {
@@ -81,9 +79,9 @@ type OutboxStats struct{ Pending, Dead int }
 
 // OutboxStats counts pending and dead messages.
 func (db *DB) OutboxStats() (s OutboxStats) {
-	_ = db.View(func(tx *bolt.Tx) error {
-		s.Pending = tx.Bucket(bucketOutbox).Stats().KeyN
-		s.Dead = tx.Bucket(bucketOutboxDead).Stats().KeyN
+	_ = db.View(func(tx Tx) error {
+		s.Pending = KeyCount(tx.Bucket(bucketOutbox))
+		s.Dead = KeyCount(tx.Bucket(bucketOutboxDead))
 		return nil
 	})
 	return s
@@ -92,7 +90,7 @@ func (db *DB) OutboxStats() (s OutboxStats) {
 // DeadLetters returns the dead-letter messages (for operators and tests).
 func (db *DB) DeadLetters() ([]Message, error) {
 	var out []Message
-	err := db.View(func(tx *bolt.Tx) error {
+	err := db.View(func(tx Tx) error {
 		return tx.Bucket(bucketOutboxDead).ForEach(func(k, v []byte) error {
 			var m Message
 			if err := json.Unmarshal(v, &m); err != nil {
@@ -110,7 +108,7 @@ func (db *DB) DeadLetters() ([]Message, error) {
 const outboxBatch = 256
 
 func (db *DB) dueMessages(now time.Time) (due []Message, next time.Time, err error) {
-	err = db.View(func(tx *bolt.Tx) error {
+	err = db.View(func(tx Tx) error {
 		return tx.Bucket(bucketOutbox).ForEach(func(k, v []byte) error {
 			var m Message
 			if err := json.Unmarshal(v, &m); err != nil {
@@ -165,7 +163,7 @@ func (db *DB) deliver(ctx context.Context, handlers map[string]OutboxHandler, ms
 		return // shutting down: leave everything for the next start
 	}
 	now := db.now()
-	err := db.Update(context.WithoutCancel(ctx), func(tx *bolt.Tx) error {
+	err := db.Update(context.WithoutCancel(ctx), func(tx Tx) error {
 		b, dead := tx.Bucket(bucketOutbox), tx.Bucket(bucketOutboxDead)
 		for i, m := range msgs {
 			k := U64(m.ID)

@@ -8,8 +8,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // inbox records delivered messages.
@@ -39,7 +37,7 @@ func (in *inbox) len() int { in.mu.Lock(); defer in.mu.Unlock(); return len(in.m
 
 // enqueueOp is an Op that enqueues one message and reports its id.
 func enqueueOp(db *DB, kind string, payload any, id *uint64) Op {
-	return func(tx *bolt.Tx) error {
+	return func(tx Tx) error {
 		n, err := db.Enqueue(tx, kind, payload)
 		*id = n
 		return err
@@ -51,7 +49,7 @@ func pending(t *testing.T, db *DB, id uint64) (Message, bool) {
 	t.Helper()
 	var m Message
 	var found bool
-	err := db.View(func(tx *bolt.Tx) error {
+	err := db.View(func(tx Tx) error {
 		var err error
 		found, err = GetJSON(tx.Bucket(bucketOutbox), U64(id), &m)
 		return err
@@ -105,7 +103,7 @@ func TestOutboxDeliversCommittedOnly(t *testing.T) {
 	if err := db.Update(context.Background(), enqueueOp(db, "note", "ok-1", &id1)); err != nil {
 		t.Fatal(err)
 	}
-	err := db.Update(context.Background(), func(tx *bolt.Tx) error {
+	err := db.Update(context.Background(), func(tx Tx) error {
 		if err := enqueueOp(db, "note", "bad-alone", &idBad)(tx); err != nil {
 			return err
 		}
@@ -120,7 +118,7 @@ func TestOutboxDeliversCommittedOnly(t *testing.T) {
 	var idA, idB, idC uint64
 	res := submitQueued(t, db,
 		enqueueOp(db, "note", "ok-A", &idA),
-		func(tx *bolt.Tx) error {
+		func(tx Tx) error {
 			if err := enqueueOp(db, "note", "bad-batched", &idC)(tx); err != nil {
 				return err
 			}
@@ -248,7 +246,7 @@ func TestOutboxDeadLetters(t *testing.T) {
 		return errors.New("still down")
 	})
 	var idPerm, idUnknown, idTired uint64
-	err := db.Update(context.Background(), func(tx *bolt.Tx) error {
+	err := db.Update(context.Background(), func(tx Tx) error {
 		var err error
 		if idPerm, err = db.Enqueue(tx, "perm", "p"); err != nil {
 			return err

@@ -3,8 +3,6 @@ package data
 import (
 	"bytes"
 	"strconv"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // The one pager of lists: the keys of a list are prefix ‖ seq, seq an 8-byte
@@ -46,7 +44,7 @@ func parseCursor(cursor string, first uint64) (uint64, error) {
 // since deleted is skipped). Keys under prefix of another length are not
 // part of the list. It returns the cursor of the next page, "" after the
 // last item.
-func NewestFirst(c *bolt.Cursor, prefix []byte, from uint64, limit int, visit func(seq uint64, v []byte) (kept bool, err error)) (next string, err error) {
+func NewestFirst(c Cursor, prefix []byte, from uint64, limit int, visit func(seq uint64, v []byte) (kept bool, err error)) (next string, err error) {
 	k, v := c.Seek(Key(prefix, U64(from)))
 	if k == nil || !bytes.HasPrefix(k, prefix) || len(k) != len(prefix)+8 || ParseU64(k[len(prefix):]) > from {
 		k, v = c.Prev()
@@ -57,7 +55,7 @@ func NewestFirst(c *bolt.Cursor, prefix []byte, from uint64, limit int, visit fu
 // InOrder visits the keys prefix ‖ seq of c with seq ≥ from, lowest first,
 // as NewestFirst does backwards, and returns the cursor of the next page
 // ("" after the last item).
-func InOrder(c *bolt.Cursor, prefix []byte, from uint64, limit int, visit func(seq uint64, v []byte) (kept bool, err error)) (next string, err error) {
+func InOrder(c Cursor, prefix []byte, from uint64, limit int, visit func(seq uint64, v []byte) (kept bool, err error)) (next string, err error) {
 	k, v := c.Seek(Key(prefix, U64(from)))
 	return walk(k, v, c.Next, prefix, limit, visit)
 }

@@ -33,7 +33,7 @@ func TestNewestFirstPages(t *testing.T) {
 		if err != nil {
 			t.Fatalf("cursor %q: %v", cursor, err)
 		}
-		err = db.View(func(tx *bolt.Tx) error {
+		err = db.View(func(tx Tx) error {
 			next, err = NewestFirst(tx.Bucket(testBucket).Cursor(), U64(2), from, 5, func(seq uint64, v []byte) (bool, error) {
 				if string(v) != fmt.Sprint(seq) {
 					return false, fmt.Errorf("value %q for %d", v, seq)
@@ -109,7 +109,7 @@ func TestInOrderPages(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = db.View(func(tx *bolt.Tx) error {
+		err = db.View(func(tx Tx) error {
 			cursor, err = InOrder(tx.Bucket(testBucket).Cursor(), U64(2), from, 2, func(seq uint64, _ []byte) (bool, error) {
 				all = append(all, seq)
 				return true, nil

@@ -5,8 +5,6 @@ import (
 	"context"
 	"fmt"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // The due index: one key per piece of scheduled work, ordered by due time,
@@ -44,7 +42,7 @@ func parseDueKey(k []byte) (Due, bool) {
 
 // Schedule records that work of kind on ref is due at at, inside the caller's
 // write transaction, and wakes the scheduler once the transaction commits.
-func (db *DB) Schedule(tx *bolt.Tx, at time.Time, kind string, ref []byte) error {
+func (db *DB) Schedule(tx Tx, at time.Time, kind string, ref []byte) error {
 	if err := tx.Bucket(bucketDue).Put(dueKey(at, kind, ref), nil); err != nil {
 		return fmt.Errorf("schedule %s: %w", kind, err)
 	}
@@ -53,7 +51,7 @@ func (db *DB) Schedule(tx *bolt.Tx, at time.Time, kind string, ref []byte) error
 }
 
 // Unschedule removes a due item (no error if it is absent).
-func (db *DB) Unschedule(tx *bolt.Tx, at time.Time, kind string, ref []byte) error {
+func (db *DB) Unschedule(tx Tx, at time.Time, kind string, ref []byte) error {
 	if err := tx.Bucket(bucketDue).Delete(dueKey(at, kind, ref)); err != nil {
 		return fmt.Errorf("unschedule %s: %w", kind, err)
 	}
@@ -80,7 +78,7 @@ const dueLimit = 512
 // nextDue returns up to dueLimit items due at or before now, and the due time
 // of the first later item (zero if none).
 func (db *DB) nextDue(now time.Time) (items []Due, next time.Time, err error) {
-	err = db.View(func(tx *bolt.Tx) error {
+	err = db.View(func(tx Tx) error {
 		c := tx.Bucket(bucketDue).Cursor()
 		for k, _ := c.First(); k != nil; k, _ = c.Next() {
 			d, ok := parseDueKey(k)
@@ -127,7 +125,7 @@ func (db *DB) runDue(ctx context.Context, handlers map[string]DueHandler, items 
 		return // shutting down: leave every item as it is for the next start
 	}
 	retryAt := db.now().Add(30 * time.Second)
-	err := db.Update(context.WithoutCancel(ctx), func(tx *bolt.Tx) error {
+	err := db.Update(context.WithoutCancel(ctx), func(tx Tx) error {
 		b := tx.Bucket(bucketDue)
 		for i, d := range items {
 			if err := b.Delete(dueKey(d.At, d.Kind, d.Ref)); err != nil {
@@ -154,9 +152,9 @@ func (db *DB) runDue(ctx context.Context, handlers map[string]DueHandler, items 
 // DueCount returns how many items are scheduled and how late the earliest is
 // at now (0 if it is not overdue), for metrics.
 func (db *DB) DueCount(now time.Time) (n int, lag time.Duration) {
-	_ = db.View(func(tx *bolt.Tx) error {
+	_ = db.View(func(tx Tx) error {
 		b := tx.Bucket(bucketDue)
-		n = b.Stats().KeyN
+		n = KeyCount(b)
 		if k, _ := b.Cursor().First(); k != nil {
 			if at := ParseTimeKey(k[:8]); now.After(at) {
 				lag = now.Sub(at)

@@ -7,8 +7,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // runBackground starts bg.Run and stops it (waiting for it to return) at the
@@ -58,7 +56,7 @@ func (l *dueLog) handler(ctx context.Context, d Due) error {
 
 func schedule(t *testing.T, db *DB, at time.Time, kind, ref string) {
 	t.Helper()
-	err := db.Update(context.Background(), func(tx *bolt.Tx) error {
+	err := db.Update(context.Background(), func(tx Tx) error {
 		return db.Schedule(tx, at, kind, []byte(ref))
 	})
 	if err != nil {
@@ -70,7 +68,7 @@ func schedule(t *testing.T, db *DB, at time.Time, kind, ref string) {
 func dueItems(t *testing.T, db *DB) []string {
 	t.Helper()
 	var out []string
-	_ = db.View(func(tx *bolt.Tx) error {
+	_ = db.View(func(tx Tx) error {
 		return tx.Bucket(bucketDue).ForEach(func(k, _ []byte) error {
 			d, ok := parseDueKey(k)
 			if !ok {
@@ -242,7 +240,7 @@ func TestUnschedule(t *testing.T) {
 	at := clk.Now().Add(time.Minute)
 	schedule(t, db, at, "draw", "a")
 	schedule(t, db, at, "draw", "b")
-	err := db.Update(context.Background(), func(tx *bolt.Tx) error {
+	err := db.Update(context.Background(), func(tx Tx) error {
 		if err := db.Unschedule(tx, at, "draw", []byte("a")); err != nil {
 			return err
 		}
@@ -274,7 +272,7 @@ func TestScheduleTransitionThroughWriter(t *testing.T) {
 	clk := newFakeClock()
 	db := openTest(t, Options{Now: clk.Now})
 	draw := func(ctx context.Context, d Due) error {
-		return db.Update(ctx, func(tx *bolt.Tx) error {
+		return db.Update(ctx, func(tx Tx) error {
 			b := tx.Bucket(testBucket)
 			k := Key([]byte("state-"), d.Ref)
 			if string(b.Get(k)) == "drawn" {
@@ -300,7 +298,7 @@ func TestScheduleTransitionThroughWriter(t *testing.T) {
 		t.Fatal(err)
 	}
 	var n int
-	_ = db.View(func(tx *bolt.Tx) error { n = tx.Bucket(testBucket).Stats().KeyN; return nil })
+	_ = db.View(func(tx Tx) error { n = KeyCount(tx.Bucket(testBucket)); return nil })
 	if n != 20 {
 		t.Errorf("%d state keys after a repeated draw, want 20", n)
 	}

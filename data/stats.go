@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // This file holds the numbers the server exports as metrics. The package
@@ -31,7 +29,7 @@ func (c *eventCounts) add(name string, n uint64) {
 // twice, or whose transaction fails, counts once or not at all). Domain
 // packages call it inside their operation for outcomes worth a metric, e.g.
 // db.Count(tx, "packet_refunds", 1); Counts reads the totals since start.
-func (db *DB) Count(tx *bolt.Tx, name string, n uint64) {
+func (db *DB) Count(tx Tx, name string, n uint64) {
 	tx.OnCommit(func() { db.counts.add(name, n) })
 }
 
@@ -54,7 +52,7 @@ var ErrNotLuckbox = errors.New("not a luckbox database (no schema version)")
 // backup), the version it was written with.
 func (db *DB) SchemaVersion() (int, error) {
 	v := 0
-	err := db.View(func(tx *bolt.Tx) error {
+	err := db.View(func(tx Tx) error {
 		m := tx.Bucket(bucketMeta)
 		if m == nil || m.Get(keySchemaVersion) == nil {
 			return ErrNotLuckbox

@@ -6,8 +6,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // TestCountOnlyCommitted: Count adds after the commit, once per committed
@@ -16,18 +14,18 @@ func TestCountOnlyCommitted(t *testing.T) {
 	db := openTest(t, Options{})
 	ctx := context.Background()
 	for range 3 {
-		if err := db.Update(ctx, func(tx *bolt.Tx) error { db.Count(tx, "grabs", 2); return nil }); err != nil {
+		if err := db.Update(ctx, func(tx Tx) error { db.Count(tx, "grabs", 2); return nil }); err != nil {
 			t.Fatal(err)
 		}
 	}
-	failed := db.Update(ctx, func(tx *bolt.Tx) error {
+	failed := db.Update(ctx, func(tx Tx) error {
 		db.Count(tx, "grabs", 100)
 		return errors.New("storage failure")
 	})
 	if failed == nil {
 		t.Fatal("failing op succeeded")
 	}
-	if err := db.Update(ctx, func(tx *bolt.Tx) error { db.Count(tx, "refunds", 1); return nil }); err != nil {
+	if err := db.Update(ctx, func(tx Tx) error { db.Count(tx, "refunds", 1); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	got := db.Counts()

@@ -7,8 +7,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // Op is one domain operation: it reads state, decides and writes, all inside
@@ -28,7 +26,7 @@ import (
 // accumulate them, and it must have no effects outside the transaction (use
 // the outbox). An Op must never call DB.Update itself: the writer runs it, so
 // that would deadlock.
-type Op func(tx *bolt.Tx) error
+type Op func(tx Tx) error
 
 // ErrClosed is returned for operations submitted after Close.
 var ErrClosed = errors.New("database is closed")
@@ -66,6 +64,7 @@ type writer struct {
 
 	batches, ops, retries, commitNanos atomic.Uint64
 	pages, bytes                       atomic.Uint64
+	capture                            *capture // the write set (with a Replicator)
 }
 
 // SlowCommitForTests, when set (by the crash test's server process, before
@@ -85,7 +84,7 @@ var errRecheckAlone = errors.New("strict rejections: run the batch one by one")
 var testHookBatch func(n int) error
 
 func newWriter(db *DB, max int) *writer {
-	w := &writer{db: db, max: max, queue: make(chan *request, 8192), stopped: make(chan struct{})}
+	w := &writer{db: db, max: max, queue: make(chan *request, 8192), stopped: make(chan struct{}), capture: newCapture()}
 	go w.loop()
 	return w
 }
@@ -163,8 +162,16 @@ func (w *writer) loop() {
 // again in a transaction of its own, so one failing operation cannot fail its
 // neighbours; every caller gets the outcome of its own operation.
 func (w *writer) run(batch []*request) {
+	if gate := w.db.opts.CanWrite; gate != nil {
+		if err := gate(); err != nil {
+			for _, r := range batch {
+				r.answer(err)
+			}
+			return
+		}
+	}
 	start := time.Now()
-	err := w.txn(func(tx *bolt.Tx) error {
+	err := w.txn(func(tx *boltTx) error {
 		rejected := false
 		for _, r := range batch {
 			if err := r.attempt(tx); err != nil {
@@ -183,7 +190,19 @@ func (w *writer) run(batch []*request) {
 		}
 		return nil
 	})
-	if err == nil || len(batch) == 1 {
+	replicated := false // the replicator refused the batch: no retry one by one
+	if rep := (*replicationError)(nil); errors.As(err, &rep) {
+		if errors.Is(rep.err, ErrWriteSetTooLarge) && len(batch) > 1 {
+			// Too much for one replicated transaction: commit it in halves.
+			w.commitNanos.Add(uint64(time.Since(start)))
+			h := len(batch) / 2
+			w.run(batch[:h])
+			w.run(batch[h:])
+			return
+		}
+		err, replicated = w.replicationFailed(rep, len(batch)), true
+	}
+	if err == nil || len(batch) == 1 || replicated {
 		w.record(start, len(batch))
 		for _, r := range batch {
 			r.answer(err)
@@ -208,18 +227,38 @@ func (w *writer) run(batch []*request) {
 // and bytes the commit wrote (tx.Stats: the pages allocated for the dirty
 // nodes and the freelist, plus the meta page). An error of fn is returned as
 // is; a transaction the storage cannot begin or commit returns a storage
-// error (health.go) and marks the database not ready.
-func (w *writer) txn(fn func(tx *bolt.Tx) error) error {
+// error (health.go) and marks the database not ready. With a Replicator,
+// the transaction's write set goes to it before the local commit (a
+// *replicationError if it fails).
+func (w *writer) txn(fn func(tx *boltTx) error) error {
 	tx, err := w.db.bolt.Begin(true)
 	if err != nil {
 		return w.db.commitFailed(err)
 	}
 	defer func() { _ = tx.Rollback() }() // after a commit: a no-op (ErrTxClosed)
-	if err := fn(tx); err != nil {
+	rep := w.db.opts.Replicator
+	var c *capture
+	if rep != nil {
+		c = w.capture
+		c.reset()
+	}
+	t := wrapTx(tx, c)
+	defer t.release()
+	if err := fn(t); err != nil {
 		return err
 	}
+	if c != nil && len(c.ws.Writes) > 0 {
+		c.ws.Base = replicaRevision(tx)
+		rev, err := rep.Commit(context.Background(), &c.ws)
+		if err != nil {
+			return &replicationError{err: err}
+		}
+		if err := putReplicaRevision(tx, rev); err != nil {
+			return err
+		}
+	}
 	if h := w.db.opts.BeforeCommit; h != nil {
-		h(tx)
+		h(t)
 	}
 	if fail := w.db.opts.FailCommitForTests; fail != nil {
 		if err := fail(); err != nil {
@@ -252,30 +291,20 @@ func (w *writer) record(start time.Time, n int) {
 // request's result and ends the operation without failing tx, unless the
 // operation wrote before rejecting: that breaks the rule "reject before
 // writing" (its writes would commit with the batch), so it fails tx instead.
-// Any other error fails tx.
-func (r *request) attempt(tx *bolt.Tx) error {
+// The transaction counts every write call, so the check is exact, in a batch
+// as alone. Any other error fails tx.
+func (r *request) attempt(tx *boltTx) error {
 	r.result = nil
-	before := nodeCount(tx)
+	before := tx.writes
 	err := runOp(r.op, tx)
 	if err == nil || !IsRejection(err) {
 		return err
 	}
-	if nodeCount(tx) != before {
+	if tx.writes != before {
 		return fmt.Errorf("operation wrote before rejecting (%v): reject before writing", err)
 	}
 	r.result = err
 	return nil
-}
-
-// nodeCount is the number of B+tree nodes tx has materialized: bbolt
-// materializes a node on the first write to its page (put, delete, new
-// bucket, sequence), so a count that moves means the operation wrote. A
-// write to a page an earlier operation of the batch already wrote does not
-// move it; the check is exact when an operation runs alone, as in tests and
-// in the one-by-one retry.
-func nodeCount(tx *bolt.Tx) int64 {
-	st := tx.Stats()
-	return st.GetNodeCount()
 }
 
 // answer tells the caller the outcome: the transaction's failure, else the
@@ -290,7 +319,7 @@ func (r *request) answer(txErr error) {
 
 // runOp runs one operation, turning a panic into an error so that a bug in one
 // operation fails that operation rather than the server.
-func runOp(op Op, tx *bolt.Tx) (err error) {
+func runOp(op Op, tx Tx) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("operation panicked: %v", p)
@@ -315,4 +344,16 @@ func (db *DB) WriterStats() WriterStats {
 		PagesWritten: w.pages.Load(),
 		BytesWritten: w.bytes.Load(),
 	}
+}
+
+// replicationFailed logs a batch the Replicator refused and returns what
+// its callers get: too_large for an operation too large alone, else the
+// replicator's domain error or unavailable (503). Nothing was committed.
+func (w *writer) replicationFailed(rep *replicationError, n int) error {
+	if errors.Is(rep.err, ErrWriteSetTooLarge) {
+		w.db.log.Warn("operation too large to replicate", "err", rep.err)
+		return fmt.Errorf("%w (%v)", errTooLargeOp, rep.err)
+	}
+	w.db.log.Warn("replication failed: batch not committed", "ops", n, "err", rep.err)
+	return rep.answer()
 }

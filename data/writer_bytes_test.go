@@ -5,8 +5,6 @@ import (
 	"context"
 	"testing"
 
-	bolt "go.etcd.io/bbolt"
-
 	"luckbox/data"
 	"luckbox/data/datatest"
 )
@@ -19,10 +17,10 @@ func TestWriterCountsBytesWritten(t *testing.T) {
 	var dirty []map[string]int
 	bucket := []byte("test")
 	path := t.TempDir() + "/bytes.db"
-	db := datatest.Open(t, path, data.Options{Buckets: [][]byte{bucket}, BeforeCommit: func(tx *bolt.Tx) { dirty = append(dirty, datatest.DirtyPages(tx)) }})
+	db := datatest.Open(t, path, data.Options{Buckets: [][]byte{bucket}, BeforeCommit: func(tx data.Tx) { dirty = append(dirty, datatest.DirtyPages(tx)) }})
 	ps := uint64(db.Bolt().Info().PageSize)
 	put := func(k string, v []byte) data.Op {
-		return func(tx *bolt.Tx) error { return tx.Bucket(bucket).Put([]byte(k), v) }
+		return func(tx data.Tx) error { return tx.Bucket(bucket).Put([]byte(k), v) }
 	}
 	before := db.WriterStats()
 	if err := db.Update(context.Background(), put("k", []byte("v"))); err != nil {

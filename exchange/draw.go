@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"luckbox/data"
 )
 
@@ -45,7 +43,7 @@ func errNotListed() error {
 // participantFor finds the participant with phone in exchange id for a
 // participant call. The order of rejections is: unknown exchange, phone not
 // on the list, not started (if needStarted).
-func participantFor(tx *bolt.Tx, id, phone string, needStarted bool) (call, error) {
+func participantFor(tx data.Tx, id, phone string, needStarted bool) (call, error) {
 	c, err := load(tx, id, "", nil)
 	if err != nil {
 		return c, err
@@ -65,7 +63,7 @@ func participantFor(tx *bolt.Tx, id, phone string, needStarted bool) (call, erro
 }
 
 // recipientName returns the name of participant seq of exchange ex.
-func recipientName(tx *bolt.Tx, ex, seq uint64) (string, error) {
+func recipientName(tx data.Tx, ex, seq uint64) (string, error) {
 	var r participantRec
 	found, err := data.GetJSON(data.MustBucket(tx, bucketParticipants), partKey(ex, seq), &r)
 	if err != nil {
@@ -89,7 +87,7 @@ type drawnView struct {
 // participantFor).
 func (s *Service) readDrawn(id, phone string, needStarted bool) (drawnView, error) {
 	var out drawnView
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx data.Tx) error {
 		c, err := participantFor(tx, id, phone, needStarted)
 		if err != nil {
 			return err
@@ -122,7 +120,7 @@ func (s *Service) Draw(ctx context.Context, id, phone string) (DrawResult, error
 	}
 	now := s.opts.Now().UTC()
 	var out DrawResult
-	err = s.db.Update(ctx, func(tx *bolt.Tx) error {
+	err = s.db.Update(ctx, func(tx data.Tx) error {
 		c, err := participantFor(tx, id, phone, true)
 		if err != nil {
 			return err

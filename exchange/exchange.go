@@ -8,8 +8,6 @@ import (
 	"io"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"luckbox/auth"
 	"luckbox/data"
 	"luckbox/internal/text"
@@ -34,7 +32,7 @@ const (
 // Notifier records a notification for a user inside the caller's
 // write transaction (auth.Service does).
 type Notifier interface {
-	Notify(tx *bolt.Tx, userSeq uint64, n auth.Notification) error
+	Notify(tx data.Tx, userSeq uint64, n auth.Notification) error
 }
 
 // Options configure an Service.
@@ -142,7 +140,7 @@ type participantRec struct {
 func errNoExchange() error { return data.Errorf(data.ENotFound, "no such gift exchange") }
 
 // getExchange loads the exchange with public id inside tx.
-func getExchange(tx *bolt.Tx, id string) (uint64, record, bool, error) {
+func getExchange(tx data.Tx, id string) (uint64, record, bool, error) {
 	seq, tag, ok := data.DecodeID(id)
 	if !ok {
 		return 0, record{}, false, nil
@@ -170,7 +168,7 @@ type call struct {
 // load loads the exchange with public id inside tx for an operation that
 // needs it in status want ("" accepts any). The rejection is not_found for
 // an unknown id, else wrong() when the status is not want.
-func load(tx *bolt.Tx, id, want string, wrong func() error) (call, error) {
+func load(tx data.Tx, id, want string, wrong func() error) (call, error) {
 	var c call
 	var ok bool
 	var err error
@@ -186,7 +184,7 @@ func load(tx *bolt.Tx, id, want string, wrong func() error) (call, error) {
 	return c, nil
 }
 
-func putExchange(tx *bolt.Tx, seq uint64, r record) error {
+func putExchange(tx data.Tx, seq uint64, r record) error {
 	return data.PutJSON(data.MustBucket(tx, bucketExchanges), data.U64(seq), r)
 }
 
@@ -195,7 +193,7 @@ func partKey(ex, p uint64) []byte { return data.Key(data.U64(ex), data.U64(p)) }
 func phoneKey(ex uint64, phone string) []byte { return data.Key(data.U64(ex), []byte(phone)) }
 
 // participantByPhone returns the participant of exchange ex with phone.
-func participantByPhone(tx *bolt.Tx, ex uint64, phone string) (uint64, participantRec, bool, error) {
+func participantByPhone(tx data.Tx, ex uint64, phone string) (uint64, participantRec, bool, error) {
 	pseq := data.ParseU64(data.MustBucket(tx, bucketPhones).Get(phoneKey(ex, phone)))
 	if pseq == 0 {
 		return 0, participantRec{}, false, nil
@@ -210,7 +208,7 @@ func participantByPhone(tx *bolt.Tx, ex uint64, phone string) (uint64, participa
 
 // forEachParticipant calls fn for every participant of exchange ex in
 // import order. fn must not write to the participants bucket.
-func forEachParticipant(tx *bolt.Tx, ex uint64, fn func(seq uint64, p participantRec) error) error {
+func forEachParticipant(tx data.Tx, ex uint64, fn func(seq uint64, p participantRec) error) error {
 	prefix := data.U64(ex)
 	c := data.MustBucket(tx, bucketParticipants).Cursor()
 	for k, v := c.Seek(prefix); k != nil && len(k) == 16 && string(k[:8]) == string(prefix); k, v = c.Next() {
@@ -242,7 +240,7 @@ func (s *Service) CreateExchange(ctx context.Context, title string) (Exchange, e
 	}
 	now := s.opts.Now().UTC()
 	var out Exchange
-	err = s.db.Update(ctx, func(tx *bolt.Tx) error {
+	err = s.db.Update(ctx, func(tx data.Tx) error {
 		seq, err := data.MustBucket(tx, bucketExchanges).NextSequence()
 		if err != nil {
 			return err
@@ -261,7 +259,7 @@ func (s *Service) CreateExchange(ctx context.Context, title string) (Exchange, e
 func (s *Service) GetExchange(ctx context.Context, id string) (Exchange, error) {
 	var out Exchange
 	var ok bool
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx data.Tx) error {
 		seq, r, found, err := getExchange(tx, id)
 		out, ok = r.public(seq), found
 		return err
@@ -278,7 +276,7 @@ func (s *Service) GetExchange(ctx context.Context, id string) (Exchange, error) 
 // ListExchanges returns every exchange, newest first.
 func (s *Service) ListExchanges(ctx context.Context) ([]Exchange, error) {
 	var out []Exchange
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx data.Tx) error {
 		c := data.MustBucket(tx, bucketExchanges).Cursor()
 		for k, v := c.Last(); k != nil; k, v = c.Prev() {
 			var r record

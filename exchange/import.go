@@ -13,8 +13,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	bolt "go.etcd.io/bbolt"
-
 	"luckbox/auth"
 	"luckbox/data"
 	"luckbox/internal/text"
@@ -304,7 +302,7 @@ func (s *Service) ImportRows(ctx context.Context, id string, rows []Row) (int, e
 // checkDraft answers not_found or conflict early, before an import is parsed
 // and checked (the import's write checks again).
 func (s *Service) checkDraft(id string) error {
-	return s.db.View(func(tx *bolt.Tx) error {
+	return s.db.View(func(tx data.Tx) error {
 		_, err := load(tx, id, StatusDraft, errStarted)
 		return err
 	})
@@ -332,7 +330,7 @@ func (s *Service) importRows(ctx context.Context, id string, rows []Row, problem
 	if err != nil {
 		return 0, fmt.Errorf("import participants: ids: %w", err)
 	}
-	err = s.db.Update(ctx, func(tx *bolt.Tx) error {
+	err = s.db.Update(ctx, func(tx data.Tx) error {
 		c, err := load(tx, id, StatusDraft, errStarted)
 		if err != nil {
 			return err

@@ -7,8 +7,6 @@ import (
 	"slices"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"luckbox/auth"
 	"luckbox/data"
 )
@@ -42,7 +40,7 @@ func errStarted() error {
 }
 
 // getParticipant loads participant pid of exchange ex inside tx.
-func getParticipant(tx *bolt.Tx, ex uint64, pid string) (uint64, participantRec, bool, error) {
+func getParticipant(tx data.Tx, ex uint64, pid string) (uint64, participantRec, bool, error) {
 	seq, tag, ok := data.DecodeID(pid)
 	if !ok {
 		return 0, participantRec{}, false, nil
@@ -61,7 +59,7 @@ func getParticipant(tx *bolt.Tx, ex uint64, pid string) (uint64, participantRec,
 // draftParticipant loads participant pid of exchange id inside tx for an
 // edit of the list. The order of rejections is: unknown exchange, unknown
 // participant, exchange started.
-func draftParticipant(tx *bolt.Tx, id, pid string) (call, error) {
+func draftParticipant(tx data.Tx, id, pid string) (call, error) {
 	c, err := load(tx, id, "", nil)
 	if err != nil {
 		return c, err
@@ -98,7 +96,7 @@ func participantView(seq uint64, p participantRec, lookup func(uint64) (particip
 }
 
 // txLookup looks participants of exchange ex up one by one inside tx.
-func txLookup(tx *bolt.Tx, ex uint64) func(uint64) (participantRec, uint64, bool) {
+func txLookup(tx data.Tx, ex uint64) func(uint64) (participantRec, uint64, bool) {
 	b := data.MustBucket(tx, bucketParticipants)
 	return func(seq uint64) (participantRec, uint64, bool) {
 		var p participantRec
@@ -116,7 +114,7 @@ func txLookup(tx *bolt.Tx, ex uint64) func(uint64) (participantRec, uint64, bool
 func (s *Service) Results(ctx context.Context, id string, drawn *bool) ([]Participant, error) {
 	var out []Participant
 	var ok bool
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx data.Tx) error {
 		exSeq, _, found, err := getExchange(tx, id)
 		if err != nil || !found {
 			return err
@@ -207,7 +205,7 @@ func (s *Service) UpdateParticipant(ctx context.Context, id, pid string, u Parti
 		}
 	}
 	var out Participant
-	err = s.db.Update(ctx, func(tx *bolt.Tx) error {
+	err = s.db.Update(ctx, func(tx data.Tx) error {
 		c, err := draftParticipant(tx, id, pid)
 		if err != nil {
 			return err
@@ -272,7 +270,7 @@ func (s *Service) UpdateParticipant(ctx context.Context, id, pid string, u Parti
 // DeleteParticipant removes a participant from a draft exchange. Others'
 // exclusions of them lapse.
 func (s *Service) DeleteParticipant(ctx context.Context, id, pid string) error {
-	err := s.db.Update(ctx, func(tx *bolt.Tx) error {
+	err := s.db.Update(ctx, func(tx data.Tx) error {
 		c, err := draftParticipant(tx, id, pid)
 		if err != nil {
 			return err

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	bolt "go.etcd.io/bbolt"
-
 	"luckbox/auth"
 	"luckbox/data"
 )
@@ -30,7 +28,7 @@ type Reminders struct {
 func (s *Service) Remind(ctx context.Context, id string) (Reminders, error) {
 	now := s.opts.Now().UTC()
 	var out Reminders
-	err := s.db.Update(ctx, func(tx *bolt.Tx) error {
+	err := s.db.Update(ctx, func(tx data.Tx) error {
 		out = Reminders{}
 		c, err := load(tx, id, StatusStarted, func() error {
 			return data.Errorf(data.EConflict, "the gift exchange has not started yet; nobody can draw")

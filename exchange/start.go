@@ -9,8 +9,6 @@ import (
 	"io"
 	"math/rand/v2"
 
-	bolt "go.etcd.io/bbolt"
-
 	"luckbox/data"
 )
 
@@ -49,7 +47,7 @@ func errAlreadyStarted() error {
 
 func (s *Service) snapshot(id string) (snapshotView, error) {
 	var snap snapshotView
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx data.Tx) error {
 		c, err := load(tx, id, StatusDraft, errAlreadyStarted)
 		if err != nil {
 			return err
@@ -134,7 +132,7 @@ func (s *Service) tryStart(ctx context.Context, id string) (Exchange, bool, erro
 	now := s.opts.Now().UTC()
 	var out Exchange
 	var changed bool
-	err = s.db.Update(ctx, func(tx *bolt.Tx) error {
+	err = s.db.Update(ctx, func(tx data.Tx) error {
 		changed = false
 		c, err := load(tx, id, StatusDraft, errAlreadyStarted)
 		if err != nil {

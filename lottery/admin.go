@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"luckbox/data"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // AdminList lists every lottery, newest first, limit at a time, for the
@@ -18,7 +16,7 @@ func (s *Service) AdminList(ctx context.Context, cursor string, limit int) (item
 	if err != nil {
 		return nil, "", err
 	}
-	err = s.db.View(func(tx *bolt.Tx) error {
+	err = s.db.View(func(tx data.Tx) error {
 		items, next, err = newestFirst(tx, bucketLotteries, nil, from, limit, 0)
 		return err
 	})

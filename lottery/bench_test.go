@@ -5,8 +5,6 @@ import (
 	"errors"
 	"testing"
 
-	bolt "go.etcd.io/bbolt"
-
 	"luckbox/data"
 )
 
@@ -31,7 +29,7 @@ func BenchmarkDrawFromBolt(b *testing.B) {
 	// transactions, and set the record's counters to match.
 	const batch = 100_000
 	for start := 1; start <= entries; start += batch {
-		err := f.db.Bolt().Update(func(tx *bolt.Tx) error {
+		err := f.db.UpdateLocal(func(tx data.Tx) error {
 			eb := data.MustBucket(tx, bucketEntries)
 			for i := start; i < start+batch; i++ {
 				if err := eb.Put(pairKey(seq, uint64(i)), entryValue(uint64(1000+i), uint64(i)*0x9e3779b97f4a7c15|1)); err != nil {
@@ -44,7 +42,7 @@ func BenchmarkDrawFromBolt(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	err := f.db.Bolt().Update(func(tx *bolt.Tx) error {
+	err := f.db.UpdateLocal(func(tx data.Tx) error {
 		r, _, err := loadRecord(tx, seq)
 		if err != nil {
 			return err
@@ -60,7 +58,7 @@ func BenchmarkDrawFromBolt(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		var winners int
-		err := f.db.Bolt().Update(func(tx *bolt.Tx) error {
+		err := f.db.UpdateLocal(func(tx data.Tx) error {
 			r, _, err := loadRecord(tx, seq)
 			if err != nil {
 				return err

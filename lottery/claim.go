@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"luckbox/auth"
 	"luckbox/data"
 	"luckbox/internal/text"
@@ -77,7 +75,7 @@ func (s *Service) Claim(ctx context.Context, id string, u auth.User, in ClaimInp
 		return Claim{}, false, err
 	}
 	now := s.opts.Now().UTC()
-	err = s.db.Update(ctx, func(tx *bolt.Tx) error {
+	err = s.db.Update(ctx, func(tx data.Tx) error {
 		created, c = false, Claim{}
 		r, err := mustLoad(tx, seq, tag)
 		if err != nil {
@@ -137,7 +135,7 @@ func (s *Service) Claims(ctx context.Context, id string, userSeq uint64, cursor 
 	}
 	limit = pageLimit(limit, DefaultWinnersLimit, MaxWinnersLimit)
 	items = []Claim{}
-	err = s.db.View(func(tx *bolt.Tx) error {
+	err = s.db.View(func(tx data.Tx) error {
 		seq, r, err := loadResults(tx, id, func(r *record) error {
 			if r.CreatorSeq != userSeq {
 				return data.Errorf(data.EForbidden, "only the creator reads the delivery details")

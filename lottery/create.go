@@ -7,8 +7,6 @@ import (
 	"io"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"luckbox/auth"
 	"luckbox/data"
 	"luckbox/internal/text"
@@ -180,7 +178,7 @@ func (s *Service) Create(ctx context.Context, creator auth.User, in CreateInput)
 		r.Participants = *in.Draw.Participants
 	}
 	var out Lottery
-	err = s.db.Update(ctx, func(tx *bolt.Tx) error {
+	err = s.db.Update(ctx, func(tx data.Tx) error {
 		rec := r // the op may run twice: start from the input each time
 		seq, err := data.MustBucket(tx, bucketLotteries).NextSequence()
 		if err != nil {

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"testing"
 
-	bolt "go.etcd.io/bbolt"
-
 	"luckbox/data"
 )
 
@@ -28,7 +26,7 @@ func TestEntriesDigestAndAt(t *testing.T) {
 		}
 	}
 	seq, _, _ := data.DecodeID(l.ID)
-	err := f.db.View(func(tx *bolt.Tx) error {
+	err := f.db.View(func(tx data.Tx) error {
 		list := readEntries(tx, seq, 0)
 		if len(list) != 40-6 {
 			t.Fatalf("%d entries, want 34", len(list))

@@ -6,8 +6,6 @@ import (
 	"log/slog"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"luckbox/auth"
 	"luckbox/data"
 )
@@ -124,7 +122,7 @@ type WinnerView struct {
 // transaction (auth.Service does: inbox item plus a subscribe message when
 // the user granted one).
 type Notifier interface {
-	Notify(tx *bolt.Tx, userSeq uint64, n auth.Notification) error
+	Notify(tx data.Tx, userSeq uint64, n auth.Notification) error
 }
 
 // Options configure a Service.

@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"luckbox/auth"
 	"luckbox/data"
 	"luckbox/data/datatest"
@@ -136,7 +134,7 @@ func TestFanOutExactlyOnce(t *testing.T) {
 	}
 	seq, _, _ := data.DecodeID(l.ID)
 	// A crash after the first chunk committed.
-	if err := f.db.Update(ctx, func(tx *bolt.Tx) error { _, err := f.svc.notifyChunk(tx, seq); return err }); err != nil {
+	if err := f.db.Update(ctx, func(tx data.Tx) error { _, err := f.svc.notifyChunk(tx, seq); return err }); err != nil {
 		t.Fatal(err)
 	}
 	notified := 0

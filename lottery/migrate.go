@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 
-	bolt "go.etcd.io/bbolt"
-
 	"luckbox/data"
 )
 
@@ -29,13 +27,13 @@ var migrateV1 = data.Phased(
 	data.Phase{Name: 'c', Run: migrateCounts},
 	data.Phase{Name: 'm', Run: migrateMembers},
 	data.Phase{Name: 'v', Run: checkMembers},
-	data.Phase{Name: 'd', Run: func(tx *bolt.Tx, _ []byte, _ int) ([]byte, error) {
+	data.Phase{Name: 'd', Run: func(tx data.Tx, _ []byte, _ int) ([]byte, error) {
 		return nil, data.DropBuckets(tx, v1Members)
 	}},
 )
 
 // migrateCounts writes each lottery's counts, from its schema-1 record.
-func migrateCounts(tx *bolt.Tx, from []byte, limit int) ([]byte, error) {
+func migrateCounts(tx data.Tx, from []byte, limit int) ([]byte, error) {
 	return data.Walk(tx, bucketLotteries, from, limit, func(k, v []byte) error {
 		var r struct {
 			Count     int    `json:"count"`
@@ -52,7 +50,7 @@ func migrateCounts(tx *bolt.Tx, from []byte, limit int) ([]byte, error) {
 // lottery_members, walking bucketJoined in order (so a step rewrites a few
 // neighbouring pages, not one page per member); an entry with no member is
 // an error.
-func migrateMembers(tx *bolt.Tx, from []byte, limit int) ([]byte, error) {
+func migrateMembers(tx data.Tx, from []byte, limit int) ([]byte, error) {
 	members, joined := tx.Bucket(v1Members), data.MustBucket(tx, bucketJoined)
 	type kv struct{ k, v []byte }
 	var chunk []kv // written after the walk: a cursor must not see its bucket change
@@ -86,7 +84,7 @@ func migrateMembers(tx *bolt.Tx, from []byte, limit int) ([]byte, error) {
 
 // checkMembers checks that every schema-1 member is in bucketJoined with
 // its value.
-func checkMembers(tx *bolt.Tx, from []byte, limit int) ([]byte, error) {
+func checkMembers(tx data.Tx, from []byte, limit int) ([]byte, error) {
 	joined := data.MustBucket(tx, bucketJoined)
 	return data.Walk(tx, v1Members, from, limit, func(k, v []byte) error {
 		if len(k) != 16 || len(v) < 16 || !bytes.Equal(joined.Get(memberKey(pairSecond(k), data.ParseU64(k))), v[:16]) {

@@ -7,8 +7,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	bolt "go.etcd.io/bbolt"
-
 	"luckbox/auth"
 	"luckbox/data"
 )
@@ -35,7 +33,7 @@ func (s *Service) deliverResults(ctx context.Context, m data.Message) error {
 	}
 	for {
 		var done bool
-		err := s.db.Update(ctx, func(tx *bolt.Tx) error {
+		err := s.db.Update(ctx, func(tx data.Tx) error {
 			var err error
 			done, err = s.notifyChunk(tx, p.Lottery)
 			return err
@@ -54,7 +52,7 @@ func (s *Service) deliverResults(ctx context.Context, m data.Message) error {
 
 // notifyChunk notifies the next NotifyChunk participants of lottery seq and
 // reports whether everyone has been notified.
-func (s *Service) notifyChunk(tx *bolt.Tx, seq uint64) (done bool, err error) {
+func (s *Service) notifyChunk(tx data.Tx, seq uint64) (done bool, err error) {
 	r, found, err := loadRecord(tx, seq)
 	if err != nil {
 		return false, err

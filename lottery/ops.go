@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"luckbox/auth"
 	"luckbox/data"
 )
@@ -43,7 +41,7 @@ func (s *Service) Join(ctx context.Context, id string, u auth.User) (e Entry, cr
 	}
 	// Fast path: a repeated join answers from a read view, without a write.
 	var known bool
-	err = s.db.View(func(tx *bolt.Tx) error {
+	err = s.db.View(func(tx data.Tx) error {
 		v := data.MustBucket(tx, bucketJoined).Get(memberKey(u.Seq, seq))
 		if len(v) < 16 {
 			return nil // a new join: the operation decides
@@ -63,7 +61,7 @@ func (s *Service) Join(ctx context.Context, id string, u auth.User) (e Entry, cr
 		return e, false, nil
 	}
 	now := s.opts.Now().UTC()
-	err = s.db.Update(ctx, func(tx *bolt.Tx) error {
+	err = s.db.Update(ctx, func(tx data.Tx) error {
 		created, e = false, Entry{}
 		r, err := mustLoad(tx, seq, tag)
 		if err != nil {
@@ -121,7 +119,7 @@ func (s *Service) Leave(ctx context.Context, id string, userSeq uint64) error {
 		return errNotFound()
 	}
 	now := s.opts.Now().UTC()
-	err := s.db.Update(ctx, func(tx *bolt.Tx) error {
+	err := s.db.Update(ctx, func(tx data.Tx) error {
 		r, err := mustLoad(tx, seq, tag)
 		if err != nil {
 			return err
@@ -157,14 +155,14 @@ func (s *Service) Leave(ctx context.Context, id string, userSeq uint64) error {
 // forbidden for anyone but the creator (whatever the state), then apply,
 // which writes or returns a rejection. It returns the lottery afterwards.
 func (s *Service) creatorOp(ctx context.Context, id string, userSeq uint64, what string,
-	apply func(tx *bolt.Tx, seq uint64, r *record, now time.Time) error) (Lottery, error) {
+	apply func(tx data.Tx, seq uint64, r *record, now time.Time) error) (Lottery, error) {
 	seq, tag, ok := data.DecodeID(id)
 	if !ok {
 		return Lottery{}, errNotFound()
 	}
 	now := s.opts.Now().UTC()
 	var out Lottery
-	err := s.db.Update(ctx, func(tx *bolt.Tx) error {
+	err := s.db.Update(ctx, func(tx data.Tx) error {
 		out = Lottery{}
 		r, err := mustLoad(tx, seq, tag)
 		if err != nil {
@@ -190,7 +188,7 @@ func (s *Service) creatorOp(ctx context.Context, id string, userSeq uint64, what
 
 // Cancel cancels an open lottery; only its creator may.
 func (s *Service) Cancel(ctx context.Context, id string, userSeq uint64) (Lottery, error) {
-	return s.creatorOp(ctx, id, userSeq, "cancel", func(tx *bolt.Tx, seq uint64, r *record, now time.Time) error {
+	return s.creatorOp(ctx, id, userSeq, "cancel", func(tx data.Tx, seq uint64, r *record, now time.Time) error {
 		if r.closed(now) {
 			return closedError(r)
 		}
@@ -207,7 +205,7 @@ func (s *Service) Cancel(ctx context.Context, id string, userSeq uint64) (Lotter
 // Draw draws lottery id now, whatever its mode (early for time and count
 // lotteries); only its creator may. A drawn or canceled lottery is a conflict.
 func (s *Service) Draw(ctx context.Context, id string, userSeq uint64) (Lottery, error) {
-	return s.creatorOp(ctx, id, userSeq, "draw", func(tx *bolt.Tx, seq uint64, r *record, now time.Time) error {
+	return s.creatorOp(ctx, id, userSeq, "draw", func(tx data.Tx, seq uint64, r *record, now time.Time) error {
 		if r.Status == StatusDrawn || r.Status == StatusCanceled {
 			return closedError(r)
 		}
@@ -216,7 +214,7 @@ func (s *Service) Draw(ctx context.Context, id string, userSeq uint64) (Lottery,
 }
 
 // unschedule removes the lock and draw of a time lottery from the scheduler.
-func (s *Service) unschedule(tx *bolt.Tx, seq uint64, r *record) error {
+func (s *Service) unschedule(tx data.Tx, seq uint64, r *record) error {
 	if r.Mode != ModeTime {
 		return nil
 	}
@@ -235,7 +233,7 @@ type resultsMessage struct {
 // hashes them (checking the hash published at the lock, if any), runs Draw,
 // stores the winners, reveals the seed, and enqueues one outbox message that
 // fans the results out to every participant after commit. The caller stores r.
-func (s *Service) drawTx(tx *bolt.Tx, seq uint64, r *record, now time.Time) error {
+func (s *Service) drawTx(tx data.Tx, seq uint64, r *record, now time.Time) error {
 	seed, err := decodeSeed(r)
 	if err != nil {
 		return err
@@ -307,7 +305,7 @@ const ActivityJoins = "lottery_joins"
 func (s *Service) dueLock(ctx context.Context, d data.Due) error {
 	seq := data.ParseU64(d.Ref)
 	now := s.opts.Now().UTC()
-	err := s.db.Update(ctx, func(tx *bolt.Tx) error {
+	err := s.db.Update(ctx, func(tx data.Tx) error {
 		r, found, err := loadRecord(tx, seq)
 		if err != nil || !found || r.Status != StatusOpen || r.Mode != ModeTime {
 			return err
@@ -334,7 +332,7 @@ func (s *Service) dueLock(ctx context.Context, d data.Due) error {
 func (s *Service) dueDraw(ctx context.Context, d data.Due) error {
 	seq := data.ParseU64(d.Ref)
 	now := s.opts.Now().UTC()
-	err := s.db.Update(ctx, func(tx *bolt.Tx) error {
+	err := s.db.Update(ctx, func(tx data.Tx) error {
 		r, found, err := loadRecord(tx, seq)
 		if err != nil || !found || (r.Status != StatusOpen && r.Status != StatusLocked) {
 			return err

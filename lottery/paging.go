@@ -1,8 +1,6 @@
 package lottery
 
 import (
-	bolt "go.etcd.io/bbolt"
-
 	"luckbox/data"
 )
 
@@ -20,7 +18,7 @@ func pageLimit(limit, def, most int) int {
 // (data.ParseCursor), limit at a time; next is the cursor of the following
 // page ("" on the last). Keys of lotteries since deleted are skipped. items
 // is never nil.
-func newestFirst(tx *bolt.Tx, bucket, prefix []byte, from uint64, limit int, viewer uint64) (items []Lottery, next string, err error) {
+func newestFirst(tx data.Tx, bucket, prefix []byte, from uint64, limit int, viewer uint64) (items []Lottery, next string, err error) {
 	items = []Lottery{}
 	c := data.MustBucket(tx, bucket).Cursor()
 	next, err = data.NewestFirst(c, prefix, from, limit, func(seq uint64, _ []byte) (bool, error) {
@@ -40,7 +38,7 @@ func newestFirst(tx *bolt.Tx, bucket, prefix []byte, from uint64, limit int, vie
 // loadResults loads lottery id inside tx for a read of its results. The
 // rejection is, in this order: not_found for an unknown id, what gate
 // answers (if gate is not nil), conflict before the draw.
-func loadResults(tx *bolt.Tx, id string, gate func(*record) error) (seq uint64, r record, err error) {
+func loadResults(tx data.Tx, id string, gate func(*record) error) (seq uint64, r record, err error) {
 	seq, r, ok, err := loadByID(tx, id)
 	switch {
 	case err != nil:

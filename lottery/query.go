@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	bolt "go.etcd.io/bbolt"
-
 	"luckbox/auth"
 	"luckbox/data"
 )
@@ -14,7 +12,7 @@ import (
 func (s *Service) Get(ctx context.Context, id string, viewer uint64) (Lottery, error) {
 	var out Lottery
 	var found bool
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx data.Tx) error {
 		seq, r, ok, err := loadByID(tx, id)
 		if err != nil || !ok {
 			return err
@@ -74,7 +72,7 @@ func (s *Service) Mine(ctx context.Context, userSeq uint64, role, cursor string,
 	if err != nil {
 		return nil, "", err
 	}
-	err = s.db.View(func(tx *bolt.Tx) error {
+	err = s.db.View(func(tx data.Tx) error {
 		items, next, err = newestFirst(tx, bucket, data.U64(userSeq), from, limit, userSeq)
 		return err
 	})
@@ -102,7 +100,7 @@ func (s *Service) Winners(ctx context.Context, id, cursor string, limit int) (it
 	}
 	limit = pageLimit(limit, DefaultWinnersLimit, MaxWinnersLimit)
 	items = []WinnerView{}
-	err = s.db.View(func(tx *bolt.Tx) error {
+	err = s.db.View(func(tx data.Tx) error {
 		seq, r, err := loadResults(tx, id, nil)
 		if err != nil {
 			return err
@@ -138,7 +136,7 @@ func (s *Service) Winners(ctx context.Context, id, cursor string, limit int) (it
 // draw it is a conflict.
 func (s *Service) Proof(ctx context.Context, id string) (Proof, error) {
 	var out Proof
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx data.Tx) error {
 		seq, r, err := loadResults(tx, id, nil)
 		if err != nil {
 			return err

@@ -6,8 +6,6 @@ import (
 	"time"
 	"unsafe"
 
-	bolt "go.etcd.io/bbolt"
-
 	"luckbox/data"
 )
 
@@ -77,7 +75,7 @@ func hasPrefix(k, prefix []byte) bool {
 func entryValue(user, tag uint64) []byte { return data.Key(data.U64(user), data.U64(tag)) }
 
 // loadRecord reads a lottery by seq.
-func loadRecord(tx *bolt.Tx, seq uint64) (record, bool, error) {
+func loadRecord(tx data.Tx, seq uint64) (record, bool, error) {
 	var r record
 	ok, err := data.GetJSON(data.MustBucket(tx, bucketLotteries), lkey(seq), &r)
 	if err != nil {
@@ -91,7 +89,7 @@ func loadRecord(tx *bolt.Tx, seq uint64) (record, bool, error) {
 
 // loadByID reads a lottery by public id: a malformed id, an unknown seq or
 // a tag mismatch is not found.
-func loadByID(tx *bolt.Tx, id string) (uint64, record, bool, error) {
+func loadByID(tx data.Tx, id string) (uint64, record, bool, error) {
 	seq, tag, ok := data.DecodeID(id)
 	if !ok {
 		return 0, record{}, false, nil
@@ -105,7 +103,7 @@ func loadByID(tx *bolt.Tx, id string) (uint64, record, bool, error) {
 
 // mustLoad reads the lottery with sequence seq and tag inside an operation:
 // an unknown seq or a tag mismatch is the not_found rejection.
-func mustLoad(tx *bolt.Tx, seq, tag uint64) (record, error) {
+func mustLoad(tx data.Tx, seq, tag uint64) (record, error) {
 	r, found, err := loadRecord(tx, seq)
 	switch {
 	case err != nil:
@@ -117,7 +115,7 @@ func mustLoad(tx *bolt.Tx, seq, tag uint64) (record, error) {
 }
 
 // putRecord stores the whole lottery: record and counts.
-func putRecord(tx *bolt.Tx, seq uint64, r *record) error {
+func putRecord(tx data.Tx, seq uint64, r *record) error {
 	if err := data.PutJSON(data.MustBucket(tx, bucketLotteries), lkey(seq), r); err != nil {
 		return fmt.Errorf("store lottery %d: %w", seq, err)
 	}
@@ -126,7 +124,7 @@ func putRecord(tx *bolt.Tx, seq uint64, r *record) error {
 
 // putCounts stores only the counts of a lottery (a join or leave that
 // changed nothing else).
-func putCounts(tx *bolt.Tx, seq uint64, r *record) error {
+func putCounts(tx data.Tx, seq uint64, r *record) error {
 	if err := data.AppendBucket(tx, bucketCounts).Put(lkey(seq), data.Key(data.U64(uint64(r.Count)), data.U64(r.NextEntry))); err != nil {
 		return fmt.Errorf("store lottery %d counts: %w", seq, err)
 	}
@@ -140,7 +138,7 @@ func errNotFound() error { return data.Errorf(data.ENotFound, "no such lottery")
 // read in one cursor pass. The ids are substrings of
 // one string, so a million entries cost a handful of allocations. The draw and
 // the lock use entriesDigest and entriesAt instead, which hold no list.
-func readEntries(tx *bolt.Tx, seq uint64, sizeHint int) []string {
+func readEntries(tx data.Tx, seq uint64, sizeHint int) []string {
 	buf := make([]byte, 0, sizeHint*data.IDLen)
 	n := 0
 	scanEntries(tx, seq, func(user, tag uint64) {
@@ -162,7 +160,7 @@ func readEntries(tx *bolt.Tx, seq uint64, sizeHint int) []string {
 
 // scanEntries calls fn with the user seq and tag of every entry of lottery
 // seq, in entry order.
-func scanEntries(tx *bolt.Tx, seq uint64, fn func(user, tag uint64)) {
+func scanEntries(tx data.Tx, seq uint64, fn func(user, tag uint64)) {
 	prefix := lkey(seq)
 	c := data.MustBucket(tx, bucketEntries).Cursor()
 	for k, v := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, v = c.Next() {
@@ -176,7 +174,7 @@ func scanEntries(tx *bolt.Tx, seq uint64, fn func(user, tag uint64)) {
 // number, in one cursor pass that holds no list: a million-entry draw
 // allocates kilobytes, not the 42 MB of a list (whose fresh pages cost more
 // than the hashing on a busy server).
-func entriesDigest(tx *bolt.Tx, seq uint64) (sum [32]byte, n int) {
+func entriesDigest(tx data.Tx, seq uint64) (sum [32]byte, n int) {
 	e := newEntriesHasher()
 	var id [data.IDLen]byte
 	scanEntries(tx, seq, func(user, tag uint64) {
@@ -191,7 +189,7 @@ type entryRef struct{ user, tag uint64 }
 
 // entriesAt returns the entries of lottery seq at the given positions (join
 // order), in a second cursor pass.
-func entriesAt(tx *bolt.Tx, seq uint64, positions []int) map[int]entryRef {
+func entriesAt(tx data.Tx, seq uint64, positions []int) map[int]entryRef {
 	want := make(map[int]bool, len(positions))
 	for _, p := range positions {
 		want[p] = true
@@ -209,7 +207,7 @@ func entriesAt(tx *bolt.Tx, seq uint64, positions []int) map[int]entryRef {
 
 // view builds the public view of a lottery. viewer is the user seq of the
 // caller (0: none, Me stays nil).
-func view(tx *bolt.Tx, seq uint64, r *record, viewer uint64) Lottery {
+func view(tx data.Tx, seq uint64, r *record, viewer uint64) Lottery {
 	l := Lottery{
 		ID:               data.EncodeID(seq, r.Tag),
 		Title:            r.Title,

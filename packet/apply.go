@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"luckbox/data"
 )
 
@@ -24,7 +22,7 @@ func (s *Service) ApplyPayment(ctx context.Context, t Transaction) (applied bool
 		return false, nil
 	}
 	now := s.now().UTC()
-	err = s.db.Update(ctx, func(tx *bolt.Tx) error {
+	err = s.db.Update(ctx, func(tx data.Tx) error {
 		applied = false
 		seq := data.ParseU64(data.MustBucket(tx, bucketOrdersByNo).Get([]byte(t.OutTradeNo)))
 		o, found, err := loadOrder(tx, seq)
@@ -77,7 +75,7 @@ func (s *Service) ApplyPayment(ctx context.Context, t Transaction) (applied bool
 // while it was not funded are credited (in grab order), then it becomes
 // finished (every share taken), expired (remainder refunded to the sender's
 // balance) or active.
-func (s *Service) fund(tx *bolt.Tx, seq uint64, amount int64, now time.Time) error {
+func (s *Service) fund(tx data.Tx, seq uint64, amount int64, now time.Time) error {
 	st, found, err := loadState(tx, seq)
 	if err != nil {
 		return err
@@ -128,7 +126,7 @@ func (s *Service) fund(tx *bolt.Tx, seq uint64, amount int64, now time.Time) err
 
 // finish marks a funded packet whose last share was taken at at as finished
 // (the caller writes the state).
-func (s *Service) finish(tx *bolt.Tx, seq uint64, st *state, at time.Time) {
+func (s *Service) finish(tx data.Tx, seq uint64, st *state, at time.Time) {
 	st.Status = StatusFinished
 	st.FinishedAt = at.UnixNano()
 	if st.Kind == KindLucky {
@@ -138,7 +136,7 @@ func (s *Service) finish(tx *bolt.Tx, seq uint64, st *state, at time.Time) {
 
 // refund expires a packet: a funded remainder goes back to the sender's
 // balance with a ledger row (the caller writes the state).
-func (s *Service) refund(tx *bolt.Tx, seq uint64, st *state, now time.Time) error {
+func (s *Service) refund(tx data.Tx, seq uint64, st *state, now time.Time) error {
 	if st.Funded && st.RemainingAmount > 0 {
 		if err := moveMoney(tx, st.Sender, st.RemainingAmount, LedgerPacketRefund, seq, st.Tag, now); err != nil {
 			return err

@@ -6,8 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 
-	bolt "go.etcd.io/bbolt"
-
 	"luckbox/data"
 )
 
@@ -52,7 +50,7 @@ type Report struct {
 // a read-only file: a backup, or a stopped server's database).
 func Audit(db *data.DB) (Report, error) {
 	var r Report
-	err := db.View(func(tx *bolt.Tx) error {
+	err := db.View(func(tx data.Tx) error {
 		var err error
 		r, err = AuditTx(tx)
 		return err
@@ -64,7 +62,7 @@ func Audit(db *data.DB) (Report, error) {
 func (s *Service) Audit(ctx context.Context) (Report, error) { return Audit(s.db) }
 
 // forEach visits a bucket's keys in order; a missing bucket is empty.
-func forEach(tx *bolt.Tx, name []byte, fn func(k, v []byte) error) error {
+func forEach(tx data.Tx, name []byte, fn func(k, v []byte) error) error {
 	b := tx.Bucket(name)
 	if b == nil {
 		return nil
@@ -96,7 +94,7 @@ type ledgerAgg struct {
 // auditor holds one audit's read view and the facts its checks share,
 // gathered in one pass over each big bucket (accounts, the ledger log).
 type auditor struct {
-	tx      *bolt.Tx
+	tx      data.Tx
 	tot     Totals
 	grabs   map[uint64]*grabAgg   // packet seq → its grab records
 	ledger  map[uint64]*ledgerAgg // user seq → their ledger rows
@@ -113,7 +111,7 @@ type auditor struct {
 // money in − money out. Each invariant is one check function; malformed
 // keys are errors, and so is a file of an older schema (opened read-only,
 // not migrated).
-func AuditTx(tx *bolt.Tx) (Report, error) {
+func AuditTx(tx data.Tx) (Report, error) {
 	if err := data.CheckSchemaCurrent(tx); err != nil {
 		return Report{}, fmt.Errorf("audit: %w", err)
 	}

@@ -8,8 +8,6 @@ import (
 	"math/rand/v2"
 	"slices"
 
-	bolt "go.etcd.io/bbolt"
-
 	"luckbox/auth"
 	"luckbox/data"
 	"luckbox/internal/text"
@@ -175,7 +173,7 @@ func (s *Service) Create(ctx context.Context, sender auth.User, in CreateInput) 
 
 	var seq, orderSeq uint64
 	var o order
-	err = s.db.Update(ctx, func(tx *bolt.Tx) error {
+	err = s.db.Update(ctx, func(tx data.Tx) error {
 		seq, orderSeq = 0, 0
 		var to uint64
 		if in.Kind == KindPersonal {

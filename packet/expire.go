@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	bolt "go.etcd.io/bbolt"
-
 	"luckbox/data"
 )
 
@@ -33,7 +31,7 @@ func (s *Service) Expire(ctx context.Context, seq uint64) (expired bool, err err
 
 func (s *Service) expire(ctx context.Context, seq uint64) (expired, early bool, err error) {
 	now := s.now().UTC()
-	err = s.db.Update(ctx, func(tx *bolt.Tx) error {
+	err = s.db.Update(ctx, func(tx data.Tx) error {
 		expired, early = false, false
 		st, found, err := loadState(tx, seq)
 		if err != nil || !found {

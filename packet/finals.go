@@ -1,11 +1,10 @@
 package packet
 
 import (
+	"luckbox/data"
 	"slices"
 	"sync"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // finals remembers packets whose state is final, so that the rejections a
@@ -90,7 +89,7 @@ func (f *finals) answer(seq, tag, user uint64) error {
 // remember records packet seq, whose state st was read in tx, if st is
 // final and the packet is not known yet. It reads the grabbers along the
 // chain of grab records (once per packet).
-func (f *finals) remember(tx *bolt.Tx, seq uint64, st *state) {
+func (f *finals) remember(tx data.Tx, seq uint64, st *state) {
 	if !final(st) || int(st.Next) > f.maxHeld {
 		return
 	}

@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"luckbox/data"
 )
 
@@ -135,7 +133,7 @@ func TestUnfundedExpiredIsNotFinal(t *testing.T) {
 func TestGrabRacingTheLastShareIsNeverToldExhausted(t *testing.T) {
 	var mu sync.Mutex
 	lastShare := map[uint64]time.Time{} // packet seq → when the transaction taking its last share began to commit
-	hook := func(tx *bolt.Tx) {
+	hook := func(tx data.Tx) {
 		committing := time.Now()
 		var done []uint64
 		_ = tx.Bucket(bucketPackets).ForEach(func(k, _ []byte) error {

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"luckbox/data"
 )
 
@@ -25,7 +23,7 @@ type GrabResult struct {
 // grabCheck decides a grab from the state in tx. It returns the packet's
 // state when the grab may go ahead; the user's earlier grab (again, with a
 // nil error) when they already grabbed; or a rejection.
-func grabCheck(tx *bolt.Tx, seq, tag, user uint64, now time.Time) (_ uint64, st state, again *GrabResult, err error) {
+func grabCheck(tx data.Tx, seq, tag, user uint64, now time.Time) (_ uint64, st state, again *GrabResult, err error) {
 	seq, st, found, err := lookupSeq(tx, seq, tag)
 	if err != nil {
 		return 0, st, nil, err
@@ -85,7 +83,7 @@ func (s *Service) Grab(ctx context.Context, user uint64, id string) (GrabResult,
 	}
 	now := s.now().UTC()
 	var res GrabResult
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx data.Tx) error {
 		seq, st, again, err := grabCheck(tx, seq, tag, user, now)
 		if again != nil {
 			res = *again
@@ -104,7 +102,7 @@ func (s *Service) Grab(ctx context.Context, user uint64, id string) (GrabResult,
 	case res.Again:
 		return res, nil
 	}
-	err = s.db.Update(ctx, func(tx *bolt.Tx) error {
+	err = s.db.Update(ctx, func(tx data.Tx) error {
 		seq, st, again, err := grabCheck(tx, seq, tag, user, now)
 		if err != nil || again != nil {
 			if again != nil {

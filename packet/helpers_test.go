@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"luckbox/auth"
 	"luckbox/data"
 	"luckbox/data/datatest"
@@ -114,7 +112,7 @@ type env struct {
 	opts  Options
 	sync  bool // fsync on commit (benchmarks); tests skip it
 	// beforeCommit is data.Options.BeforeCommit (measurements).
-	beforeCommit func(tx *bolt.Tx)
+	beforeCommit func(tx data.Tx)
 }
 
 func newEnv(t testing.TB, opts Options) *env { return newEnvSync(t, opts, false) }
@@ -122,7 +120,7 @@ func newEnv(t testing.TB, opts Options) *env { return newEnvSync(t, opts, false)
 func newEnvSync(t testing.TB, opts Options, sync bool) *env { return newEnvHooked(t, opts, sync, nil) }
 
 // newEnvHooked is newEnvSync with a data.Options.BeforeCommit hook.
-func newEnvHooked(t testing.TB, opts Options, sync bool, beforeCommit func(tx *bolt.Tx)) *env {
+func newEnvHooked(t testing.TB, opts Options, sync bool, beforeCommit func(tx data.Tx)) *env {
 	t.Helper()
 	e := &env{t: t, path: filepath.Join(t.TempDir(), "p.db"), clock: datatest.NewClock(time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC)),
 		pay: newFakePay(), opts: opts, sync: sync, beforeCommit: beforeCommit}
@@ -230,7 +228,7 @@ func (e *env) audit() Report {
 // keyCount is the number of keys in a bucket.
 func (e *env) keyCount(bucket []byte) int {
 	n := 0
-	_ = e.db.View(func(tx *bolt.Tx) error { n = tx.Bucket(bucket).Stats().KeyN; return nil })
+	_ = e.db.View(func(tx data.Tx) error { n = data.KeyCount(tx.Bucket(bucket)); return nil })
 	return n
 }
 

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 
-	bolt "go.etcd.io/bbolt"
-
 	"luckbox/data"
 )
 
@@ -34,7 +32,7 @@ var (
 // grab against them), then the states (they read the old grab records for
 // the last grabber), the ledger, and the wallets against it.
 var migrateV1 = data.Phased(
-	data.Phase{Name: 'r', Run: func(tx *bolt.Tx, _ []byte, _ int) ([]byte, error) {
+	data.Phase{Name: 'r', Run: func(tx data.Tx, _ []byte, _ int) ([]byte, error) {
 		return nil, data.ResetBuckets(tx, bucketAccounts, bucketLedgerLog, bucketPackets, bucketPacketFixed)
 	}},
 	data.Phase{Name: 'g', Run: migrateGrabs},
@@ -42,7 +40,7 @@ var migrateV1 = data.Phased(
 	data.Phase{Name: 'p', Run: migrateStates},
 	data.Phase{Name: 'l', Run: migrateLedger},
 	data.Phase{Name: 'w', Run: checkWallets},
-	data.Phase{Name: 'd', Run: func(tx *bolt.Tx, _ []byte, _ int) ([]byte, error) {
+	data.Phase{Name: 'd', Run: func(tx data.Tx, _ []byte, _ int) ([]byte, error) {
 		return nil, data.DropBuckets(tx, v1Wallets, v1Ledger, v1Packets, v1Grabs, v1Grabbers, v1UserPackets)
 	}},
 )
@@ -65,7 +63,7 @@ func v1GrabKey(seq uint64, i uint32) []byte { return binary.BigEndian.AppendUint
 // entry finds its grab through the schema-1 grabber index; the grab record
 // links to the previous grab's user. The amount is not kept (it is the
 // share): one that is not its share stops the migration.
-func migrateGrabs(tx *bolt.Tx, from []byte, limit int) ([]byte, error) {
+func migrateGrabs(tx data.Tx, from []byte, limit int) ([]byte, error) {
 	grabs, grabbers := tx.Bucket(v1Grabs), tx.Bucket(v1Grabbers)
 	acc, shares := data.MustBucket(tx, bucketAccounts), data.MustBucket(tx, bucketShares)
 	return data.Walk(tx, v1UserPackets, from, limit, func(k, _ []byte) error {
@@ -107,7 +105,7 @@ func migrateGrabs(tx *bolt.Tx, from []byte, limit int) ([]byte, error) {
 
 // checkGrabs checks that every schema-1 grab was migrated (its grabber's
 // index entry was there).
-func checkGrabs(tx *bolt.Tx, from []byte, limit int) ([]byte, error) {
+func checkGrabs(tx data.Tx, from []byte, limit int) ([]byte, error) {
 	acc := data.MustBucket(tx, bucketAccounts)
 	return data.Walk(tx, v1Grabs, from, limit, func(k, v []byte) error {
 		if len(k) != 12 {
@@ -124,7 +122,7 @@ func checkGrabs(tx *bolt.Tx, from []byte, limit int) ([]byte, error) {
 // migrateStates writes each packet's state in its two schema-2 records,
 // with its last grabber, into the new buckets (the states bucket takes
 // over the sequence).
-func migrateStates(tx *bolt.Tx, from []byte, limit int) ([]byte, error) {
+func migrateStates(tx data.Tx, from []byte, limit int) ([]byte, error) {
 	old := tx.Bucket(v1Packets)
 	if old == nil {
 		return nil, nil
@@ -160,7 +158,7 @@ func migrateStates(tx *bolt.Tx, from []byte, limit int) ([]byte, error) {
 // same seq, so cursors handed out before stay valid, linked to the user's
 // previous row; after a user's last row it writes the wallet, whose
 // balance must be that row's balance_after.
-func migrateLedger(tx *bolt.Tx, from []byte, limit int) ([]byte, error) {
+func migrateLedger(tx data.Tx, from []byte, limit int) ([]byte, error) {
 	old := tx.Bucket(v1Ledger)
 	if old == nil {
 		return nil, nil
@@ -171,7 +169,7 @@ func migrateLedger(tx *bolt.Tx, from []byte, limit int) ([]byte, error) {
 			return nil, err
 		}
 	}
-	var balances *bolt.Bucket = tx.Bucket(v1Wallets)
+	var balances data.Bucket = tx.Bucket(v1Wallets)
 	var prevUser, prevSeq uint64
 	if from != nil { // the row before the chunk's first, if the same user's
 		c := old.Cursor()
@@ -220,7 +218,7 @@ func migrateLedger(tx *bolt.Tx, from []byte, limit int) ([]byte, error) {
 
 // checkWallets checks that every schema-1 wallet is migrated: a user with
 // a balance has a ledger, hence a wallet now with the same balance.
-func checkWallets(tx *bolt.Tx, from []byte, limit int) ([]byte, error) {
+func checkWallets(tx data.Tx, from []byte, limit int) ([]byte, error) {
 	return data.Walk(tx, v1Wallets, from, limit, func(k, v []byte) error {
 		user, bal := data.ParseU64(k), int64(0)
 		if len(v) == 8 {

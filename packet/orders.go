@@ -6,8 +6,6 @@ import (
 	"strings"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"luckbox/auth"
 	"luckbox/data"
 )
@@ -53,7 +51,7 @@ type Order struct {
 	PayParams  *PayParams `json:"pay_params"`
 }
 
-func loadOrder(tx *bolt.Tx, seq uint64) (order, bool, error) {
+func loadOrder(tx data.Tx, seq uint64) (order, bool, error) {
 	var o order
 	found, err := data.GetJSON(data.MustBucket(tx, bucketOrders), data.U64(seq), &o)
 	if err != nil {
@@ -62,7 +60,7 @@ func loadOrder(tx *bolt.Tx, seq uint64) (order, bool, error) {
 	return o, found, nil
 }
 
-func putOrder(tx *bolt.Tx, seq uint64, o order) error {
+func putOrder(tx data.Tx, seq uint64, o order) error {
 	return data.PutJSON(data.MustBucket(tx, bucketOrders), data.U64(seq), o)
 }
 
@@ -72,7 +70,7 @@ func outTradeNo(seq, tag uint64) string { return "LB" + strings.ToUpper(data.Enc
 
 // newOrder creates a pending payment order inside tx and schedules its
 // first query. It returns the order's sequence.
-func (s *Service) newOrder(tx *bolt.Tx, o order) (uint64, order, error) {
+func (s *Service) newOrder(tx data.Tx, o order) (uint64, order, error) {
 	b := data.MustBucket(tx, bucketOrders)
 	seq, err := b.NextSequence()
 	if err != nil {
@@ -115,7 +113,7 @@ func (s *Service) prepay(ctx context.Context, seq uint64, o order, payer auth.Us
 // setOrderStatus moves an order from status from to status to (and records a
 // prepay_id if given); it does nothing if the order is in another status.
 func (s *Service) setOrderStatus(ctx context.Context, seq uint64, from, to, prepayID string) error {
-	err := s.db.Update(ctx, func(tx *bolt.Tx) error {
+	err := s.db.Update(ctx, func(tx data.Tx) error {
 		o, found, err := loadOrder(tx, seq)
 		if err != nil || !found || o.Status != from {
 			return err
@@ -152,7 +150,7 @@ func (s *Service) Topup(ctx context.Context, user auth.User, amount int64) (Orde
 	now := s.now().UTC()
 	var seq uint64
 	var o order
-	err = s.db.Update(ctx, func(tx *bolt.Tx) error {
+	err = s.db.Update(ctx, func(tx data.Tx) error {
 		var err error
 		seq, o, err = s.newOrder(tx, order{Tag: tag, Kind: OrderTopup, User: user.Seq, Amount: amount,
 			CreatedAt: now, Deadline: now.Add(s.opts.PayWindow)})
@@ -191,7 +189,7 @@ func (s *Service) TopupOrder(ctx context.Context, userSeq uint64, id string) (Or
 	var o order
 	var found bool
 	if ok {
-		err := s.db.View(func(tx *bolt.Tx) error {
+		err := s.db.View(func(tx data.Tx) error {
 			var err error
 			o, found, err = loadOrder(tx, seq)
 			return err

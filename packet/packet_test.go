@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"luckbox/data"
 )
 
@@ -542,7 +540,7 @@ func TestFailedPrepayClosesOrder(t *testing.T) {
 		t.Fatalf("topup with failing prepay: %v", err)
 	}
 	n := 0
-	_ = e.db.View(func(tx *bolt.Tx) error {
+	_ = e.db.View(func(tx data.Tx) error {
 		return tx.Bucket(bucketOrders).ForEach(func(k, v []byte) error {
 			o, _, _ := loadOrder(tx, data.ParseU64(k))
 			if o.Status != OrderClosed {
@@ -598,9 +596,9 @@ func TestAuditDetectsTampering(t *testing.T) {
 	}
 	e.audit()
 	seq, _, _ := data.DecodeID(p.ID)
-	failing := func(t *testing.T, mutate func(tx *bolt.Tx) error, want ...string) {
+	failing := func(t *testing.T, mutate func(tx data.Tx) error, want ...string) {
 		t.Helper()
-		if err := e.db.Bolt().Update(mutate); err != nil {
+		if err := e.db.UpdateLocal(mutate); err != nil {
 			t.Fatal(err)
 		}
 		r, err := Audit(e.db)
@@ -619,7 +617,7 @@ func TestAuditDetectsTampering(t *testing.T) {
 		}
 	}
 	// A fen created out of nothing in bob's wallet.
-	setBalance := func(tx *bolt.Tx, delta int64) error {
+	setBalance := func(tx data.Tx, delta int64) error {
 		w, err := loadWallet(tx, bob.Seq)
 		if err != nil {
 			return err
@@ -627,9 +625,9 @@ func TestAuditDetectsTampering(t *testing.T) {
 		w.Balance += delta
 		return tx.Bucket(bucketAccounts).Put(walletKey(bob.Seq), w.marshal())
 	}
-	failing(t, func(tx *bolt.Tx) error { return setBalance(tx, 1) }, "ledger rows", "money in")
+	failing(t, func(tx data.Tx) error { return setBalance(tx, 1) }, "ledger rows", "money in")
 	e.reopen()
-	failing(t, func(tx *bolt.Tx) error { // undo, then a second grab by bob in the chain
+	failing(t, func(tx data.Tx) error { // undo, then a second grab by bob in the chain
 		if err := setBalance(tx, -1); err != nil {
 			return err
 		}
@@ -641,7 +639,7 @@ func TestAuditDetectsTampering(t *testing.T) {
 		return putState(tx, seq, &st)
 	}, "twice", "grabs + remaining")
 	e.reopen()
-	failing(t, func(tx *bolt.Tx) error { // a ledger row whose balance_after does not follow
+	failing(t, func(tx data.Tx) error { // a ledger row whose balance_after does not follow
 		w, _ := loadWallet(tx, bob.Seq)
 		log := tx.Bucket(bucketLedgerLog)
 		r, err := parseLedgerRow(log.Get(data.U64(w.Last)))

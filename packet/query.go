@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"luckbox/data"
 )
 
@@ -22,7 +20,7 @@ func (s *Service) handlePayQuery(ctx context.Context, d data.Due) error {
 	seq := data.ParseU64(d.Ref)
 	var o order
 	var found bool
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx data.Tx) error {
 		var err error
 		o, found, err = loadOrder(tx, seq)
 		return err
@@ -71,7 +69,7 @@ func (s *Service) handlePayQuery(ctx context.Context, d data.Due) error {
 // scheduleQuery schedules the next query of a pending order, backing off
 // from QueryAfter to maxQueryDelay, and never later than its deadline.
 func (s *Service) scheduleQuery(ctx context.Context, seq uint64, now time.Time) error {
-	err := s.db.Update(ctx, func(tx *bolt.Tx) error {
+	err := s.db.Update(ctx, func(tx data.Tx) error {
 		o, found, err := loadOrder(tx, seq)
 		if err != nil || !found || o.Status != OrderPending {
 			return err
@@ -97,7 +95,7 @@ func (s *Service) scheduleQuery(ctx context.Context, seq uint64, now time.Time) 
 // out_trade_no now (tests and tools; the scheduler does it on its own).
 func (s *Service) QueryOrder(ctx context.Context, outTradeNo string) error {
 	var seq uint64
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx data.Tx) error {
 		seq = data.ParseU64(tx.Bucket(bucketOrdersByNo).Get([]byte(outTradeNo)))
 		return nil
 	})

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"luckbox/data"
 )
 
@@ -164,7 +162,7 @@ func (s *state) unmarshalV1(b []byte) error {
 }
 
 // loadState reads a packet's state; found is false if there is none.
-func loadState(tx *bolt.Tx, seq uint64) (state, bool, error) {
+func loadState(tx data.Tx, seq uint64) (state, bool, error) {
 	var s state
 	key := data.U64(seq)
 	hot := data.MustBucket(tx, bucketPackets).Get(key)
@@ -179,7 +177,7 @@ func loadState(tx *bolt.Tx, seq uint64) (state, bool, error) {
 
 // putState writes what changes of a packet's state (its fixed part is
 // written once, by newState).
-func putState(tx *bolt.Tx, seq uint64, s *state) error {
+func putState(tx data.Tx, seq uint64, s *state) error {
 	if err := data.MustBucket(tx, bucketPackets).Put(data.U64(seq), s.marshalHot()); err != nil {
 		return fmt.Errorf("put packet %d: %w", seq, err)
 	}
@@ -187,7 +185,7 @@ func putState(tx *bolt.Tx, seq uint64, s *state) error {
 }
 
 // newState writes both parts of a new packet's state.
-func newState(tx *bolt.Tx, seq uint64, s *state) error {
+func newState(tx data.Tx, seq uint64, s *state) error {
 	if err := data.AppendBucket(tx, bucketPacketFixed).Put(data.U64(seq), s.marshalFixed()); err != nil {
 		return fmt.Errorf("put packet %d: %w", seq, err)
 	}
@@ -196,7 +194,7 @@ func newState(tx *bolt.Tx, seq uint64, s *state) error {
 
 // lookup resolves a public packet id to its sequence and state; ok is false
 // for a malformed or unknown id or a tag mismatch.
-func lookup(tx *bolt.Tx, id string) (uint64, state, bool, error) {
+func lookup(tx data.Tx, id string) (uint64, state, bool, error) {
 	seq, tag, ok := data.DecodeID(id)
 	if !ok {
 		return 0, state{}, false, nil
@@ -205,7 +203,7 @@ func lookup(tx *bolt.Tx, id string) (uint64, state, bool, error) {
 }
 
 // lookupSeq is lookup of a decoded id.
-func lookupSeq(tx *bolt.Tx, seq, tag uint64) (uint64, state, bool, error) {
+func lookupSeq(tx data.Tx, seq, tag uint64) (uint64, state, bool, error) {
 	st, found, err := loadState(tx, seq)
 	if err != nil || !found || st.Tag != tag {
 		return 0, state{}, false, err
@@ -247,7 +245,7 @@ func parseGrabRec(b []byte) (grabRec, error) {
 }
 
 // grabOf reads user's grab of packet seq, if any.
-func grabOf(tx *bolt.Tx, user, seq uint64) (grabRec, bool, error) {
+func grabOf(tx data.Tx, user, seq uint64) (grabRec, bool, error) {
 	v := data.MustBucket(tx, bucketAccounts).Get(grabKey(user, seq))
 	if v == nil {
 		return grabRec{}, false, nil
@@ -263,7 +261,7 @@ func grabOf(tx *bolt.Tx, user, seq uint64) (grabRec, bool, error) {
 // stop, following the chain of grab records from st.Last; fn gets each
 // grab's user and record. A record that is missing or out of sequence is
 // an error (the audit reports it).
-func grabChain(tx *bolt.Tx, seq uint64, st *state, stop uint32, fn func(user uint64, g grabRec) error) error {
+func grabChain(tx data.Tx, seq uint64, st *state, stop uint32, fn func(user uint64, g grabRec) error) error {
 	acc := data.MustBucket(tx, bucketAccounts)
 	user := st.Last
 	for i := st.Next; i > stop; i-- {
@@ -280,7 +278,7 @@ func grabChain(tx *bolt.Tx, seq uint64, st *state, stop uint32, fn func(user uin
 }
 
 // share returns share i of packet seq.
-func share(tx *bolt.Tx, seq uint64, i uint32) (int64, error) {
+func share(tx data.Tx, seq uint64, i uint32) (int64, error) {
 	v := data.MustBucket(tx, bucketShares).Get(data.U64(seq))
 	if len(v) < int(i+1)*8 {
 		return 0, fmt.Errorf("packet %d: share %d is missing", seq, i)
@@ -289,7 +287,7 @@ func share(tx *bolt.Tx, seq uint64, i uint32) (int64, error) {
 }
 
 // loadShares returns the share list of packet seq.
-func loadShares(tx *bolt.Tx, seq uint64) []int64 {
+func loadShares(tx data.Tx, seq uint64) []int64 {
 	var v []byte
 	if b := tx.Bucket(bucketShares); b != nil {
 		v = b.Get(data.U64(seq))

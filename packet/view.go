@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"luckbox/auth"
 	"luckbox/data"
 )
@@ -76,7 +74,7 @@ type viewer struct {
 
 // render builds the API view of packet seq inside tx. It returns the
 // prepay_id to sign when the sender looks at an unpaid packet.
-func render(tx *bolt.Tx, seq uint64, st state, v viewer) (Packet, string, error) {
+func render(tx data.Tx, seq uint64, st state, v viewer) (Packet, string, error) {
 	var inf info
 	if _, err := data.GetJSON(data.MustBucket(tx, bucketPacketInfo), data.U64(seq), &inf); err != nil {
 		return Packet{}, "", err
@@ -188,7 +186,7 @@ func (s *Service) AdminGet(ctx context.Context, id string) (Packet, error) {
 func (s *Service) get(ctx context.Context, v viewer, id string) (Packet, error) {
 	var p Packet
 	var prepayID string
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx data.Tx) error {
 		seq, st, found, err := lookup(tx, id)
 		switch {
 		case err != nil:
@@ -213,7 +211,7 @@ func (s *Service) get(ctx context.Context, v viewer, id string) (Packet, error) 
 // any other status it changes nothing. If the payment order was closed
 // (not paid in time) it is a conflict.
 func (s *Service) MarkPaid(ctx context.Context, user uint64, id string) (Packet, error) {
-	err := s.db.Update(ctx, func(tx *bolt.Tx) error {
+	err := s.db.Update(ctx, func(tx data.Tx) error {
 		seq, st, found, err := lookup(tx, id)
 		switch {
 		case err != nil:
@@ -269,7 +267,7 @@ func (s *Service) ListMine(ctx context.Context, user uint64, role, cursor string
 	var items []Packet
 	var next string
 	var prepay []string
-	err = s.db.View(func(tx *bolt.Tx) error {
+	err = s.db.View(func(tx data.Tx) error {
 		c := data.MustBucket(tx, bucketAccounts).Cursor()
 		next, err = data.NewestFirst(c, data.Key(data.U64(user), []byte{r}), from, PacketPage, func(seq uint64, _ []byte) (bool, error) {
 			st, found, err := loadState(tx, seq)
@@ -301,7 +299,7 @@ func (s *Service) AdminList(ctx context.Context, cursor string) ([]Packet, strin
 	}
 	var items []Packet
 	var next string
-	err = s.db.View(func(tx *bolt.Tx) error {
+	err = s.db.View(func(tx data.Tx) error {
 		c := data.MustBucket(tx, bucketPackets).Cursor()
 		next, err = data.NewestFirst(c, nil, from, PacketPage, func(seq uint64, _ []byte) (bool, error) {
 			st, _, err := loadState(tx, seq)

@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"luckbox/data"
 )
 
@@ -97,7 +95,7 @@ func parseWallet(b []byte) (wallet, error) {
 }
 
 // loadWallet reads user's wallet (zero for a user who never had money).
-func loadWallet(tx *bolt.Tx, user uint64) (wallet, error) {
+func loadWallet(tx data.Tx, user uint64) (wallet, error) {
 	v := data.MustBucket(tx, bucketAccounts).Get(walletKey(user))
 	if v == nil {
 		return wallet{}, nil
@@ -115,7 +113,7 @@ var (
 	counterMoneyOut = []byte("money_out") // withdrawals (none yet)
 )
 
-func getInt(b *bolt.Bucket, k []byte) int64 {
+func getInt(b data.Bucket, k []byte) int64 {
 	v := b.Get(k)
 	if len(v) != 8 {
 		return 0
@@ -123,12 +121,12 @@ func getInt(b *bolt.Bucket, k []byte) int64 {
 	return int64(binary.BigEndian.Uint64(v))
 }
 
-func putInt(b *bolt.Bucket, k []byte, v int64) error {
+func putInt(b data.Bucket, k []byte, v int64) error {
 	return b.Put(k, binary.BigEndian.AppendUint64(nil, uint64(v)))
 }
 
 // balanceIn returns the balance of user inside tx.
-func balanceIn(tx *bolt.Tx, user uint64) (int64, error) {
+func balanceIn(tx data.Tx, user uint64) (int64, error) {
 	w, err := loadWallet(tx, user)
 	return w.Balance, err
 }
@@ -139,7 +137,7 @@ func balanceIn(tx *bolt.Tx, user uint64) (int64, error) {
 // bucketAccounts and the row appended at the tail of the ledger log.
 // Callers check a debit against the balance before they write anything;
 // moveMoney refuses a negative result as a programming error.
-func moveMoney(tx *bolt.Tx, user uint64, delta int64, kind string, refSeq, refTag uint64, at time.Time) error {
+func moveMoney(tx data.Tx, user uint64, delta int64, kind string, refSeq, refTag uint64, at time.Time) error {
 	w, err := loadWallet(tx, user)
 	if err != nil {
 		return fmt.Errorf("ledger: %w", err)
@@ -165,7 +163,7 @@ func moveMoney(tx *bolt.Tx, user uint64, delta int64, kind string, refSeq, refTa
 }
 
 // addCounter adds delta to a global counter inside tx.
-func addCounter(tx *bolt.Tx, name []byte, delta int64) error {
+func addCounter(tx data.Tx, name []byte, delta int64) error {
 	b := data.MustBucket(tx, bucketCounters)
 	if err := putInt(b, name, getInt(b, name)+delta); err != nil {
 		return fmt.Errorf("counter %s: %w", name, err)
@@ -176,7 +174,7 @@ func addCounter(tx *bolt.Tx, name []byte, delta int64) error {
 // Balance returns the user's wallet balance in fen (0 for a new user).
 func (s *Service) Balance(ctx context.Context, userSeq uint64) (int64, error) {
 	var bal int64
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx data.Tx) error {
 		var err error
 		bal, err = balanceIn(tx, userSeq)
 		return err
@@ -202,7 +200,7 @@ func (s *Service) Ledger(ctx context.Context, userSeq uint64, cursor string, lim
 	if err != nil {
 		return nil, "", err
 	}
-	err = s.db.View(func(tx *bolt.Tx) error {
+	err = s.db.View(func(tx data.Tx) error {
 		seq := from
 		if from == data.FirstPage {
 			w, err := loadWallet(tx, userSeq)
@@ -233,7 +231,7 @@ type MoneyFlow struct {
 // Flow returns the money flow totals.
 func (s *Service) Flow(ctx context.Context) (MoneyFlow, error) {
 	var f MoneyFlow
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx data.Tx) error {
 		if c := tx.Bucket(bucketCounters); c != nil {
 			f.PaidIn, f.PaidOut = getInt(c, counterMoneyIn), getInt(c, counterMoneyOut)
 		}
@@ -249,7 +247,7 @@ func (s *Service) Flow(ctx context.Context) (MoneyFlow, error) {
 // ledgerChain reads up to limit rows of user's ledger from row seq back
 // along the chain and returns the cursor of the row after them ("" at the
 // chain's end). A cursor (fromCursor) must name a row of this user.
-func ledgerChain(log *bolt.Bucket, user, seq uint64, limit int, fromCursor bool) ([]LedgerEntry, string, error) {
+func ledgerChain(log data.Bucket, user, seq uint64, limit int, fromCursor bool) ([]LedgerEntry, string, error) {
 	items := make([]LedgerEntry, 0, min(limit, 16))
 	for ; seq != 0; limit-- {
 		if limit == 0 {

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	bolt "go.etcd.io/bbolt"
-
 	"luckbox/auth"
 	"luckbox/data"
 )
@@ -94,7 +92,7 @@ func TestAdminBackup(t *testing.T) {
 	}
 	var u auth.User
 	var found bool
-	err = db.View(func(tx *bolt.Tx) error {
+	err = db.View(func(tx data.Tx) error {
 		var err error
 		u, found, err = auth.UserInTx(tx, userID)
 		return err

@@ -5,9 +5,8 @@ import (
 	"encoding/base64"
 	"testing"
 
-	bolt "go.etcd.io/bbolt"
-
 	"luckbox/auth"
+	"luckbox/data"
 	"luckbox/wechat"
 )
 
@@ -65,7 +64,7 @@ func (h *harness) bindPhone(openid, token, phone string) {
 func (h *harness) usersByPhone(phone string) []string {
 	h.t.Helper()
 	var ids []string
-	err := h.db.View(func(tx *bolt.Tx) error {
+	err := h.db.View(func(tx data.Tx) error {
 		us, err := auth.UsersByPhoneInTx(tx, phone)
 		for _, u := range us {
 			ids = append(ids, u.ID())

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"luckbox/data"
 	"luckbox/data/datatest"
 	"luckbox/lottery"
@@ -191,7 +189,7 @@ func TestIdempotencyKeysBoundedPerCaller(t *testing.T) {
 		wantStatus(t, h.postLottery(alice, fmt.Sprintf("l%d", i), "Idempotency-Key", fmt.Sprintf("k%d", i)), 201, "")
 	}
 	var n int
-	_ = h.db.View(func(tx *bolt.Tx) error { n = tx.Bucket([]byte("idempotency")).Stats().KeyN; return nil })
+	_ = h.db.View(func(tx data.Tx) error { n = data.KeyCount(tx.Bucket([]byte("idempotency"))); return nil })
 	if n != 3 {
 		t.Fatalf("%d idempotency records stored, want 3", n)
 	}

@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"luckbox/auth"
 	"luckbox/data"
 )
@@ -162,7 +160,7 @@ func TestInboxAndSubscribePush(t *testing.T) {
 	n := auth.Notification{Kind: "lottery_result", Title: "开奖了", Body: "你中奖了", Ref: "L1", Template: "luckbox_lottery_result",
 		Data: map[string]string{"thing1": "年会抽奖", "phrase2": "中奖", "thing3": "一等奖", "time4": "2026-11-22 08:00"}}
 	for i := 0; i < 2; i++ { // the second has no grant left: inbox only
-		if err := h.db.Update(context.Background(), func(tx *bolt.Tx) error { return h.auth.Notify(tx, u.Seq, n) }); err != nil {
+		if err := h.db.Update(context.Background(), func(tx data.Tx) error { return h.auth.Notify(tx, u.Seq, n) }); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -113,9 +113,9 @@ func (d *Disk) Commit() error {
 // its page splits into more). Use it from data.Options.BeforeCommit to see
 // where the bytes of a commit go. It reads bbolt's private node cache by
 // reflection: a measurement tool for tests, not for production code.
-func DirtyPages(tx *bolt.Tx) map[string]int {
+func DirtyPages(tx data.Tx) map[string]int {
 	out := map[string]int{}
-	_ = tx.ForEach(func(name []byte, b *bolt.Bucket) error {
+	_ = data.Unwrap(tx).ForEach(func(name []byte, b *bolt.Bucket) error {
 		nodes := reflect.ValueOf(b).Elem().FieldByName("nodes")
 		if nodes.IsValid() && nodes.Len() > 0 {
 			out[string(name)] = nodes.Len()
@@ -136,7 +136,7 @@ type PageCounter struct {
 }
 
 // Hook is the data.Options.BeforeCommit hook.
-func (c *PageCounter) Hook(tx *bolt.Tx) {
+func (c *PageCounter) Hook(tx data.Tx) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.on {

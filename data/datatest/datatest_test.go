@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"luckbox/data"
 )
 
@@ -43,14 +41,14 @@ func TestOpenTempHasBucketsAndClock(t *testing.T) {
 	if got, want := db.Now(), time.Date(2026, 11, 22, 8, 1, 0, 0, time.UTC); !got.Equal(want) {
 		t.Fatalf("db.Now = %v, want %v", got, want)
 	}
-	err := db.Update(context.Background(), func(tx *bolt.Tx) error {
+	err := db.Update(context.Background(), func(tx data.Tx) error {
 		return tx.Bucket([]byte("b")).Put([]byte("k"), []byte("v"))
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got string
-	if err := db.View(func(tx *bolt.Tx) error {
+	if err := db.View(func(tx data.Tx) error {
 		if tx.Bucket([]byte("a")) == nil {
 			t.Error("bucket a is missing")
 		}
@@ -70,7 +68,7 @@ func TestOpenTempHasBucketsAndClock(t *testing.T) {
 func TestOpenReopensSamePath(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "re.db")
 	db := Open(t, path, data.Options{Buckets: [][]byte{[]byte("x")}})
-	err := db.Update(context.Background(), func(tx *bolt.Tx) error {
+	err := db.Update(context.Background(), func(tx data.Tx) error {
 		return tx.Bucket([]byte("x")).Put([]byte("k"), []byte("kept"))
 	})
 	if err != nil {
@@ -81,7 +79,7 @@ func TestOpenReopensSamePath(t *testing.T) {
 	}
 	db = Open(t, path, data.Options{Buckets: [][]byte{[]byte("x")}})
 	var got string
-	_ = db.View(func(tx *bolt.Tx) error { got = string(tx.Bucket([]byte("x")).Get([]byte("k"))); return nil })
+	_ = db.View(func(tx data.Tx) error { got = string(tx.Bucket([]byte("x")).Get([]byte("k"))); return nil })
 	if got != "kept" {
 		t.Fatalf("after reopen read %q, want kept", got)
 	}

@@ -198,7 +198,7 @@ func inspectBackup(path string, stderr io.Writer) (backupInfo, error) {
 // checkIntegrity runs bbolt's consistency check (every page reachable once,
 // keys in order) and returns its first finding.
 func checkIntegrity(db *data.DB) error {
-	return db.View(func(tx *bolt.Tx) error {
+	return db.Bolt().View(func(tx *bolt.Tx) error {
 		var first error
 		n := 0
 		for err := range tx.Check() {

@@ -7,8 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 
-	bolt "go.etcd.io/bbolt"
-
 	"luckbox/data"
 	"luckbox/wechat/fake"
 )
@@ -51,7 +49,7 @@ func demoKeysFor(ctx context.Context, db *data.DB) (fake.DemoKeys, error) {
 	if err != nil {
 		return fake.DemoKeys{}, fmt.Errorf("demo keys: %w", err)
 	}
-	if err := db.Update(ctx, func(tx *bolt.Tx) error { return data.PutMeta(tx, metaDemoKeys, b) }); err != nil {
+	if err := db.Update(ctx, func(tx data.Tx) error { return data.PutMeta(tx, metaDemoKeys, b) }); err != nil {
 		return fake.DemoKeys{}, fmt.Errorf("demo keys: store: %w", err)
 	}
 	return keys, nil
