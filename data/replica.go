@@ -209,3 +209,35 @@ func deletePath(tx *bolt.Tx, path [][]byte) error {
 	}
 	return parent.DeleteBucket(path[len(path)-1])
 }
+
+// Dump lists the local file's content, one line per bucket, sequence and
+// value ("bucket/nested key=hex value"), in key order, leaving out the
+// local replica revision: for tests and tools that compare two copies.
+func (db *DB) Dump() ([]string, error) {
+	var out []string
+	var walk func(b *bolt.Bucket, path string)
+	walk = func(b *bolt.Bucket, path string) {
+		out = append(out, fmt.Sprintf("%s #%d", path, b.Sequence()))
+		_ = b.ForEach(func(k, v []byte) error {
+			if nb := b.Bucket(k); nb != nil {
+				walk(nb, fmt.Sprintf("%s/%x", path, k))
+				return nil
+			}
+			if path == string(bucketMeta) && string(k) == KeyReplicaRevision {
+				return nil
+			}
+			out = append(out, fmt.Sprintf("%s %x=%x", path, k, v))
+			return nil
+		})
+	}
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
+			walk(b, string(name))
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("dump: %w", err)
+	}
+	return out, nil
+}

@@ -19,7 +19,9 @@ type boltTx struct {
 	capture  *capture // nil unless the write set is recorded
 	buckets  []boltBucket
 	cursors  []boltCursor
-	nb, nc   int // slab entries in use
+	reads    []bolt.Cursor // read transactions' cursors
+	nb, nc   int           // slab entries in use
+	nr       int
 }
 
 type boltBucket struct {
@@ -30,7 +32,7 @@ type boltBucket struct {
 
 // boltCursor wraps a write transaction's cursor: its Delete is a write.
 type boltCursor struct {
-	c   *bolt.Cursor
+	c   bolt.Cursor
 	b   *boltBucket
 	key []byte // the key the cursor is on
 }
@@ -47,7 +49,8 @@ func wrapTx(tx *bolt.Tx, c *capture) *boltTx {
 func (t *boltTx) release() {
 	clear(t.buckets[:t.nb])
 	clear(t.cursors[:t.nc])
-	t.nb, t.nc = 0, 0
+	clear(t.reads[:t.nr])
+	t.nb, t.nc, t.nr = 0, 0, 0
 	t.tx, t.capture = nil, nil
 	boltTxs.Put(t)
 }
@@ -118,17 +121,26 @@ func (b *boltBucket) Delete(key []byte) error {
 	return nil
 }
 
+// Cursor hands out cursors from the transaction's slabs: bbolt's Cursor
+// allocates its cursor, which escapes once returned as an interface; copied
+// into a slab entry it stays on the stack.
 func (b *boltBucket) Cursor() Cursor {
 	t := b.tx
 	if !t.writable {
-		return b.b.Cursor() // *bolt.Cursor is a Cursor; reading needs no wrapper
+		if t.nr == len(t.reads) {
+			t.reads = append(t.reads, make([]bolt.Cursor, max(4, len(t.reads)))...)
+		}
+		c := &t.reads[t.nr]
+		t.nr++
+		*c = *b.b.Cursor() // *bolt.Cursor is a Cursor; reading needs no wrapper
+		return c
 	}
 	if t.nc == len(t.cursors) {
 		t.cursors = append(t.cursors, make([]boltCursor, max(4, len(t.cursors)))...)
 	}
 	c := &t.cursors[t.nc]
 	t.nc++
-	c.c, c.b, c.key = b.b.Cursor(), b, nil
+	c.c, c.b, c.key = *b.b.Cursor(), b, nil
 	return c
 }
 

@@ -113,6 +113,7 @@ func (d *Disk) Commit() error {
 // its page splits into more). Use it from data.Options.BeforeCommit to see
 // where the bytes of a commit go. It reads bbolt's private node cache by
 // reflection: a measurement tool for tests, not for production code.
+// (It keeps bbolt's own bucket type: tx-refactor:skip.)
 func DirtyPages(tx data.Tx) map[string]int {
 	out := map[string]int{}
 	_ = data.Unwrap(tx).ForEach(func(name []byte, b *bolt.Bucket) error {
