@@ -241,3 +241,37 @@ func (db *DB) Dump() ([]string, error) {
 	}
 	return out, nil
 }
+
+// Export calls fn with every bucket, non-zero sequence and value of the
+// local file as a Write (the replica revision left out), buckets before
+// their content: what a replicated store holds for this file. The Write's
+// slices are valid only during the call.
+func (db *DB) Export(fn func(w *Write) error) error {
+	var walk func(b *bolt.Bucket, path [][]byte) error
+	walk = func(b *bolt.Bucket, path [][]byte) error {
+		if err := fn(&Write{Kind: WriteBucket, Bucket: path}); err != nil {
+			return err
+		}
+		if s := b.Sequence(); s != 0 {
+			if err := fn(&Write{Kind: WriteSequence, Bucket: path, Value: U64(s)}); err != nil {
+				return err
+			}
+		}
+		return b.ForEach(func(k, v []byte) error {
+			if nb := b.Bucket(k); nb != nil {
+				return walk(nb, append(path[:len(path):len(path)], k))
+			}
+			if len(path) == 1 && string(path[0]) == string(bucketMeta) && string(k) == KeyReplicaRevision {
+				return nil
+			}
+			return fn(&Write{Kind: WriteValue, Bucket: path, Key: k, Value: v})
+		})
+	}
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		return tx.ForEach(func(name []byte, b *bolt.Bucket) error { return walk(b, [][]byte{name}) })
+	})
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	return nil
+}
