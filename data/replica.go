@@ -275,3 +275,7 @@ func (db *DB) Export(fn func(w *Write) error) error {
 	}
 	return nil
 }
+
+// Done is closed when the database is closed: an engine's background work
+// on it (a watch) stops then.
+func (db *DB) Done() <-chan struct{} { return db.done }

@@ -63,7 +63,7 @@ func Open(t testing.TB, path string, opts data.Options) *data.DB {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	db, err := data.Open(path, opts)
+	db, err := openEngine(t, path, opts)
 	if err != nil {
 		t.Fatalf("open test database %s: %v", path, err)
 	}

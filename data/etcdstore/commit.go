@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -42,7 +43,9 @@ func (s *Store) Commit(ctx context.Context, ws *data.WriteSet) (int64, error) {
 		return 0, err
 	}
 	head := s.cfg.headKey()
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.CommitTimeout)
+	// A big transaction takes etcd longer: 1 s more per 10,000 operations.
+	timeout := s.cfg.CommitTimeout + time.Duration(len(ops)/10000)*time.Second
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	resp, err := s.cfg.Client.Txn(clientv3.WithRequireLeader(ctx)).
 		If(clientv3.Compare(clientv3.CreateRevision(fenceKey), "=", fenceRev),

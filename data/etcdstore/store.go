@@ -23,7 +23,9 @@ type Fence interface {
 
 // Config configures the etcd engine.
 type Config struct {
-	// Client is the etcd client (the caller owns and closes it).
+	// Client is the etcd client (the caller owns and closes it). Its
+	// MaxCallSendMsgSize must exceed MaxRequestBytes (the client's default
+	// is 2 MiB).
 	Client *clientv3.Client
 	// Prefix is where luckbox's keys live (default DefaultPrefix).
 	Prefix string
@@ -35,8 +37,9 @@ type Config struct {
 	// MaxRequestBytes is the largest request etcd takes: etcd's
 	// --max-request-bytes (default 1.5 MiB, etcd's default).
 	MaxRequestBytes int
-	// CommitTimeout bounds one commit to etcd (default 3 s): without quorum
-	// writes fail after it with 503.
+	// CommitTimeout bounds one commit to etcd (default 3 s, plus 1 s per
+	// 10,000 operations of a big one): without quorum writes fail after it
+	// with 503.
 	CommitTimeout time.Duration
 	// Logger receives the engine's warnings; nil: slog.Default().
 	Logger *slog.Logger
@@ -112,6 +115,13 @@ func Open(ctx context.Context, path string, cfg Config, opts data.Options) (*Sto
 	wctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	go s.watch(wctx, from)
+	go func() { // the copy closed directly (not through Close): stop watching
+		select {
+		case <-db.Done():
+			cancel()
+		case <-wctx.Done():
+		}
+	}()
 	if err := s.catchUp(ctx); err != nil {
 		s.Close()
 		return nil, err

@@ -27,6 +27,7 @@ type Options struct {
 type Cluster struct {
 	members   []*embed.Etcd
 	Endpoints []string
+	opts      Options
 }
 
 // freeURL returns a localhost URL on a port free at the moment.
@@ -72,7 +73,7 @@ func Start(dir string, n int, opts Options) (*Cluster, error) {
 		cfgs[i] = cfg
 		initial = append(initial, cfg.Name+"="+peer.String())
 	}
-	c := &Cluster{}
+	c := &Cluster{opts: opts}
 	for _, cfg := range cfgs {
 		cfg.InitialCluster = strings.Join(initial, ",")
 		e, err := embed.StartEtcd(cfg)
@@ -94,10 +95,12 @@ func Start(dir string, n int, opts Options) (*Cluster, error) {
 	return c, nil
 }
 
-// Client returns a client of the whole cluster (the caller closes it).
+// Client returns a client of the whole cluster (the caller closes it),
+// whose messages may be as large as the members take.
 func (c *Cluster) Client() (*clientv3.Client, error) {
+	size := max(int(c.opts.MaxRequestBytes), 2<<20) + 1<<20
 	return clientv3.New(clientv3.Config{Endpoints: c.Endpoints, DialTimeout: 5 * time.Second,
-		Logger: zap.NewNop()})
+		MaxCallSendMsgSize: size, MaxCallRecvMsgSize: size, Logger: zap.NewNop()})
 }
 
 // Stop stops member i (a crashed machine).
