@@ -7,8 +7,6 @@ import (
 	"slices"
 	"sync"
 	"testing"
-
-	bolt "go.etcd.io/bbolt"
 )
 
 // recorder is a Replicator that keeps copies of the write sets it gets
@@ -39,27 +37,12 @@ func (r *recorder) Commit(_ context.Context, ws *WriteSet) (int64, error) {
 func flatten(t *testing.T, db *DB) map[string]string {
 	t.Helper()
 	out := map[string]string{}
-	var walk func(b *bolt.Bucket, path [][]byte)
-	walk = func(b *bolt.Bucket, path [][]byte) {
-		out[string((&Write{Kind: WriteBucket, Bucket: path}).AppendKey(nil))] = ""
-		if s := b.Sequence(); s != 0 {
-			out[string((&Write{Kind: WriteSequence, Bucket: path}).AppendKey(nil))] = string(U64(s))
-		}
-		_ = b.ForEach(func(k, v []byte) error {
-			if nb := b.Bucket(k); nb != nil {
-				walk(nb, append(slices.Clone(path), k))
-			} else if string(k) != KeyReplicaRevision {
-				out[string((&Write{Kind: WriteValue, Bucket: path, Key: k}).AppendKey(nil))] = string(v)
-			}
-			return nil
-		})
+	if err := db.Export(func(w *Write) error {
+		out[string(w.AppendKey(nil))] = string(w.Value)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
-	_ = db.Bolt().View(func(tx *bolt.Tx) error {
-		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
-			walk(b, [][]byte{name})
-			return nil
-		})
-	})
 	return out
 }
 
