@@ -247,6 +247,16 @@ func (w *writer) txn(fn func(tx *boltTx) error) error {
 	if err := fn(t); err != nil {
 		return err
 	}
+	// A refusing disk (simulated) fails the batch before anything is sent
+	// to a replicated store: nothing saved anywhere.
+	if fail := w.db.opts.FailCommitForTests; fail != nil {
+		if err := fail(); err != nil {
+			return w.db.commitFailed(err)
+		}
+	}
+	// Replicated: etcd first. Should the local commit then fail, the batch
+	// is in etcd and reaches this file through the watch; its callers get
+	// the storage error (503/507) although it was saved, as after a timeout.
 	if c != nil && len(c.ws.Writes) > 0 {
 		c.ws.Base = replicaRevision(tx)
 		rev, err := rep.Commit(context.Background(), &c.ws)
@@ -259,11 +269,6 @@ func (w *writer) txn(fn func(tx *boltTx) error) error {
 	}
 	if h := w.db.opts.BeforeCommit; h != nil {
 		h(t)
-	}
-	if fail := w.db.opts.FailCommitForTests; fail != nil {
-		if err := fail(); err != nil {
-			return w.db.commitFailed(err)
-		}
 	}
 	tx.OnCommit(func() {
 		st := tx.Stats()
