@@ -127,6 +127,15 @@ func TestElectionCloseResigns(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "a leads", a.IsLeader)
+	gate := NewGate(a)
+	if gate.IsLeader() || gate.LeaderURL() != "http://a" {
+		t.Fatal("a closed gate lets writes in")
+	}
+	_, term, _ := a.Fence()
+	gate.Open(term)
+	if !gate.IsLeader() {
+		t.Fatal("the gate opened for the term does not let writes in")
+	}
 	b, err := Join(context.Background(), cli, "/p/", "http://b", JoinOptions{Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
@@ -134,7 +143,7 @@ func TestElectionCloseResigns(t *testing.T) {
 	defer b.Close()
 	waitFor(t, "b knows a", func() bool { return b.LeaderURL() == "http://a" })
 	a.Close() // resigns: b takes over without waiting for a's lease (TTL 5 s)
-	if a.IsLeader() {
+	if a.IsLeader() || gate.IsLeader() {
 		t.Fatal("a still leads after Close")
 	}
 	waitFor(t, "b leads", b.IsLeader)

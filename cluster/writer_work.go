@@ -25,7 +25,7 @@ const retryPause = time.Second
 // (or a new term begins), and waits for work to return before anything
 // else starts. It is how the scheduler, the outbox and order queries run
 // once cluster-wide: only on the writer.
-func WhileLeader(ctx context.Context, l Leader, log *slog.Logger, prepare func(context.Context) error, work func(context.Context)) {
+func WhileLeader(ctx context.Context, l Leader, log *slog.Logger, prepare func(ctx context.Context, term int64) error, work func(context.Context)) {
 	for ctx.Err() == nil {
 		changed := l.Changed()
 		_, term, ok := l.Fence()
@@ -42,12 +42,12 @@ func WhileLeader(ctx context.Context, l Leader, log *slog.Logger, prepare func(c
 
 // runTerm runs prepare and work for one term and returns when the term
 // ended (work has returned by then).
-func runTerm(ctx context.Context, l Leader, term int64, changed <-chan struct{}, log *slog.Logger, prepare func(context.Context) error, work func(context.Context)) {
+func runTerm(ctx context.Context, l Leader, term int64, changed <-chan struct{}, log *slog.Logger, prepare func(ctx context.Context, term int64) error, work func(context.Context)) {
 	tctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() {
 		if prepare != nil {
-			if err := prepare(tctx); err != nil {
+			if err := prepare(tctx, term); err != nil {
 				done <- err
 				return
 			}

@@ -64,7 +64,7 @@ func TestWhileLeaderStartsAndStopsWork(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		WhileLeader(ctx, l, quiet, func(context.Context) error { prepared.Add(1); return nil }, func(wctx context.Context) {
+		WhileLeader(ctx, l, quiet, func(context.Context, int64) error { prepared.Add(1); return nil }, func(wctx context.Context) {
 			if running.Add(1) != 1 {
 				t.Error("two terms' work at once")
 			}
@@ -112,7 +112,7 @@ func TestWhileLeaderRunsTheScheduler(t *testing.T) {
 	var prepared atomic.Bool
 	go func() {
 		defer close(done)
-		WhileLeader(ctx, l, quiet, func(context.Context) error { prepared.Store(true); return nil }, bg.Run)
+		WhileLeader(ctx, l, quiet, func(context.Context, int64) error { prepared.Store(true); return nil }, bg.Run)
 	}()
 	db.Poke()
 	time.Sleep(100 * time.Millisecond) // a follower never runs it (this can only pass wrongly, never fail wrongly)
