@@ -43,6 +43,16 @@ func (c *etcdConfig) register(fs interface {
 	IntVar(*int, string, int, string)
 }) {
 	fs.StringVar(&c.Endpoints, "etcd-endpoints", "", "comma-separated etcd client endpoints, host:port or http(s)://host:port (with --store etcd)")
+	c.registerAccess(fs)
+}
+
+// registerAccess registers every setting but the endpoints (migrate takes
+// them from its etcd:// argument).
+func (c *etcdConfig) registerAccess(fs interface {
+	StringVar(*string, string, string, string)
+	DurationVar(*time.Duration, string, time.Duration, string)
+	IntVar(*int, string, int, string)
+}) {
 	fs.StringVar(&c.CA, "etcd-ca", "", "PEM file of the CA that signed the etcd members' certificates (TLS to etcd)")
 	fs.StringVar(&c.Cert, "etcd-cert", "", "PEM client certificate for etcd (with --etcd-key)")
 	fs.StringVar(&c.Key, "etcd-key", "", "PEM private key of --etcd-cert")
