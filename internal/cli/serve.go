@@ -133,6 +133,11 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.Wr
 	var bgDone sync.WaitGroup
 	bgDone.Add(1)
 	go func() { defer bgDone.Done(); st.runBackground(bgCtx, app.background.Run) }()
+	if st.relayEvents != nil && app.deps.Lotteries != nil {
+		relay := st.relayEvents(app.deps.Lotteries.Events())
+		bgDone.Add(1)
+		go func() { defer bgDone.Done(); relay(bgCtx) }()
+	}
 
 	serveErr := make(chan error, 1)
 	if cfg.certs != nil {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 
 	"luckbox/data"
+	"luckbox/lottery"
 	"luckbox/web"
 )
 
@@ -19,7 +20,10 @@ type store struct {
 	// runBackground runs the scheduler, outbox and order queries: at once
 	// on one node, only while this node is the writer in a cluster.
 	runBackground func(ctx context.Context, work func(context.Context))
-	close         func() error
+	// relayEvents, in a cluster, routes the live lottery events through
+	// etcd to every node and returns the relay to run (nil: one node).
+	relayEvents func(ev *lottery.Events) (run func(context.Context))
+	close       func() error
 }
 
 // openStore opens the storage engine named by --store.

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 
 	"luckbox/cluster"
 	"luckbox/data"
+	"luckbox/lottery"
 )
 
 // The etcd mode of serve: connect to etcd, join the writer election, open
@@ -92,6 +94,13 @@ func openEtcdStore(ctx context.Context, cfg *serveConfig, opts data.Options, log
 		leadership: gate,
 		runBackground: func(ctx context.Context, work func(context.Context)) {
 			cluster.WhileLeader(ctx, node, log, catchUp, work)
+		},
+		relayEvents: func(ev *lottery.Events) func(context.Context) {
+			r := cluster.NewEventRelay(cli, cfg.Etcd.Prefix, func(seq uint64, name string, data json.RawMessage) {
+				ev.Deliver(seq, lottery.Event{Name: name, Data: data})
+			}, log)
+			ev.SetRelay(func(seq uint64, e lottery.Event) { r.Publish(seq, e.Name, e.Data) })
+			return r.Run
 		},
 		close: func() error {
 			err := engine.Close()
