@@ -110,6 +110,10 @@ func TestForwardHeadersBodyAndReads(t *testing.T) {
 	if n := len(rec.all()); n != 1 {
 		t.Fatalf("a read was forwarded (%d requests)", n)
 	}
+	h.do("GET", "/_fake/wechat/", "", nil) // demo mode: the fake WeChat is the writer's
+	if got := rec.all(); len(got) != 2 || got[1].path != "/_fake/wechat/" {
+		t.Fatalf("a read of the fake WeChat was not forwarded: %+v", got)
+	}
 }
 
 func TestForwardTrustedProxyClient(t *testing.T) {

@@ -234,8 +234,5 @@ func (c *serveConfig) validateStore() error {
 	if !c.TrustProxy {
 		return errors.New("missing --trust-proxy: with --store etcd the nodes forward writes to the writer, which must take the client address from X-Forwarded-For (run the nodes on a private network)")
 	}
-	if c.demo() {
-		return errors.New("invalid --store etcd: demo mode (no --wechat-app-id) runs on one node only; set the WeChat credentials")
-	}
 	return c.Etcd.validate()
 }

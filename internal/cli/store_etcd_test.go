@@ -61,11 +61,6 @@ func TestServeEtcdSettingsAreChecked(t *testing.T) {
 	if err := Run(context.Background(), append([]string{"serve"}, noTrust...), noEnv, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "missing --trust-proxy") {
 		t.Errorf("without --trust-proxy: %v", err)
 	}
-	// Demo mode is one node only.
-	demo := []string{"serve", "--store", "etcd", "--etcd-endpoints", "h:1", "--advertise-url", "http://h:1", "--admin-token", strings.Repeat("a", 32), "--trust-proxy"}
-	if err := Run(context.Background(), demo, noEnv, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "demo mode") {
-		t.Errorf("demo mode in etcd mode: %v", err)
-	}
 	// A valid password file passes validation; nobody answers at 127.0.0.1:1.
 	args := withArg(withArg(base, "--etcd-user", "luckbox"), "--etcd-password-file", pw)
 	if err := Run(context.Background(), append([]string{"serve"}, args...), noEnv, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "does not answer") || strings.Contains(err.Error(), "secret") {
