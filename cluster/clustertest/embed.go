@@ -32,8 +32,8 @@ func Start(t testing.TB, n int) *Cluster {
 	c.clients = make([]string, n)
 	var initial []string
 	for i := range n {
-		peers[i] = "http://" + freeAddr(t)
-		c.clients[i] = "http://" + freeAddr(t)
+		peers[i] = "http://" + FreeAddr(t)
+		c.clients[i] = "http://" + FreeAddr(t)
 		initial = append(initial, fmt.Sprintf("m%d=%s", i, peers[i]))
 	}
 	dir := t.TempDir()
@@ -96,7 +96,8 @@ func (c *Cluster) Close() {
 	}
 }
 
-func freeAddr(t testing.TB) string {
+// FreeAddr returns a loopback host:port nobody listens on (yet).
+func FreeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

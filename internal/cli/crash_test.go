@@ -80,9 +80,10 @@ type crashState struct {
 	paidRun  atomic.Int64
 
 	// across rounds
-	credited map[string]int64 // grabber id → money from grabs seen in packets
-	paid     map[string]int64 // payer id → money from paid top-ups
-	pending  []crashOrder     // orders not paid when last checked
+	clients  []*loadgen.Client // if set, the workers spread over these (the nodes of a cluster)
+	credited map[string]int64  // grabber id → money from grabs seen in packets
+	paid     map[string]int64  // payer id → money from paid top-ups
+	pending  []crashOrder      // orders not paid when last checked
 }
 
 type crashOrder struct {
@@ -299,13 +300,17 @@ func (s *crashState) createTimed(t *testing.T, ctx context.Context) {
 // work sends grabs, joins and top-ups until stop is set (the server is killed).
 func (s *crashState) work(ctx context.Context, stop *atomic.Bool, rng *rand.Rand) {
 	for !stop.Load() {
+		c := s.c
+		if len(s.clients) > 0 {
+			c = s.clients[rng.IntN(len(s.clients))]
+		}
 		switch k := rng.IntN(10); {
 		case k < 4:
 			p, u := rng.IntN(len(s.packets)), rng.IntN(len(s.grabbers))
 			var g struct {
 				Amount int64 `json:"amount"`
 			}
-			if _, err := s.c.Call(ctx, "POST", "/api/v1/packets/"+s.packets[p]+"/grabs", s.grabbers[u].Token, nil, &g, 200, 201); err == nil {
+			if _, err := c.Call(ctx, "POST", "/api/v1/packets/"+s.packets[p]+"/grabs", s.grabbers[u].Token, nil, &g, 200, 201); err == nil {
 				s.mu.Lock()
 				s.pgrabs[p][s.grabbers[u].ID] = g.Amount
 				s.mu.Unlock()
@@ -313,7 +318,7 @@ func (s *crashState) work(ctx context.Context, stop *atomic.Bool, rng *rand.Rand
 			}
 		case k < 9:
 			l, u := rng.IntN(len(s.lots)), rng.IntN(len(s.grabbers))
-			if _, err := s.c.Call(ctx, "POST", "/api/v1/lotteries/"+s.lots[l]+"/entries", s.grabbers[u].Token, nil, nil, 200, 201); err == nil {
+			if _, err := c.Call(ctx, "POST", "/api/v1/lotteries/"+s.lots[l]+"/entries", s.grabbers[u].Token, nil, nil, 200, 201); err == nil {
 				s.mu.Lock()
 				s.joins[l][s.grabbers[u].ID] = true
 				s.mu.Unlock()
@@ -322,13 +327,13 @@ func (s *crashState) work(ctx context.Context, stop *atomic.Bool, rng *rand.Rand
 		default:
 			p := rng.IntN(len(s.payers))
 			amount := int64(1 + rng.IntN(1000))
-			o, err := s.c.CreateTopup(ctx, s.payers[p], amount)
+			o, err := c.CreateTopup(ctx, s.payers[p], amount)
 			if err != nil {
 				continue
 			}
 			rec := crashOrder{payer: p, id: o.OrderID, amount: amount}
 			// Sometimes WeChat Pay delivers the notification twice: credited once.
-			rec.acked = s.c.PaySucceed(ctx, o.OutTradeNo, 1+rng.IntN(2)) == nil
+			rec.acked = c.PaySucceed(ctx, o.OutTradeNo, 1+rng.IntN(2)) == nil
 			s.mu.Lock()
 			s.orders = append(s.orders, rec)
 			s.mu.Unlock()
