@@ -172,8 +172,11 @@ func (n *Node) setLeader(leader bool, key string, rev int64) {
 		return
 	}
 	n.leader, n.key, n.rev = leader, key, rev
-	if leader {
+	switch {
+	case leader:
 		n.leaderURL = n.url
+	case n.leaderURL == n.url:
+		n.leaderURL = "" // unknown until the election names the next writer
 	}
 	n.notifyLocked()
 }
