@@ -83,6 +83,17 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.Wr
 	closeStore := sync.OnceValue(st.close)
 	defer closeStore()
 	db := st.db
+	if l := st.leadership; l != nil {
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "luckbox_cluster_writer",
+			Help: "1 while this node is the cluster's writer and takes writes, else 0.",
+		}, func() float64 {
+			if l.IsLeader() {
+				return 1
+			}
+			return 0
+		}))
+	}
 	if cfg.servesTLS() {
 		if cfg.certs, err = newCertReloader(cfg.TLSCert, cfg.TLSKey, log); err != nil {
 			return err
