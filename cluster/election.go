@@ -63,11 +63,14 @@ func Join(ctx context.Context, client *clientv3.Client, prefix, advertiseURL str
 		opts.TTL = SessionTTL
 	}
 	n := &Node{client: client, prefix: prefix, url: advertiseURL, log: opts.Logger, done: make(chan struct{}), changed: make(chan struct{})}
-	s, err := concurrency.NewSession(client, concurrency.WithTTL(opts.TTL), concurrency.WithContext(ctx))
+	// The sessions live until Close, not until ctx ends: a server shutting
+	// down stays the writer while its last requests commit, then resigns.
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s, err := concurrency.NewSession(client, concurrency.WithTTL(opts.TTL), concurrency.WithContext(runCtx))
 	if err != nil {
+		cancel()
 		return nil, fmt.Errorf("join the writer election: %w", err)
 	}
-	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	n.cancel = cancel
 	go n.run(runCtx, s, opts.TTL)
 	return n, nil

@@ -148,3 +148,26 @@ func TestElectionCloseResigns(t *testing.T) {
 	}
 	waitFor(t, "b leads", b.IsLeader)
 }
+
+// The context of Join only bounds joining: the node stays in the election
+// (and the writer) after it ends, until Close.
+func TestElectionOutlivesJoinContext(t *testing.T) {
+	c := clustertest.Start(t, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := Join(ctx, c.Client(), "/p/", "http://a", JoinOptions{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	waitFor(t, "a leads", a.IsLeader)
+	changed := a.Changed()
+	cancel()
+	select {
+	case <-changed:
+		t.Fatal("leadership changed when the join context ended")
+	case <-time.After(time.Second): // can only pass wrongly, never fail wrongly
+	}
+	if !a.IsLeader() {
+		t.Fatal("not the leader after the join context ended")
+	}
+}
