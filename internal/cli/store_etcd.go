@@ -43,13 +43,14 @@ type etcdEngineConfig struct {
 	MaxRequestBytes int
 }
 
-// openEtcdEngine is the one call site of etcdstore.Open.
+// openEtcdEngine is the one call site of etcdstore.Open (a variable so the
+// wiring test can run the cluster side over a stand-in engine).
 //
 // MERGE: replace the body with
 //
 //	return etcdstore.Open(ctx, path, etcdstore.Config{Client: cfg.Client, Prefix: cfg.Prefix,
 //		Fence: cfg.Fence, MaxTxnOps: cfg.MaxTxnOps, MaxRequestBytes: cfg.MaxRequestBytes}, opts)
-func openEtcdEngine(ctx context.Context, path string, cfg etcdEngineConfig, opts data.Options) (etcdEngine, error) {
+var openEtcdEngine = func(ctx context.Context, path string, cfg etcdEngineConfig, opts data.Options) (etcdEngine, error) {
 	_, _, _, _ = ctx, path, cfg, opts
 	return nil, errEtcdNotBuilt
 }
