@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -138,20 +137,6 @@ func TestClusterProcesses(t *testing.T) {
 	waitWritable(t, ctx, s.c)
 	s.setup(t, ctx)
 	rng := rand.New(rand.NewPCG(1, 0xc1))
-	load := func(round int, until func()) {
-		var stop atomic.Bool
-		var wg sync.WaitGroup
-		for w := range crashWorkers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				s.work(ctx, &stop, rand.New(rand.NewPCG(2, uint64(round*1000+w))))
-			}()
-		}
-		until()
-		stop.Store(true)
-		wg.Wait()
-	}
 	for round := range rounds {
 		s.c = writer().c
 		s.prepareRound(t, ctx, round)
@@ -160,7 +145,7 @@ func TestClusterProcesses(t *testing.T) {
 		s.createTimed(t, ctx)
 		victim := writer()
 		var took time.Duration
-		load(round, func() {
+		s.load(ctx, 2, round, func() {
 			time.Sleep(delay)
 			if err := victim.child.Kill(); err != nil {
 				t.Fatal(err)
@@ -186,7 +171,7 @@ func TestClusterProcesses(t *testing.T) {
 	s.prepareRound(t, ctx, rounds)
 	s.timedAt = time.Now().Add(500 * time.Millisecond)
 	s.createTimed(t, ctx)
-	load(rounds, func() { time.Sleep(time.Second) })
+	s.load(ctx, 2, rounds, func() { time.Sleep(time.Second) })
 	s.verify(t, ctx, rounds)
 
 	for _, n := range nodes {

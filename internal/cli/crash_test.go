@@ -152,24 +152,12 @@ func TestCrash(t *testing.T) {
 		delay := time.Duration(30+rng.IntN(400)) * time.Millisecond
 		s.timedAt = time.Now().Add(delay + 400*time.Millisecond)
 		s.createTimed(t, ctx)
-		// Workers stop starting requests after the kill, but the requests in
-		// flight are not canceled: a response that got out before the kill is
-		// read and counts as acknowledged.
-		var stop atomic.Bool
-		var wg sync.WaitGroup
-		for w := range crashWorkers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				s.work(ctx, &stop, rand.New(rand.NewPCG(seed, uint64(round*1000+w))))
-			}()
-		}
-		time.Sleep(delay)
-		if err := child.Kill(); err != nil {
-			t.Fatal(err)
-		}
-		stop.Store(true)
-		wg.Wait()
+		s.load(ctx, seed, round, func() {
+			time.Sleep(delay)
+			if err := child.Kill(); err != nil {
+				t.Fatal(err)
+			}
+		})
 		t.Logf("round %d: killed after %s with %d grabs, %d joins, %d credits acknowledged", round, delay,
 			s.grabsRun.Load(), s.joinsRun.Load(), s.paidRun.Load())
 
@@ -295,6 +283,24 @@ func (s *crashState) createTimed(t *testing.T, ctx context.Context) {
 		}
 		s.timedIn[u.ID] = true
 	}
+}
+
+// load runs crashWorkers workers until until returns. Workers stop starting
+// requests then, but the requests in flight are not canceled: a response
+// that got out before a kill is read and counts as acknowledged.
+func (s *crashState) load(ctx context.Context, seed uint64, round int, until func()) {
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	for w := range crashWorkers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.work(ctx, &stop, rand.New(rand.NewPCG(seed, uint64(round*1000+w))))
+		}()
+	}
+	until()
+	stop.Store(true)
+	wg.Wait()
 }
 
 // work sends grabs, joins and top-ups until stop is set (the server is killed).
