@@ -40,11 +40,7 @@ func TestMigrateArguments(t *testing.T) {
 // stops at the copy with a clear error; the copy out never leaves a file.
 func TestMigrateEngineCallSites(t *testing.T) {
 	dir := t.TempDir()
-	live := filepath.Join(dir, "live.db")
-	s := startServer(t, live)
-	tok, _ := demoLogin(t, s.URL, "alice")
-	topUp(t, s.URL, tok, 1234)
-	s.stop(t)
+	live := stoppedFileWith(t, dir, 1234)
 	c := clustertest.Start(t, 1)
 	to := "etcd://" + strings.TrimPrefix(c.Endpoints()[0], "http://")
 
