@@ -86,11 +86,13 @@ func TestElectionOneLeaderFailoverAndFence(t *testing.T) {
 	nodes[first].mu.Lock()
 	lease := nodes[first].session.Lease()
 	nodes[first].mu.Unlock()
+	revoked := time.Now()
 	if _, err := clients[(first+1)%3].Revoke(context.Background(), lease); err != nil {
 		t.Fatal(err)
 	}
 	<-changed
 	waitFor(t, "a new leader", func() bool { l := theLeader(nodes); return l >= 0 && l != first })
+	t.Logf("a new leader %s after the leader's lease was revoked", time.Since(revoked).Round(time.Millisecond))
 	second := theLeader(nodes)
 	key2, rev2, _ := nodes[second].Fence()
 	if key2 == key1 || rev2 <= rev1 {
@@ -99,9 +101,11 @@ func TestElectionOneLeaderFailoverAndFence(t *testing.T) {
 	// The first node campaigns again with a fresh session, as a follower.
 	waitFor(t, "old leader follows", func() bool { return nodes[first].LeaderURL() == nodes[second].AdvertiseURL() })
 
-	// The leader crashes without resigning (its client goes away): the
-	// lease expires after the TTL and a third node leads.
-	clients[second].Close()
+	// The leader is cut off without resigning (the etcd member its client
+	// talks to stops; closing the client would revoke the lease on the
+	// way): the lease expires after the TTL and a third node leads.
+	crashed := time.Now()
+	c.Stop(second)
 	waitFor(t, "failover after the lease expires", func() bool {
 		for i, n := range nodes {
 			if i != second && n.IsLeader() {
@@ -110,6 +114,8 @@ func TestElectionOneLeaderFailoverAndFence(t *testing.T) {
 		}
 		return false
 	})
+	t.Logf("a new leader %s after the leader was cut off (lease TTL %d s)", time.Since(crashed).Round(time.Millisecond), SessionTTL)
+	waitFor(t, "the cut-off leader knows it is not the leader", func() bool { return !nodes[second].IsLeader() })
 	nodes[second].Close()
 	nodes[second] = nil
 	waitFor(t, "one leader after the crash", func() bool { return theLeader(nodes) >= 0 })

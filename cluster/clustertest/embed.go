@@ -21,13 +21,14 @@ type Cluster struct {
 	t       testing.TB
 	Members []*embed.Etcd
 	clients []string // client URL of each member
+	stopped map[int]bool
 }
 
 // Start starts an n-member cluster on loopback ports under t.TempDir and
 // stops it when the test ends.
 func Start(t testing.TB, n int) *Cluster {
 	t.Helper()
-	c := &Cluster{t: t}
+	c := &Cluster{t: t, stopped: map[int]bool{}}
 	peers := make([]string, n)
 	c.clients = make([]string, n)
 	var initial []string
@@ -89,10 +90,18 @@ func (c *Cluster) Client(members ...int) *clientv3.Client {
 	return cli
 }
 
+// Stop stops member i (the others go on; a majority keeps the cluster up).
+func (c *Cluster) Stop(i int) {
+	if !c.stopped[i] {
+		c.stopped[i] = true
+		c.Members[i].Close()
+	}
+}
+
 // Close stops every member (also run at the end of the test).
 func (c *Cluster) Close() {
-	for _, e := range c.Members {
-		e.Close()
+	for i := range c.Members {
+		c.Stop(i)
 	}
 }
 

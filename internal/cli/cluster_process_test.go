@@ -166,7 +166,7 @@ func TestClusterProcesses(t *testing.T) {
 	}
 
 	// One etcd member down: a majority remains, nothing changes.
-	etcd.Members[2].Close()
+	etcd.Stop(2)
 	s.c = writer().c
 	s.prepareRound(t, ctx, rounds)
 	s.timedAt = time.Now().Add(500 * time.Millisecond)
