@@ -32,6 +32,16 @@ type Events struct {
 	mu     sync.Mutex
 	subs   map[uint64]map[chan Event]struct{}
 	closed bool
+	relay  func(seq uint64, ev Event) // SetRelay
+}
+
+// SetRelay makes every published event go to relay instead of this
+// process's watchers: in a cluster, relay carries it to every node, each of
+// which hands it to Deliver. relay must not block. Call it before serving.
+func (e *Events) SetRelay(relay func(seq uint64, ev Event)) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.relay = relay
 }
 
 // NewEvents returns an empty broker.
@@ -81,16 +91,30 @@ func (e *Events) dropLocked(seq uint64, ch chan Event) {
 // encoded only when someone watches.
 func (e *Events) publish(seq uint64, name string, payload any) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	set := e.subs[seq]
-	if len(set) == 0 {
+	relay := e.relay
+	if relay == nil && len(e.subs[seq]) == 0 {
+		e.mu.Unlock()
 		return
 	}
+	e.mu.Unlock()
 	raw, err := json.Marshal(payload)
 	if err != nil {
 		return // the payloads are plain structs: cannot happen
 	}
 	ev := Event{Name: name, Data: raw}
+	if relay != nil {
+		relay(seq, ev) // watchers anywhere in the cluster, here included, get it through Deliver
+		return
+	}
+	e.Deliver(seq, ev)
+}
+
+// Deliver sends an event of lottery seq to this process's watchers (a
+// watcher too slow to take it is dropped). Never blocks.
+func (e *Events) Deliver(seq uint64, ev Event) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	set := e.subs[seq]
 	for ch := range set {
 		select {
 		case ch <- ev:

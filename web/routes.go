@@ -90,10 +90,11 @@ func routeTable() []route {
 }
 
 // routes builds the router: the request id, access log, metrics and CORS for
-// every request, then each route of routeTable behind its policy.
+// every request, in a cluster the forwarding of writes to the writer, then
+// each route of routeTable behind its policy.
 func (s *Server) routes() *chi.Mux {
 	r := chi.NewRouter()
-	r.Use(withRequestID, s.logAndRecover, s.cors)
+	r.Use(withRequestID, s.logAndRecover, s.cors, s.forwardWrites)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, data.Errorf(data.ENotFound, "no such endpoint"))
 	})

@@ -60,6 +60,9 @@ type Options struct {
 	// StreamHeartbeat is how often an idle event stream sends a ping and
 	// re-checks its session (default 15 s).
 	StreamHeartbeat time.Duration
+	// Leadership, in a cluster, forwards writes arriving at a node that is
+	// not the writer to the writer (forward.go); nil: a single node.
+	Leadership Leadership
 }
 
 // Server is the HTTP layer. Use Handler to serve it.

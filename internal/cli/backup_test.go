@@ -166,13 +166,21 @@ func TestBackupUnderLoadRestoreAudit(t *testing.T) {
 
 // TestBackupOfStoppedFile: backup --data copies a stopped server's file;
 // restore refuses what is not a luckbox database.
-func TestBackupOfStoppedFile(t *testing.T) {
-	dir := t.TempDir()
+// stoppedFileWith is a stopped server's database file in dir in which
+// alice topped up amount fen.
+func stoppedFileWith(t *testing.T, dir string, amount int64) string {
+	t.Helper()
 	live := filepath.Join(dir, "live.db")
 	s := startServer(t, live)
 	tok, _ := demoLogin(t, s.URL, "alice")
-	topUp(t, s.URL, tok, 1234)
+	topUp(t, s.URL, tok, amount)
 	s.stop(t)
+	return live
+}
+
+func TestBackupOfStoppedFile(t *testing.T) {
+	dir := t.TempDir()
+	live := stoppedFileWith(t, dir, 1234)
 
 	out := filepath.Join(dir, "cold.db")
 	var stdout bytes.Buffer

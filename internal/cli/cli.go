@@ -26,6 +26,7 @@ func commands() []command {
 		{"bench", "load-test a server (or one it starts) and check its invariants", runBench},
 		{"backup", "write a checked backup of a running server or a stopped database file", runBackup},
 		{"restore", "check a backup and put it in place of a stopped server's database file", runRestore},
+		{"migrate", "copy a stopped server's database file into an etcd cluster, or an etcd cluster into a new file", runMigrate},
 	}
 }
 

@@ -67,6 +67,13 @@ type serveConfig struct {
 	Rates     web.RateLimits
 	// Streams bound the live event streams open at once.
 	Streams web.StreamLimits
+	// Store is the storage engine: "bbolt" (one node, the default) or
+	// "etcd" (several nodes on an etcd cluster, store_etcd.go).
+	Store string
+	// AdvertiseURL is where the other nodes reach this one (etcd mode).
+	AdvertiseURL string
+	// Etcd is how to reach the etcd cluster (etcd mode).
+	Etcd etcdConfig
 
 	certs *certReloader // the served certificate with TLS (set by serve, not a setting)
 }
@@ -123,6 +130,9 @@ func (c *serveConfig) register(fs interface {
 	fs.IntVar(&c.Streams.PerUser, "max-streams-user", c.Streams.PerUser, "live event streams one user may hold open at once")
 	fs.IntVar(&c.Streams.PerIP, "max-streams-ip", c.Streams.PerIP, "live event streams one client IP may hold open at once (loopback is not limited)")
 	fs.IntVar(&c.Streams.Total, "max-streams", c.Streams.Total, "live event streams open at once in all")
+	fs.StringVar(&c.Store, "store", storeBbolt, "storage engine: bbolt (this machine's --data file) or etcd (several nodes on an etcd cluster; --data is then the local copy)")
+	fs.StringVar(&c.AdvertiseURL, "advertise-url", "", "with --store etcd: this node's URL as the other nodes reach it, e.g. http://10.0.0.2:8080 (writes arriving elsewhere are forwarded to the writer's)")
+	c.Etcd.register(fs)
 }
 
 // validate checks values the flag package can not.
@@ -162,6 +172,9 @@ func (c *serveConfig) validate() error {
 		return err
 	}
 	if err := c.validateRateLimit(); err != nil {
+		return err
+	}
+	if err := c.validateStore(); err != nil {
 		return err
 	}
 	return c.validateTLS()

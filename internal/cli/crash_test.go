@@ -80,9 +80,10 @@ type crashState struct {
 	paidRun  atomic.Int64
 
 	// across rounds
-	credited map[string]int64 // grabber id → money from grabs seen in packets
-	paid     map[string]int64 // payer id → money from paid top-ups
-	pending  []crashOrder     // orders not paid when last checked
+	clients  []*loadgen.Client // if set, the workers spread over these (the nodes of a cluster)
+	credited map[string]int64  // grabber id → money from grabs seen in packets
+	paid     map[string]int64  // payer id → money from paid top-ups
+	pending  []crashOrder      // orders not paid when last checked
 }
 
 type crashOrder struct {
@@ -151,24 +152,12 @@ func TestCrash(t *testing.T) {
 		delay := time.Duration(30+rng.IntN(400)) * time.Millisecond
 		s.timedAt = time.Now().Add(delay + 400*time.Millisecond)
 		s.createTimed(t, ctx)
-		// Workers stop starting requests after the kill, but the requests in
-		// flight are not canceled: a response that got out before the kill is
-		// read and counts as acknowledged.
-		var stop atomic.Bool
-		var wg sync.WaitGroup
-		for w := range crashWorkers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				s.work(ctx, &stop, rand.New(rand.NewPCG(seed, uint64(round*1000+w))))
-			}()
-		}
-		time.Sleep(delay)
-		if err := child.Kill(); err != nil {
-			t.Fatal(err)
-		}
-		stop.Store(true)
-		wg.Wait()
+		s.load(ctx, seed, round, func() {
+			time.Sleep(delay)
+			if err := child.Kill(); err != nil {
+				t.Fatal(err)
+			}
+		})
 		t.Logf("round %d: killed after %s with %d grabs, %d joins, %d credits acknowledged", round, delay,
 			s.grabsRun.Load(), s.joinsRun.Load(), s.paidRun.Load())
 
@@ -296,16 +285,38 @@ func (s *crashState) createTimed(t *testing.T, ctx context.Context) {
 	}
 }
 
+// load runs crashWorkers workers until until returns. Workers stop starting
+// requests then, but the requests in flight are not canceled: a response
+// that got out before a kill is read and counts as acknowledged.
+func (s *crashState) load(ctx context.Context, seed uint64, round int, until func()) {
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	for w := range crashWorkers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.work(ctx, &stop, rand.New(rand.NewPCG(seed, uint64(round*1000+w))))
+		}()
+	}
+	until()
+	stop.Store(true)
+	wg.Wait()
+}
+
 // work sends grabs, joins and top-ups until stop is set (the server is killed).
 func (s *crashState) work(ctx context.Context, stop *atomic.Bool, rng *rand.Rand) {
 	for !stop.Load() {
+		c := s.c
+		if len(s.clients) > 0 {
+			c = s.clients[rng.IntN(len(s.clients))]
+		}
 		switch k := rng.IntN(10); {
 		case k < 4:
 			p, u := rng.IntN(len(s.packets)), rng.IntN(len(s.grabbers))
 			var g struct {
 				Amount int64 `json:"amount"`
 			}
-			if _, err := s.c.Call(ctx, "POST", "/api/v1/packets/"+s.packets[p]+"/grabs", s.grabbers[u].Token, nil, &g, 200, 201); err == nil {
+			if _, err := c.Call(ctx, "POST", "/api/v1/packets/"+s.packets[p]+"/grabs", s.grabbers[u].Token, nil, &g, 200, 201); err == nil {
 				s.mu.Lock()
 				s.pgrabs[p][s.grabbers[u].ID] = g.Amount
 				s.mu.Unlock()
@@ -313,7 +324,7 @@ func (s *crashState) work(ctx context.Context, stop *atomic.Bool, rng *rand.Rand
 			}
 		case k < 9:
 			l, u := rng.IntN(len(s.lots)), rng.IntN(len(s.grabbers))
-			if _, err := s.c.Call(ctx, "POST", "/api/v1/lotteries/"+s.lots[l]+"/entries", s.grabbers[u].Token, nil, nil, 200, 201); err == nil {
+			if _, err := c.Call(ctx, "POST", "/api/v1/lotteries/"+s.lots[l]+"/entries", s.grabbers[u].Token, nil, nil, 200, 201); err == nil {
 				s.mu.Lock()
 				s.joins[l][s.grabbers[u].ID] = true
 				s.mu.Unlock()
@@ -322,13 +333,13 @@ func (s *crashState) work(ctx context.Context, stop *atomic.Bool, rng *rand.Rand
 		default:
 			p := rng.IntN(len(s.payers))
 			amount := int64(1 + rng.IntN(1000))
-			o, err := s.c.CreateTopup(ctx, s.payers[p], amount)
+			o, err := c.CreateTopup(ctx, s.payers[p], amount)
 			if err != nil {
 				continue
 			}
 			rec := crashOrder{payer: p, id: o.OrderID, amount: amount}
 			// Sometimes WeChat Pay delivers the notification twice: credited once.
-			rec.acked = s.c.PaySucceed(ctx, o.OutTradeNo, 1+rng.IntN(2)) == nil
+			rec.acked = c.PaySucceed(ctx, o.OutTradeNo, 1+rng.IntN(2)) == nil
 			s.mu.Lock()
 			s.orders = append(s.orders, rec)
 			s.mu.Unlock()

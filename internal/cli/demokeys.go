@@ -23,6 +23,17 @@ type storedDemoKeys struct {
 	APIv3Key       string `json:"apiv3_key"`
 }
 
+// demoKeysOf returns the demo-mode keys: those of the database with one
+// node; in a cluster fresh ones per process, never stored (a node that is
+// not the writer cannot write, and the keys need only agree between this
+// process's fake WeChat and its client: both live here).
+func demoKeysOf(ctx context.Context, cfg *serveConfig, db *data.DB) (fake.DemoKeys, error) {
+	if cfg.Store == storeEtcd {
+		return fake.NewDemoKeys(nil)
+	}
+	return demoKeysFor(ctx, db)
+}
+
 // demoKeysFor returns the demo-mode WeChat Pay keys of this database: made
 // up on the first start and kept, so a restart does not spend a tenth of a
 // second generating two RSA keys again (the fake and the client only need to

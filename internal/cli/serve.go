@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -76,15 +75,25 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.Wr
 	defer ln.Close()
 	reg := prometheus.NewRegistry()
 	storage := web.NewStorageMetrics(reg) // the dbCollector joins it in web.New
-	db, err := data.Open(cfg.Data, data.Options{Buckets: buckets(), Migrations: migrations(), Logger: log, NoSync: cfg.NoSync,
-		OnCommit: storage.ObserveCommit, OnDeliver: storage.ObserveDelivery})
-	if errors.Is(err, data.ErrNewerSchema) {
-		return fmt.Errorf("%w; run the newer luckbox binary (downgrades are not supported: to go back, restore a backup taken before the upgrade)", err)
-	}
+	st, err := openStore(ctx, cfg, data.Options{Buckets: buckets(), Migrations: migrations(), Logger: log, NoSync: cfg.NoSync,
+		OnCommit: storage.ObserveCommit, OnDeliver: storage.ObserveDelivery}, log)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	closeStore := sync.OnceValue(st.close)
+	defer closeStore()
+	db := st.db
+	if l := st.leadership; l != nil {
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "luckbox_cluster_writer",
+			Help: "1 while this node is the cluster's writer and takes writes, else 0.",
+		}, func() float64 {
+			if l.IsLeader() {
+				return 1
+			}
+			return 0
+		}))
+	}
 	if cfg.servesTLS() {
 		if cfg.certs, err = newCertReloader(cfg.TLSCert, cfg.TLSKey, log); err != nil {
 			return err
@@ -101,7 +110,7 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.Wr
 		return err
 	}
 	srv := web.New(app.deps, web.Options{Logger: log, Registry: reg, CORSOrigins: splitList(cfg.CORSOrigins),
-		RateLimits: cfg.rateLimits(), TrustProxy: cfg.TrustProxy, Streams: cfg.Streams})
+		RateLimits: cfg.rateLimits(), TrustProxy: cfg.TrustProxy, Streams: cfg.Streams, Leadership: st.leadership})
 
 	generated, err := app.auth.SetupAdminToken(ctx, cfg.AdminToken)
 	if err != nil {
@@ -134,7 +143,12 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.Wr
 	bgCtx, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	var bgDone sync.WaitGroup
 	bgDone.Add(1)
-	go func() { defer bgDone.Done(); app.background.Run(bgCtx) }()
+	go func() { defer bgDone.Done(); st.runBackground(bgCtx, app.background.Run) }()
+	if st.relayEvents != nil && app.deps.Lotteries != nil {
+		relay := st.relayEvents(app.deps.Lotteries.Events())
+		bgDone.Add(1)
+		go func() { defer bgDone.Done(); relay(bgCtx) }()
+	}
 
 	serveErr := make(chan error, 1)
 	if cfg.certs != nil {
@@ -147,7 +161,7 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.Wr
 		}
 		serveErr <- hs.Serve(ln)
 	}()
-	log.Info("luckbox listening", "url", base, "data", cfg.Data)
+	log.Info("luckbox listening", "url", base, "data", cfg.Data, "store", cfg.Store)
 	fmt.Fprintf(stdout, "luckbox listening on %s\n", base)
 
 	select {
@@ -165,7 +179,7 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.Wr
 	}
 	stopBG()
 	bgDone.Wait()
-	if err := db.Close(); err != nil {
+	if err := closeStore(); err != nil {
 		return err
 	}
 	log.Info("stopped")

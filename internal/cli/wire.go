@@ -37,7 +37,7 @@ func wire(ctx context.Context, cfg *serveConfig, db *data.DB, log *slog.Logger, 
 	var demoKeys *fake.DemoKeys // WeChat Pay keys shared by the fake and the client in demo mode
 	if cfg.demo() {
 		wcfg = wechat.Config{AppID: demoAppID, Secret: randomHex(16), BaseURL: base + "/_fake/wechat", HTTPClient: cfg.loopbackClient()}
-		keys, err := demoKeysFor(ctx, db)
+		keys, err := demoKeysOf(ctx, cfg, db)
 		if err != nil {
 			return nil, err
 		}
