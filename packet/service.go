@@ -27,6 +27,9 @@ type Options struct {
 	MaxTopup  int64         // fen per top-up at most (default 1,000,000)
 	// Payments is WeChat Pay; nil disables top-ups and pay_with "wechat".
 	Payments Payments
+	// Refunds refunds WeChat-paid packets to their payer and top-ups on an
+	// admin's request; nil refunds expired packets to the balance.
+	Refunds Refunds
 	// QueryAfter is how long an order waits for its notification before the
 	// scheduler queries WeChat Pay (default 2 min; later queries back off).
 	QueryAfter time.Duration
@@ -88,4 +91,6 @@ func New(db *data.DB, opts Options) *Service {
 func (s *Service) RegisterBackground(b *data.Background) {
 	b.HandleDue(dueExpire, s.handleExpire)
 	b.HandleDue(duePayQuery, s.handlePayQuery)
+	b.HandleDue(dueRefundQuery, s.handleRefundQuery)
+	b.HandleOutbox(outboxRefund, s.handleRefundSend)
 }

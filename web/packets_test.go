@@ -49,6 +49,12 @@ func withPacketOptions(o packet.Options) harnessOption {
 // withPacketConfig is withPacketOptions with the notify_url path given to
 // WeChat Pay (another path loses every notification).
 func withPacketConfig(o packet.Options, notifyPath string) harnessOption {
+	return withPayConfig(o, notifyPath, false)
+}
+
+// withPayConfig is withPacketConfig, with WeChat Pay refunds (refunds: an
+// expired WeChat-paid packet goes back to its payer) or without.
+func withPayConfig(o packet.Options, notifyPath string, refunds bool) harnessOption {
 	return func(h *harness, d *Deps) {
 		keys, err := testPayKeys()
 		if err != nil {
@@ -65,10 +71,13 @@ func withPacketConfig(o packet.Options, notifyPath string) harnessOption {
 			h.t.Fatal(err)
 		}
 		o.Now, o.Payments = h.clock.Now, testPayments{pay}
+		if refunds {
+			o.Refunds = testRefunds{pay, h.ts.URL + "/api/v1/pay/refunds/notify"}
+		}
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 		svc := packet.New(h.db, o)
 		svc.RegisterBackground(h.bg)
-		d.Packets, d.PayNotify = svc, testPayNotify{pay}
+		d.Packets, d.PayNotify, d.RefundNotify = svc, testPayNotify{pay}, testPayNotify{pay}
 	}
 }
 
