@@ -30,6 +30,15 @@ type Options struct {
 	// Refunds refunds WeChat-paid packets to their payer and top-ups on an
 	// admin's request; nil refunds expired packets to the balance.
 	Refunds Refunds
+	// Bills downloads WeChat Pay's trade bills for reconciliation; nil
+	// disables it.
+	Bills Bills
+	// ReconcileAt is the time of day (Beijing time, when WeChat Pay's bills
+	// of the day before are ready: after 10:00) the daily reconciliation of
+	// the day before runs (default 10:30).
+	ReconcileAt time.Duration
+	// ReconcileKeep is how many days of reconciliations are kept (default 90).
+	ReconcileKeep int
 	// QueryAfter is how long an order waits for its notification before the
 	// scheduler queries WeChat Pay (default 2 min; later queries back off).
 	QueryAfter time.Duration
@@ -74,6 +83,12 @@ func New(db *data.DB, opts Options) *Service {
 	if opts.PayWindow <= 0 {
 		opts.PayWindow = 2 * time.Hour
 	}
+	if opts.ReconcileAt <= 0 {
+		opts.ReconcileAt = 10*time.Hour + 30*time.Minute
+	}
+	if opts.ReconcileKeep <= 0 {
+		opts.ReconcileKeep = DefaultReconcileKeep
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -93,4 +108,5 @@ func (s *Service) RegisterBackground(b *data.Background) {
 	b.HandleDue(duePayQuery, s.handlePayQuery)
 	b.HandleDue(dueRefundQuery, s.handleRefundQuery)
 	b.HandleOutbox(outboxRefund, s.handleRefundSend)
+	b.HandleDue(dueReconcile, s.handleReconcile)
 }

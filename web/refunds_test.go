@@ -201,8 +201,8 @@ func TestRefundExpiredWeChatPacket(t *testing.T) {
 	}
 	wantStatus(t, h.refundNotify(hdr, body), 204, "") // a late duplicate
 	keys, _ := testPayKeys()
-	wantPayFail(t, h.refundNotify(signed(t, keys.MchKey, time.Now(), body), body), 401)                           // forged: another key
-	wantPayFail(t, h.refundNotify(signed(t, keys.PlatformKey, time.Now().Add(-10*time.Minute), body), body), 401) // stale
+	wantPayFail(t, h.refundNotify(signed(t, keys.MchKey, h.clock.Now(), body), body), 401)                           // forged: another key
+	wantPayFail(t, h.refundNotify(signed(t, keys.PlatformKey, h.clock.Now().Add(-10*time.Minute), body), body), 401) // stale
 	tampered := append([]byte(nil), body...)
 	tampered[len(tampered)/2] ^= 1
 	wantPayFail(t, h.refundNotify(hdr, tampered), 401)

@@ -91,6 +91,8 @@ func routeTable() []route {
 		{"POST", "/api/v1/admin/refunds/{refundID}/retry", admin, classWrite, jsonBody, idempotent, (*Server).handleRetryRefund},
 		{"POST", "/api/v1/admin/refunds/{refundID}/credit", admin, classWrite, jsonBody, idempotent, (*Server).handleCreditRefund},
 		{"POST", "/api/v1/admin/topups/{orderID}/refunds", admin, classCreate, jsonBody, idempotent, (*Server).handleRefundTopup},
+		{"GET", "/api/v1/admin/reconciliations", admin, noRate, noBody, 0, (*Server).handleReconciliations},
+		{"POST", "/api/v1/admin/reconciliations", admin, classWrite, jsonBody, idempotent, (*Server).handleReconcile},
 	}
 }
 

@@ -135,6 +135,9 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.Wr
 	var bgDone sync.WaitGroup
 	bgDone.Add(1)
 	go func() { defer bgDone.Done(); app.background.Run(bgCtx) }()
+	if err := app.deps.Packets.StartReconcile(ctx); err != nil {
+		log.Error("reconciliation not scheduled", "err", err)
+	}
 
 	serveErr := make(chan error, 1)
 	if cfg.certs != nil {

@@ -339,6 +339,31 @@ export interface Prize {
   quantity: number;
 }
 
+export interface Reconciliation {
+  /** The bill day (Beijing time). */
+  date: string;
+  ran_at: string;
+  /** Records in the trade bill (payments and refunds). */
+  bill_rows: number;
+  /** luckbox orders paid that day. */
+  payments: number;
+  /** luckbox refunds that succeeded that day. */
+  refunds: number;
+  mismatches: ({
+    /** missing_in_luckbox: a bill record luckbox has no order or refund for; missing_in_bill: paid or refunded in luckbox that day, not in the bill; amount: the amounts differ; state: the bill has it paid or refunded, luckbox does not. */
+    kind: "missing_in_luckbox" | "missing_in_bill" | "amount" | "state";
+    /** out_trade_no or out_refund_no */
+    ref: string;
+    /** Fen (0 if not in the bill). */
+    bill_amount: number;
+    /** Fen (0 if unknown to luckbox). */
+    luckbox_amount: number;
+    detail: string;
+  })[];
+  /** Why the bill could not be had (download, hash or format); empty when it was compared. */
+  error: string;
+}
+
 export interface Refund {
   refund_id: string;
   /** packet: the unclaimed remainder of an expired WeChat-paid packet; topup: an admin's refund of an unspent top-up. */
@@ -448,6 +473,12 @@ export interface Responses {
   };
   /** A packet (admin) */
   "GET /api/v1/admin/packets/{packetID}": Packet;
+  /** Reconciliations with WeChat Pay's trade bills (admin) */
+  "GET /api/v1/admin/reconciliations": {
+    items: Reconciliation[];
+  };
+  /** Reconcile one day now (admin) */
+  "POST /api/v1/admin/reconciliations": Reconciliation;
   /** Refunds, newest first (admin) */
   "GET /api/v1/admin/refunds": {
     items: Refund[];
@@ -592,6 +623,9 @@ export interface RequestBodies {
     group?: string;
     name?: string;
     phone?: string;
+  };
+  "POST /api/v1/admin/reconciliations": {
+    date: string;
   };
   "POST /api/v1/admin/refunds/{refundID}/credit": Record<string, unknown>;
   "POST /api/v1/admin/refunds/{refundID}/retry": Record<string, unknown>;

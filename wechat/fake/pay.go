@@ -61,8 +61,9 @@ var payCST = time.FixedZone("CST", 8*60*60)
 // payState holds the fake's WeChat Pay orders; guarded by Fake.mu except
 // randMu, which guards reads of PayOptions.Rand.
 type payState struct {
-	orders  map[string]*payOrder  // by out_trade_no
-	refunds map[string]*payRefund // by out_refund_no (pay_refund.go)
+	orders  map[string]*payOrder   // by out_trade_no
+	refunds map[string]*payRefund  // by out_refund_no (pay_refund.go)
+	tamper  map[string]*billTamper // by bill date (bills.go)
 	randMu  sync.Mutex
 }
 
@@ -145,6 +146,7 @@ func (f *Fake) registerPay(mux *http.ServeMux) {
 	mux.HandleFunc("POST /v3/pay/transactions/out-trade-no/{no}/close", f.payClose)
 	mux.HandleFunc("POST /pay/{no}/succeed", f.paySucceed)
 	f.registerRefunds(mux)
+	f.registerBills(mux)
 }
 
 // payPrepay serves POST /v3/pay/transactions/jsapi.
