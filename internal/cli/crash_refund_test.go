@@ -27,7 +27,9 @@ import (
 const refundCrashEnv = "LUCKBOX_REFUND_CRASH_CHILD"
 
 // refundCrashBuckets are the buckets of the refund crash test's database.
-func refundCrashBuckets() [][]byte { return append(append([][]byte{}, auth.Buckets...), packet.Buckets...) }
+func refundCrashBuckets() [][]byte {
+	return append(append([][]byte{}, auth.Buckets...), packet.Buckets...)
+}
 
 // TestRefundCrashChild is not a test: it is the luckbox process of
 // TestRefundCrash. Phase "pay" creates a packet paid through the fake
