@@ -477,8 +477,37 @@ async function refundsView(ctx) {
     card(t('admin.rf.topup'), h('p', { class: 'muted' }, t('admin.rf.topupExplain')),
       field(t('admin.rf.order'), order), field(t('admin.rf.amountYuan'), amount), field(t('admin.rf.reason'), reason),
       h('div', { class: 'actions' }, button(t('admin.rf.submit'), submit, { class: 'primary', id: 'rf-submit' })), out),
-    card(t('admin.rf.list'), h('p', { class: 'muted' }, t('admin.rf.explain')), field(t('admin.rf.status'), status), wrap));
+    card(t('admin.rf.list'), h('p', { class: 'muted' }, t('admin.rf.explain')), field(t('admin.rf.status'), status), wrap),
+    await reconcileCard(ctx));
   await load();
+}
+
+// reconcileCard shows the stored reconciliations with WeChat Pay's trade
+// bills (mismatches first in mind) and reconciles a day on demand.
+async function reconcileCard(ctx) {
+  const list = h('div', { id: 'reconciliations' }, loading());
+  const date = h('input', { id: 'rc-date', type: 'date' });
+  const show = async () => {
+    const { items } = await api.get('/api/v1/admin/reconciliations');
+    if (!ctx.alive()) return;
+    replace(list, items.length ? h('div', { class: 'table-wrap' }, h('table', { id: 'admin-reconciliations' },
+      h('thead', {}, h('tr', {}, [t('admin.rc.date'), t('admin.rc.bill'), t('admin.rc.ours'), t('admin.rc.result')].map((x) => h('th', {}, x)))),
+      h('tbody', {}, items.map((r) => h('tr', { 'data-date': r.date, class: r.error || r.mismatches.length ? 'bad' : '' },
+        h('td', {}, r.date), h('td', { class: 'num' }, String(r.bill_rows)), h('td', { class: 'num' }, `${r.payments} / ${r.refunds}`),
+        h('td', {}, r.error ? t('admin.rc.failed', { error: r.error })
+          : r.mismatches.length ? r.mismatches.map((m) => h('div', {}, `${t(`admin.rc.kind.${m.kind}`)}: ${m.ref} (${money(m.bill_amount)} / ${money(m.luckbox_amount)})`)) : '✓')))))) : empty(t('admin.rc.none')));
+  };
+  const run = async () => {
+    try {
+      await api.post('/api/v1/admin/reconciliations', { date: date.value });
+      await show();
+    } catch (err) {
+      replace(list, errorBox(err));
+    }
+  };
+  show().catch((err) => replace(list, errorBox(err)));
+  return card(t('admin.rc.title'), h('p', { class: 'muted' }, t('admin.rc.explain')),
+    field(t('admin.rc.date'), date), h('div', { class: 'actions' }, button(t('admin.rc.run'), run, { class: 'secondary', id: 'rc-run' })), list);
 }
 
 // ---- Audit and backup ----
