@@ -152,6 +152,18 @@ func expiredWeChatPacket(t *testing.T, h *harness, alice, bob string) (packetOut
 	return p, g.Amount
 }
 
+// processingRefund is a harness with refunds where alice's WeChat-paid
+// packet of 600 expired after bob grabbed a share and its refund reached
+// WeChat Pay (processing).
+func processingRefund(t *testing.T) (h *harness, alice string, p packetOut, share int64, rf refundOut) {
+	t.Helper()
+	h = newHarness(t, withRefunds)
+	alice, _ = h.login("alice")
+	bob, _ := h.login("bob")
+	p, share = expiredWeChatPacket(t, h, alice, bob)
+	return h, alice, p, share, h.waitRefund("processing")
+}
+
 // TestRefundExpiredWeChatPacket: the remainder of an expired packet paid
 // through WeChat Pay goes back to the payer as a refund of the original
 // order, through the real client and the fake over HTTP: requested after the
@@ -161,11 +173,7 @@ func expiredWeChatPacket(t *testing.T, h *harness, alice, bob string) (packetOut
 // notification are refused and change nothing; a notification behind the
 // known state changes nothing.
 func TestRefundExpiredWeChatPacket(t *testing.T) {
-	h := newHarness(t, withRefunds)
-	alice, _ := h.login("alice")
-	bob, _ := h.login("bob")
-	p, share := expiredWeChatPacket(t, h, alice, bob)
-	rf := h.waitRefund("processing")
+	h, alice, p, share, rf := processingRefund(t)
 	if rf.Kind != "packet" || rf.Amount != 600-share || rf.PacketID == nil || *rf.PacketID != p.ID || rf.OutTradeNo != *p.OutTradeNo || rf.Attempt != 1 {
 		t.Fatalf("refund %+v", rf)
 	}
@@ -231,11 +239,7 @@ func TestRefundExpiredWeChatPacket(t *testing.T) {
 // TestRefundQueriedWithoutNotification: no notification arrives; the
 // scheduler queries the refund after QueryAfter and finds it successful.
 func TestRefundQueriedWithoutNotification(t *testing.T) {
-	h := newHarness(t, withRefunds)
-	alice, _ := h.login("alice")
-	bob, _ := h.login("bob")
-	_, share := expiredWeChatPacket(t, h, alice, bob)
-	rf := h.waitRefund("processing")
+	h, _, _, share, rf := processingRefund(t)
 	if got := h.completeRefund(rf.OutRefundNo, "SUCCESS", 0); len(got) != 0 {
 		t.Fatalf("delivered %v", got)
 	}
@@ -259,11 +263,7 @@ func TestRefundQueriedWithoutNotification(t *testing.T) {
 // it to the sender's balance instead. Nothing else can be done to a credited
 // refund.
 func TestRefundClosedRetriedAndCredited(t *testing.T) {
-	h := newHarness(t, withRefunds)
-	alice, _ := h.login("alice")
-	bob, _ := h.login("bob")
-	_, share := expiredWeChatPacket(t, h, alice, bob)
-	rf := h.waitRefund("processing")
+	h, alice, _, share, rf := processingRefund(t)
 	first := rf.OutRefundNo
 	if got := h.completeRefund(first, "CLOSED", 1); got[0] != 204 {
 		t.Fatalf("delivered %v", got)

@@ -315,15 +315,9 @@ func (f *Fake) payClose(w http.ResponseWriter, r *http.Request) {
 // marks the order paid (once) and POSTs the payment notification to the
 // order's notify_url N times, answering the HTTP statuses it got.
 func (f *Fake) paySucceed(w http.ResponseWriter, r *http.Request) {
-	times := 1
-	if s := r.URL.Query().Get("times"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > payMaxTimes {
-			writeJSON(w, http.StatusBadRequest, map[string]string{
-				"code": "PARAM_ERROR", "message": fmt.Sprintf("times must be 1..%d", payMaxTimes)})
-			return
-		}
-		times = n
+	times, ok := payTimes(w, r, 1)
+	if !ok {
+		return
 	}
 	no := r.PathValue("no")
 	now := f.now()
@@ -366,6 +360,22 @@ func (f *Fake) paySucceed(w http.ResponseWriter, r *http.Request) {
 	f.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{
 		"out_trade_no": no, "transaction_id": snap.transactionID, "delivered": delivered})
+}
+
+// payTimes reads the times=N parameter of a control route (default 1,
+// least..payMaxTimes); on a bad value it answers 400 and returns false.
+func payTimes(w http.ResponseWriter, r *http.Request, least int) (int, bool) {
+	s := r.URL.Query().Get("times")
+	if s == "" {
+		return 1, true
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < least || n > payMaxTimes {
+		writeJSON(w, http.StatusBadRequest, map[string]string{
+			"code": "PARAM_ERROR", "message": fmt.Sprintf("times must be %d..%d", least, payMaxTimes)})
+		return 0, false
+	}
+	return n, true
 }
 
 // payAuthenticate reads the request body and checks the merchant's

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -301,15 +300,9 @@ func (f *Fake) refundComplete(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"code": "PARAM_ERROR", "message": "status must be SUCCESS, CLOSED or ABNORMAL"})
 		return
 	}
-	times := 1
-	if s := q.Get("times"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 0 || n > payMaxTimes {
-			writeJSON(w, http.StatusBadRequest, map[string]string{
-				"code": "PARAM_ERROR", "message": fmt.Sprintf("times must be 0..%d", payMaxTimes)})
-			return
-		}
-		times = n
+	times, ok := payTimes(w, r, 0)
+	if !ok {
+		return
 	}
 	no := r.PathValue("no")
 	now := f.now()
