@@ -134,12 +134,19 @@ func (s *Service) finish(tx data.Tx, seq uint64, st *state, at time.Time) {
 	}
 }
 
-// refund expires a packet: a funded remainder goes back to the sender's
-// balance with a ledger row (the caller writes the state).
+// refund expires a packet: a funded remainder goes back to the payer of a
+// WeChat-paid packet as a WeChat Pay refund (refundToPayer), or else to the
+// sender's balance with a ledger row (the caller writes the state).
 func (s *Service) refund(tx data.Tx, seq uint64, st *state, now time.Time) error {
 	if st.Funded && st.RemainingAmount > 0 {
-		if err := moveMoney(tx, st.Sender, st.RemainingAmount, LedgerPacketRefund, seq, st.Tag, now); err != nil {
+		toPayer, err := s.refundToPayer(tx, seq, st, now)
+		if err != nil {
 			return err
+		}
+		if !toPayer {
+			if err := moveMoney(tx, st.Sender, st.RemainingAmount, LedgerPacketRefund, seq, st.Tag, now); err != nil {
+				return err
+			}
 		}
 		st.Refunded = st.RemainingAmount
 		st.RemainingAmount = 0

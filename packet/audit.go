@@ -35,8 +35,14 @@ type Totals struct {
 	Balances   int64 `json:"balances"`  // sum of all balances
 	Escrow     int64 `json:"escrow"`    // money in funded packets, not grabbed or refunded
 	MoneyIn    int64 `json:"money_in"`  // paid payment orders
-	MoneyOut   int64 `json:"money_out"` // withdrawals
+	MoneyOut   int64 `json:"money_out"` // withdrawals and successful refunds
 	PaidOrders int64 `json:"paid_orders"`
+	// RefundsInFlight is the money of refunds not finished (requested,
+	// processing, closed, abnormal): out of escrow or balances, not out of
+	// the system yet. RefundedOut is that of successful refunds.
+	Refunds         int   `json:"refunds"`
+	RefundsInFlight int64 `json:"refunds_in_flight"`
+	RefundedOut     int64 `json:"refunded_out"`
 }
 
 // Report is the result of an audit. OK is true only when every check holds.
@@ -120,7 +126,7 @@ func AuditTx(tx data.Tx) (Report, error) {
 		return Report{}, err
 	}
 	checks := []func() (Check, error){a.checkAmounts, a.checkCommitments, a.checkChains,
-		a.checkLedger, a.checkNegative, a.checkOrders, a.checkConservation}
+		a.checkLedger, a.checkNegative, a.checkOrders, a.checkRefunds, a.checkConservation}
 	r := Report{OK: true}
 	for _, check := range checks {
 		c, err := check()

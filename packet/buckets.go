@@ -52,7 +52,7 @@ var (
 var Buckets = [][]byte{
 	bucketAccounts, bucketLedgerLog, bucketCounters,
 	bucketPackets, bucketPacketFixed, bucketPacketInfo, bucketShares,
-	bucketOrders, bucketOrdersByNo,
+	bucketOrders, bucketOrdersByNo, bucketRefunds, bucketRefundsByNo, bucketReconcile,
 }
 
 // Due and outbox kinds of this package.

@@ -36,6 +36,7 @@ type order struct {
 	PaidAt        time.Time `json:"paid_at,omitzero"`
 	TransactionID string    `json:"transaction_id,omitempty"`
 	Queries       int       `json:"queries,omitempty"`
+	Refunded      int64     `json:"refunded,omitempty"` // fen of top-up refunds not credited back
 }
 
 // Order is a payment order as the API shows it to its payer.

@@ -27,6 +27,18 @@ type Options struct {
 	MaxTopup  int64         // fen per top-up at most (default 1,000,000)
 	// Payments is WeChat Pay; nil disables top-ups and pay_with "wechat".
 	Payments Payments
+	// Refunds refunds WeChat-paid packets to their payer and top-ups on an
+	// admin's request; nil refunds expired packets to the balance.
+	Refunds Refunds
+	// Bills downloads WeChat Pay's trade bills for reconciliation; nil
+	// disables it.
+	Bills Bills
+	// ReconcileAt is the time of day (Beijing time, when WeChat Pay's bills
+	// of the day before are ready: after 10:00) the daily reconciliation of
+	// the day before runs (default 10:30).
+	ReconcileAt time.Duration
+	// ReconcileKeep is how many days of reconciliations are kept (default 90).
+	ReconcileKeep int
 	// QueryAfter is how long an order waits for its notification before the
 	// scheduler queries WeChat Pay (default 2 min; later queries back off).
 	QueryAfter time.Duration
@@ -71,6 +83,12 @@ func New(db *data.DB, opts Options) *Service {
 	if opts.PayWindow <= 0 {
 		opts.PayWindow = 2 * time.Hour
 	}
+	if opts.ReconcileAt <= 0 {
+		opts.ReconcileAt = 10*time.Hour + 30*time.Minute
+	}
+	if opts.ReconcileKeep <= 0 {
+		opts.ReconcileKeep = DefaultReconcileKeep
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -88,4 +106,7 @@ func New(db *data.DB, opts Options) *Service {
 func (s *Service) RegisterBackground(b *data.Background) {
 	b.HandleDue(dueExpire, s.handleExpire)
 	b.HandleDue(duePayQuery, s.handlePayQuery)
+	b.HandleDue(dueRefundQuery, s.handleRefundQuery)
+	b.HandleOutbox(outboxRefund, s.handleRefundSend)
+	b.HandleDue(dueReconcile, s.handleReconcile)
 }

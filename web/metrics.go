@@ -34,6 +34,7 @@ import (
 //	luckbox_lottery_draws_total, luckbox_packet_refunds_total   committed draws and expiry refunds
 //	luckbox_domain_events_total{event}                      every other data.DB.Count counter
 //	luckbox_rate_limited_total{class}                       requests answered 429
+//	luckbox_reconcile_mismatches{kind}, luckbox_reconcile_failed  the latest reconciliation with WeChat Pay's bill
 //
 // plus the Go runtime and process collectors.
 
@@ -248,5 +249,8 @@ func (s *Server) registerCollectors() {
 	}
 	if s.DB != nil {
 		s.registry.MustRegister(newDBCollector(s.DB, s.now))
+	}
+	if s.Packets != nil {
+		s.registry.MustRegister(newReconcileCollector(s.Packets))
 	}
 }

@@ -49,26 +49,41 @@ func withPacketOptions(o packet.Options) harnessOption {
 // withPacketConfig is withPacketOptions with the notify_url path given to
 // WeChat Pay (another path loses every notification).
 func withPacketConfig(o packet.Options, notifyPath string) harnessOption {
+	return withPayConfig(o, notifyPath, false)
+}
+
+// withPayConfig is withPacketConfig, with money out or without. With it
+// (refunds), an expired WeChat-paid packet goes back to its payer, bills
+// are reconciled, and the fake WeChat Pay and the client run on the
+// harness's clock (the bills of a day are those of the clock's days).
+func withPayConfig(o packet.Options, notifyPath string, refunds bool) harnessOption {
 	return func(h *harness, d *Deps) {
 		keys, err := testPayKeys()
 		if err != nil {
 			h.t.Fatal(err)
 		}
-		f := fake.New(fake.Options{AppID: testAppID, Secret: testSecret, Pay: keys.PayOptions(testAppID, testMchID, nil)})
+		var now func() time.Time
+		if refunds {
+			now = h.clock.Now
+		}
+		f := fake.New(fake.Options{AppID: testAppID, Secret: testSecret, Now: now, Pay: keys.PayOptions(testAppID, testMchID, nil)})
 		h.fake, d.Fake = f, f
 		pay, err := wechat.NewPay(wechat.PayConfig{
 			AppID: testAppID, MchID: testMchID, MchSerial: keys.MchSerial, MchKey: keys.MchKey, APIv3Key: keys.APIv3Key,
 			PlatformSerial: keys.PlatformSerial, PlatformKey: &keys.PlatformKey.PublicKey,
-			NotifyURL: h.ts.URL + notifyPath, BaseURL: h.ts.URL + "/_fake/wechat",
+			NotifyURL: h.ts.URL + notifyPath, BaseURL: h.ts.URL + "/_fake/wechat", Now: now,
 		})
 		if err != nil {
 			h.t.Fatal(err)
 		}
 		o.Now, o.Payments = h.clock.Now, testPayments{pay}
+		if refunds {
+			o.Refunds, o.Bills = testRefunds{pay, h.ts.URL + "/api/v1/pay/refunds/notify"}, testBills{pay}
+		}
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 		svc := packet.New(h.db, o)
 		svc.RegisterBackground(h.bg)
-		d.Packets, d.PayNotify = svc, testPayNotify{pay}
+		d.Packets, d.PayNotify, d.RefundNotify = svc, testPayNotify{pay}, testPayNotify{pay}
 	}
 }
 

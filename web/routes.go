@@ -47,6 +47,7 @@ func routeTable() []route {
 		{"POST", "/api/v1/wallet/topups", user, classCreate, jsonBody, idempotent, (*Server).handleCreateTopup},
 		{"GET", "/api/v1/wallet/topups/{orderID}", user, noRate, noBody, 0, (*Server).handleGetTopup},
 		{"POST", "/api/v1/pay/notify", public, classWrite, jsonBody, 0, (*Server).handlePayNotify},
+		{"POST", "/api/v1/pay/refunds/notify", public, classWrite, jsonBody, 0, (*Server).handleRefundNotify},
 		{"POST", "/api/v1/packets", user, classCreate, jsonBody, idempotent, (*Server).handleCreatePacket},
 		{"GET", "/api/v1/packets/{packetID}", user, noRate, noBody, 0, (*Server).handleGetPacket},
 		{"POST", "/api/v1/packets/{packetID}/paid", user, classWrite, jsonBody, idempotent, (*Server).handlePacketPaid},
@@ -86,6 +87,12 @@ func routeTable() []route {
 		{"GET", "/api/v1/admin/packets", admin, noRate, noBody, 0, (*Server).handleAdminPackets},
 		{"GET", "/api/v1/admin/packets/{packetID}", admin, noRate, noBody, 0, (*Server).handleAdminPacket},
 		{"GET", "/api/v1/admin/stats", admin, noRate, noBody, 0, (*Server).handleAdminStats},
+		{"GET", "/api/v1/admin/refunds", admin, noRate, noBody, 0, (*Server).handleAdminRefunds},
+		{"POST", "/api/v1/admin/refunds/{refundID}/retry", admin, classWrite, jsonBody, idempotent, (*Server).handleRetryRefund},
+		{"POST", "/api/v1/admin/refunds/{refundID}/credit", admin, classWrite, jsonBody, idempotent, (*Server).handleCreditRefund},
+		{"POST", "/api/v1/admin/topups/{orderID}/refunds", admin, classCreate, jsonBody, idempotent, (*Server).handleRefundTopup},
+		{"GET", "/api/v1/admin/reconciliations", admin, noRate, noBody, 0, (*Server).handleReconciliations},
+		{"POST", "/api/v1/admin/reconciliations", admin, classWrite, jsonBody, idempotent, (*Server).handleReconcile},
 	}
 }
 

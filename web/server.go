@@ -29,6 +29,8 @@ type Deps struct {
 	Packets *packet.Service
 	// PayNotify verifies and decrypts WeChat Pay notifications (POST /pay/notify).
 	PayNotify PayNotifier
+	// RefundNotify verifies and decrypts refund notifications (POST /pay/refunds/notify).
+	RefundNotify RefundNotifier
 	// Lotteries runs lotteries (the /lotteries and /me/lotteries routes).
 	Lotteries *lottery.Service
 	// LotteryCode makes the mini-program codes of GET /lotteries/{id}/code.png

@@ -393,32 +393,51 @@ func (p *Pay) do(ctx context.Context, method, path string, query url.Values, in,
 	if len(query) > 0 {
 		target += "?" + query.Encode()
 	}
+	h, respBody, err := p.send(ctx, method, target, path, body)
+	if err != nil {
+		return err
+	}
+	if err := p.verify(h, respBody); err != nil {
+		return fmt.Errorf("%s %s: response: %w", method, path, err)
+	}
+	if out != nil {
+		if err := json.Unmarshal(respBody, out); err != nil {
+			return fmt.Errorf("%s %s: decode response: %w", method, path, err)
+		}
+	}
+	return nil
+}
+
+// send sends a signed request to the absolute URL target (named label in
+// errors) and returns a successful answer's headers and body, unverified;
+// a non-2xx answer is a *PayError.
+func (p *Pay) send(ctx context.Context, method, target, label string, body []byte) (http.Header, []byte, error) {
 	req, err := http.NewRequestWithContext(ctx, method, target, bytes.NewReader(body))
 	if err != nil {
-		return fmt.Errorf("new request: %w", err)
+		return nil, nil, fmt.Errorf("new request: %w", err)
 	}
 	auth, err := p.authorization(method, req.URL.RequestURI(), body)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	req.Header.Set("Authorization", auth)
 	req.Header.Set(HeaderPaySerial, p.cfg.PlatformSerial)
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "luckbox-wechatpay/1")
-	if in != nil {
+	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := p.cfg.HTTPClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
+		return nil, nil, fmt.Errorf("%s %s: %w", method, label, err)
 	}
 	defer resp.Body.Close()
 	respBody, err := io.ReadAll(io.LimitReader(resp.Body, payMaxResponse+1))
 	if err != nil {
-		return fmt.Errorf("%s %s: read response: %w", method, path, err)
+		return nil, nil, fmt.Errorf("%s %s: read response: %w", method, label, err)
 	}
 	if len(respBody) > payMaxResponse {
-		return fmt.Errorf("%s %s: response larger than %d bytes", method, path, payMaxResponse)
+		return nil, nil, fmt.Errorf("%s %s: response larger than %d bytes", method, label, payMaxResponse)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		pe := &PayError{Status: resp.StatusCode}
@@ -432,15 +451,7 @@ func (p *Pay) do(ctx context.Context, method, path string, query url.Values, in,
 		if pe.Code == "" {
 			pe.Code = http.StatusText(resp.StatusCode)
 		}
-		return pe
+		return nil, nil, pe
 	}
-	if err := p.verify(resp.Header, respBody); err != nil {
-		return fmt.Errorf("%s %s: response: %w", method, path, err)
-	}
-	if out != nil {
-		if err := json.Unmarshal(respBody, out); err != nil {
-			return fmt.Errorf("%s %s: decode response: %w", method, path, err)
-		}
-	}
-	return nil
+	return resp.Header, respBody, nil
 }

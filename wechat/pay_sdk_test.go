@@ -295,6 +295,19 @@ func TestSDKNotifyHandlerTakesFakeNotifications(t *testing.T) {
 	}
 }
 
+// sdkVerifyRequest checks a request's Authorization header as WeChat Pay
+// does, with the SDK's verifier: the signature over
+// "METHOD\nURI\ntimestamp\nnonce\nbody\n", URI as received.
+func sdkVerifyRequest(v auth.Verifier, r *http.Request, body []byte) error {
+	p := map[string]string{}
+	for _, kv := range strings.Split(strings.TrimPrefix(r.Header.Get("Authorization"), "WECHATPAY2-SHA256-RSA2048 "), ",") {
+		k, val, _ := strings.Cut(kv, "=")
+		p[k] = strings.Trim(val, `"`)
+	}
+	msg := r.Method + "\n" + r.RequestURI + "\n" + p["timestamp"] + "\n" + p["nonce_str"] + "\n" + string(body) + "\n"
+	return v.Verify(context.Background(), p["serial_no"], msg, p["signature"])
+}
+
 // sdkSignedHeaders signs body as WeChat Pay would, with the SDK's signer.
 func sdkSignedHeaders(t *testing.T, serial string, key *rsa.PrivateKey, body []byte) http.Header {
 	t.Helper()
@@ -334,13 +347,7 @@ func TestClientAcceptsSDKSignatures(t *testing.T) {
 	var mu sync.Mutex
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		p := map[string]string{}
-		for _, kv := range strings.Split(strings.TrimPrefix(r.Header.Get("Authorization"), "WECHATPAY2-SHA256-RSA2048 "), ",") {
-			k, v, _ := strings.Cut(kv, "=")
-			p[k] = strings.Trim(v, `"`)
-		}
-		msg := r.Method + "\n" + r.RequestURI + "\n" + p["timestamp"] + "\n" + p["nonce_str"] + "\n" + string(body) + "\n"
-		if err := mchVerifier.Verify(context.Background(), p["serial_no"], msg, p["signature"]); err != nil {
+		if err := sdkVerifyRequest(mchVerifier, r, body); err != nil {
 			mu.Lock()
 			authErrs = append(authErrs, fmt.Errorf("%s: %w", r.RequestURI, err))
 			mu.Unlock()

@@ -1,5 +1,5 @@
 // Package cli is the luckbox command line: one file per command (serve,
-// audit, verify, bench, backup, restore), the settings of serve and their
+// audit, verify, bench, backup, restore, reconcile), the settings of serve and their
 // validation in config.go, and the flag machinery they share in flags.go
 // (every flag has a LUCKBOX_* environment fallback). main.go only calls Run.
 package cli
@@ -27,6 +27,7 @@ func commands() []command {
 		{"backup", "write a checked backup of a running server or a stopped database file", runBackup},
 		{"restore", "check a backup and put it in place of a stopped server's database file", runRestore},
 		{"migrate", "copy a stopped server's database file into an etcd cluster, or an etcd cluster into a new file", runMigrate},
+		{"reconcile", "compare a day's WeChat Pay trade bill with a running server's orders and refunds", runReconcile},
 	}
 }
 

@@ -46,6 +46,8 @@ type serveConfig struct {
 	PacketMaxAmount       int64
 	PacketTTL             time.Duration
 	TopupMax              int64
+	ReconcileAt           time.Duration
+	ReconcileKeep         int
 	WeChatMchID           string
 	WeChatMchSerial       string
 	WeChatMchKeyFile      string
@@ -104,6 +106,8 @@ func (c *serveConfig) register(fs interface {
 	fs.Int64Var(&c.PacketMaxAmount, "packet-max-amount", packet.DefaultMaxAmount, "most fen in one red packet")
 	fs.DurationVar(&c.PacketTTL, "packet-ttl", packet.DefaultTTL, "how long a red packet lives before the remainder is refunded")
 	fs.Int64Var(&c.TopupMax, "topup-max", packet.DefaultMaxTopup, "most fen in one wallet top-up")
+	fs.DurationVar(&c.ReconcileAt, "reconcile-at", 10*time.Hour+30*time.Minute, "time of day (Beijing time, after WeChat Pay's 10:00 bills) the daily reconciliation of the day before runs")
+	fs.IntVar(&c.ReconcileKeep, "reconcile-keep", packet.DefaultReconcileKeep, "days of reconciliation results kept")
 	fs.StringVar(&c.WeChatMchID, "wechat-mch-id", "", "WeChat Pay merchant id (production)")
 	fs.StringVar(&c.WeChatMchSerial, "wechat-mch-serial", "", "serial number of the merchant API certificate (production)")
 	fs.StringVar(&c.WeChatMchKeyFile, "wechat-mch-key-file", "", "PEM file of the merchant API private key, apiclient_key.pem (production)")
@@ -205,6 +209,10 @@ func (c *serveConfig) validatePackets() error {
 		return fmt.Errorf("invalid --packet-ttl %s: must be at least 1m", c.PacketTTL)
 	case c.TopupMax < 1:
 		return fmt.Errorf("invalid --topup-max %d: must be at least 1 fen", c.TopupMax)
+	case c.ReconcileAt <= 0 || c.ReconcileAt >= 24*time.Hour:
+		return fmt.Errorf("invalid --reconcile-at %s: must be a time of day between 0s and 24h", c.ReconcileAt)
+	case c.ReconcileKeep < 1 || c.ReconcileKeep > 3650:
+		return fmt.Errorf("invalid --reconcile-keep %d: must be 1..3650 days", c.ReconcileKeep)
 	}
 	if c.demo() {
 		return nil

@@ -143,7 +143,17 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.Wr
 	bgCtx, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	var bgDone sync.WaitGroup
 	bgDone.Add(1)
-	go func() { defer bgDone.Done(); st.runBackground(bgCtx, app.background.Run) }()
+	go func() {
+		defer bgDone.Done()
+		st.runBackground(bgCtx, func(ctx context.Context) {
+			// The daily reconciliation is scheduled by the node that runs
+			// the background work (in etcd mode: the writer, each term).
+			if err := app.deps.Packets.StartReconcile(ctx); err != nil {
+				log.Error("reconciliation not scheduled", "err", err)
+			}
+			app.background.Run(ctx)
+		})
+	}()
 	if st.relayEvents != nil && app.deps.Lotteries != nil {
 		relay := st.relayEvents(app.deps.Lotteries.Events())
 		bgDone.Add(1)

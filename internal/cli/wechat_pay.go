@@ -97,13 +97,20 @@ type wxPayNotify struct{ p *wechat.Pay }
 
 func (w wxPayNotify) ParseNotification(h http.Header, body []byte) (packet.Transaction, error) {
 	t, err := w.p.ParseNotification(h, body)
-	switch {
-	case errors.Is(err, wechat.ErrBadSignature): // includes the SIGNTEST probe
-		return packet.Transaction{}, fmt.Errorf("%w: %v", packet.ErrBadSignature, err)
-	case errors.Is(err, wechat.ErrStaleNotification):
-		return packet.Transaction{}, fmt.Errorf("%w: %v", packet.ErrStaleNotification, err)
-	case err != nil:
-		return packet.Transaction{}, err
+	if err != nil {
+		return packet.Transaction{}, notifyError(err)
 	}
 	return transaction(t), nil
+}
+
+// notifyError maps the client's signature errors of a notification to the
+// packet sentinels.
+func notifyError(err error) error {
+	switch {
+	case errors.Is(err, wechat.ErrBadSignature): // includes the SIGNTEST probe
+		return fmt.Errorf("%w: %v", packet.ErrBadSignature, err)
+	case errors.Is(err, wechat.ErrStaleNotification):
+		return fmt.Errorf("%w: %v", packet.ErrStaleNotification, err)
+	}
+	return err
 }

@@ -64,9 +64,11 @@ func wire(ctx context.Context, cfg *serveConfig, db *data.DB, log *slog.Logger, 
 	a.deps.Packets = packet.New(db, packet.Options{
 		MaxCount: cfg.PacketMaxCount, MaxAmount: cfg.PacketMaxAmount, TTL: cfg.PacketTTL, MaxTopup: cfg.TopupMax,
 		Payments: wxPayments{p: pay, appID: wcfg.AppID}, Logger: log,
+		Refunds: wxRefunds{p: pay, notifyURL: refundNotifyURL(publicBase(cfg, base))},
+		Bills:   wxBills{pay}, ReconcileAt: cfg.ReconcileAt, ReconcileKeep: cfg.ReconcileKeep,
 	})
 	a.deps.Packets.RegisterBackground(a.background)
-	a.deps.PayNotify = wxPayNotify{pay}
+	a.deps.PayNotify, a.deps.RefundNotify = wxPayNotify{pay}, wxPayNotify{pay}
 	if a.fake != nil { // demo mode only
 		a.deps.Fake = a.fake
 	}

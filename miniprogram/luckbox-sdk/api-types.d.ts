@@ -42,6 +42,12 @@ export interface AuditReport {
     orders?: number;
     packets?: number;
     paid_orders?: number;
+    /** Fen of successful refunds (part of money_out). */
+    refunded_out?: number;
+    /** Refund records. */
+    refunds?: number;
+    /** Fen of refunds not finished (requested, processing, closed, abnormal): out of escrow or balances, not out of the system yet. */
+    refunds_in_flight?: number;
     wallets?: number;
   };
 }
@@ -163,7 +169,8 @@ export interface InboxItem {
 export interface LedgerEntry {
   /** Fen; negative for packet_send. */
   delta: number;
-  kind: "topup" | "packet_send" | "packet_grab" | "packet_refund";
+  /** refund_hold: an admin's refund of a top-up took the amount (ref: the refund); refund_return: a refund that did not go out came back to the balance (ref: the refund). */
+  kind: "topup" | "packet_send" | "packet_grab" | "packet_refund" | "refund_hold" | "refund_return";
   /** The top-up order id or the packet id. */
   ref: string;
   balance_after: number;
@@ -332,6 +339,66 @@ export interface Prize {
   quantity: number;
 }
 
+export interface Reconciliation {
+  /** The bill day (Beijing time). */
+  date: string;
+  ran_at: string;
+  /** Records in the trade bill (payments and refunds). */
+  bill_rows: number;
+  /** luckbox orders paid that day. */
+  payments: number;
+  /** luckbox refunds that succeeded that day. */
+  refunds: number;
+  mismatches: ({
+    /** missing_in_luckbox: a bill record luckbox has no order or refund for; missing_in_bill: paid or refunded in luckbox that day, not in the bill; amount: the amounts differ; state: the bill has it paid or refunded, luckbox does not. */
+    kind: "missing_in_luckbox" | "missing_in_bill" | "amount" | "state";
+    /** out_trade_no or out_refund_no */
+    ref: string;
+    /** Fen (0 if not in the bill). */
+    bill_amount: number;
+    /** Fen (0 if unknown to luckbox). */
+    luckbox_amount: number;
+    detail: string;
+  })[];
+  /** Why the bill could not be had (download, hash or format); empty when it was compared. */
+  error: string;
+}
+
+export interface Refund {
+  refund_id: string;
+  /** packet: the unclaimed remainder of an expired WeChat-paid packet; topup: an admin's refund of an unspent top-up. */
+  kind: "packet" | "topup";
+  /** requested: recorded, the request to WeChat Pay not answered yet; processing: accepted by WeChat Pay; success: the money reached the payer (final); closed / abnormal: WeChat Pay gave up, the money is held until an admin retries or credits it (a closed top-up refund returns to the balance at once: credited); credited: returned to the user's balance (final). */
+  status: "requested" | "processing" | "success" | "closed" | "abnormal" | "credited";
+  /** Fen. */
+  amount: number;
+  /** The payer (the packet's sender or the top-up's payer). */
+  user_seq: number;
+  /** The payment order refunded. */
+  order_id: string;
+  out_trade_no: string;
+  transaction_id: string;
+  packet_id: string | null;
+  reason: string;
+  /** 1, then one more per admin retry. */
+  attempt: number;
+  /** The merchant refund number of the current attempt: RF + the refund id in upper case, -N from the second attempt. Requests of one attempt are re-sent with the same number (idempotent at WeChat Pay). */
+  out_refund_no: string;
+  /** WeChat Pay's refund_id, once known. */
+  wx_refund_id: string;
+  created_at: string;
+  updated_at: string;
+  /** closed or abnormal: an admin can retry it or credit it to the balance. */
+  retryable: boolean;
+  history: {
+    at: string;
+    status: string;
+    /** expiry, admin, request, notification, query, retry or credit */
+    source: string;
+    note: string;
+  }[];
+}
+
 export interface TopupOrder {
   order_id: string;
   /** The WeChat Pay merchant order number. */
@@ -406,8 +473,26 @@ export interface Responses {
   };
   /** A packet (admin) */
   "GET /api/v1/admin/packets/{packetID}": Packet;
+  /** Reconciliations with WeChat Pay's trade bills (admin) */
+  "GET /api/v1/admin/reconciliations": {
+    items: Reconciliation[];
+  };
+  /** Reconcile one day now (admin) */
+  "POST /api/v1/admin/reconciliations": Reconciliation;
+  /** Refunds, newest first (admin) */
+  "GET /api/v1/admin/refunds": {
+    items: Refund[];
+    /** Pass as cursor for the next page; empty at the end. */
+    next_cursor: string;
+  };
+  /** Credit a closed or abnormal refund to the balance (admin) */
+  "POST /api/v1/admin/refunds/{refundID}/credit": Refund;
+  /** Retry a closed or abnormal refund (admin) */
+  "POST /api/v1/admin/refunds/{refundID}/retry": Refund;
   /** Activity per minute and money flow (admin) */
   "GET /api/v1/admin/stats": AdminStats;
+  /** Refund (part of) an unspent top-up to the payer (admin) */
+  "POST /api/v1/admin/topups/{orderID}/refunds": Refund;
   /** A gift exchange's title and status (any user) */
   "GET /api/v1/exchanges/{id}": {
     id: string;
@@ -507,6 +592,8 @@ export interface Responses {
   "POST /api/v1/packets/{packetID}/paid": Packet;
   /** WeChat Pay payment notification (notify_url) */
   "POST /api/v1/pay/notify": null;
+  /** WeChat Pay refund notification (refund notify_url) */
+  "POST /api/v1/pay/refunds/notify": null;
   /** The caller's wallet balance */
   "GET /api/v1/wallet": {
     balance: number;
@@ -536,6 +623,17 @@ export interface RequestBodies {
     group?: string;
     name?: string;
     phone?: string;
+  };
+  "POST /api/v1/admin/reconciliations": {
+    date: string;
+  };
+  "POST /api/v1/admin/refunds/{refundID}/credit": Record<string, unknown>;
+  "POST /api/v1/admin/refunds/{refundID}/retry": Record<string, unknown>;
+  "POST /api/v1/admin/topups/{orderID}/refunds": {
+    /** Fen. */
+    amount: number;
+    /** Shown to the payer by WeChat Pay. */
+    reason: string;
   };
   "POST /api/v1/login": {
     code: string;
@@ -589,6 +687,20 @@ export interface RequestBodies {
     resource_type?: string;
     summary?: string;
   };
+  "POST /api/v1/pay/refunds/notify": {
+    id: string;
+    event_type: string;
+    resource: {
+      algorithm?: string;
+      associated_data?: string;
+      ciphertext?: string;
+      nonce?: string;
+      original_type?: string;
+    };
+    create_time?: string;
+    resource_type?: string;
+    summary?: string;
+  };
   "POST /api/v1/wallet/topups": {
     /** Fen; the maximum is --topup-max (default 1,000,000). */
     amount: number;
@@ -610,6 +722,13 @@ export interface QueryParams {
   "GET /api/v1/admin/packets": {
     /** next_cursor of the previous page. */
     cursor?: string;
+  };
+  "GET /api/v1/admin/refunds": {
+    /** next_cursor of the previous page. */
+    cursor?: string;
+    status?: "requested" | "processing" | "success" | "closed" | "abnormal" | "credited";
+    /** Page size (default and maximum 50). */
+    limit?: number;
   };
   "GET /api/v1/admin/stats": {
     /** How far back to count: a duration in whole minutes from 1m to 24h (default 60m), e.g. 15m, 90m, 6h. */

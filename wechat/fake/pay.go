@@ -61,8 +61,10 @@ var payCST = time.FixedZone("CST", 8*60*60)
 // payState holds the fake's WeChat Pay orders; guarded by Fake.mu except
 // randMu, which guards reads of PayOptions.Rand.
 type payState struct {
-	orders map[string]*payOrder // by out_trade_no
-	randMu sync.Mutex
+	orders  map[string]*payOrder   // by out_trade_no
+	refunds map[string]*payRefund  // by out_refund_no (pay_refund.go)
+	tamper  map[string]*billTamper // by bill date (bills.go)
+	randMu  sync.Mutex
 }
 
 // payPrepayJSON is the body of a JSAPI prepay request. Orders with the same
@@ -143,6 +145,8 @@ func (f *Fake) registerPay(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v3/pay/transactions/out-trade-no/{no}", f.payQuery)
 	mux.HandleFunc("POST /v3/pay/transactions/out-trade-no/{no}/close", f.payClose)
 	mux.HandleFunc("POST /pay/{no}/succeed", f.paySucceed)
+	f.registerRefunds(mux)
+	f.registerBills(mux)
 }
 
 // payPrepay serves POST /v3/pay/transactions/jsapi.
@@ -311,15 +315,9 @@ func (f *Fake) payClose(w http.ResponseWriter, r *http.Request) {
 // marks the order paid (once) and POSTs the payment notification to the
 // order's notify_url N times, answering the HTTP statuses it got.
 func (f *Fake) paySucceed(w http.ResponseWriter, r *http.Request) {
-	times := 1
-	if s := r.URL.Query().Get("times"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > payMaxTimes {
-			writeJSON(w, http.StatusBadRequest, map[string]string{
-				"code": "PARAM_ERROR", "message": fmt.Sprintf("times must be 1..%d", payMaxTimes)})
-			return
-		}
-		times = n
+	times, ok := payTimes(w, r, 1)
+	if !ok {
+		return
 	}
 	no := r.PathValue("no")
 	now := f.now()
@@ -362,6 +360,22 @@ func (f *Fake) paySucceed(w http.ResponseWriter, r *http.Request) {
 	f.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{
 		"out_trade_no": no, "transaction_id": snap.transactionID, "delivered": delivered})
+}
+
+// payTimes reads the times=N parameter of a control route (default 1,
+// least..payMaxTimes); on a bad value it answers 400 and returns false.
+func payTimes(w http.ResponseWriter, r *http.Request, least int) (int, bool) {
+	s := r.URL.Query().Get("times")
+	if s == "" {
+		return 1, true
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < least || n > payMaxTimes {
+		writeJSON(w, http.StatusBadRequest, map[string]string{
+			"code": "PARAM_ERROR", "message": fmt.Sprintf("times must be %d..%d", least, payMaxTimes)})
+		return 0, false
+	}
+	return n, true
 }
 
 // payAuthenticate reads the request body and checks the merchant's

@@ -110,9 +110,16 @@ func (f *Fake) Notification(outTradeNo string) (http.Header, []byte, error) {
 // APIv3 key (AEAD_AES_256_GCM, associated data "transaction") and signs the
 // envelope with the platform key.
 func (f *Fake) payBuildNotification(o *payOrder) (http.Header, []byte, error) {
-	plain, err := json.Marshal(o.transaction())
+	return f.paySealNotification(o.notificationID, "TRANSACTION.SUCCESS", "支付成功", "transaction", o.transaction())
+}
+
+// paySealNotification builds a signed v3 notification: resource encrypted
+// with the APIv3 key (AEAD_AES_256_GCM, associated data originalType), the
+// envelope signed with the default platform key.
+func (f *Fake) paySealNotification(id, eventType, summary, originalType string, resource any) (http.Header, []byte, error) {
+	plain, err := json.Marshal(resource)
 	if err != nil {
-		return nil, nil, fmt.Errorf("fake: encode transaction: %w", err)
+		return nil, nil, fmt.Errorf("fake: encode %s: %w", originalType, err)
 	}
 	block, err := aes.NewCipher([]byte(f.opts.Pay.APIv3Key))
 	if err != nil {
@@ -123,16 +130,16 @@ func (f *Fake) payBuildNotification(o *payOrder) (http.Header, []byte, error) {
 		return nil, nil, fmt.Errorf("fake: APIv3 key: %w", err)
 	}
 	nonce := f.payRandom(aead.NonceSize(), payAlnum)
-	const ad = "transaction"
+	ad := originalType
 	ct := aead.Seal(nil, []byte(nonce), plain, []byte(ad))
 	env := payNotificationJSON{
-		ID:           o.notificationID,
+		ID:           id,
 		CreateTime:   f.now().In(payCST).Format(time.RFC3339),
 		ResourceType: "encrypt-resource",
-		EventType:    "TRANSACTION.SUCCESS",
-		Summary:      "支付成功",
+		EventType:    eventType,
+		Summary:      summary,
 		Resource: payNotifyResourceJS{
-			OriginalType: "transaction", Algorithm: "AEAD_AES_256_GCM",
+			OriginalType: originalType, Algorithm: "AEAD_AES_256_GCM",
 			Ciphertext: base64.StdEncoding.EncodeToString(ct), AssociatedData: ad, Nonce: nonce,
 		},
 	}
@@ -155,7 +162,13 @@ func (f *Fake) payDeliver(r *http.Request, o *payOrder) int {
 	if err != nil {
 		return 0
 	}
-	req, err := http.NewRequestWithContext(r.Context(), http.MethodPost, o.req.NotifyURL, bytes.NewReader(body))
+	return f.payPost(r, o.req.NotifyURL, h, body)
+}
+
+// payPost POSTs a notification to url and returns the answer's HTTP status,
+// or 0 if there was none.
+func (f *Fake) payPost(r *http.Request, url string, h http.Header, body []byte) int {
+	req, err := http.NewRequestWithContext(r.Context(), http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return 0
 	}

@@ -1,5 +1,5 @@
 // The admin console: gift exchanges (create, CSV import, start, results,
-// export, reminders), packets and lotteries overview, audit and backup. It
+// export, reminders), packets and lotteries overview, refunds, audit and backup. It
 // calls the public admin API with the admin token, kept in sessionStorage.
 import { h, replace, $, field, button, download, copyText } from './dom.js';
 import { t, lang, setLang, initLang, has } from './i18n.js';
@@ -39,6 +39,7 @@ const routes = [
   [/^\/packets$/, packetsView],
   [/^\/packet\/([^/]+)$/, packetView],
   [/^\/lotteries$/, lotteriesView],
+  [/^\/refunds$/, refundsView],
   [/^\/audit$/, auditView],
   [/^\/backup$/, backupView],
 ];
@@ -48,6 +49,7 @@ const nav = [
   ['exchanges', '#/exchanges', 'tree', ['/exchange', '/']],
   ['lotteries', '#/lotteries', 'gift', ['/lotteries']],
   ['packets', '#/packets', 'packet', ['/packet']],
+  ['refunds', '#/refunds', 'pay', ['/refunds']],
   ['audit', '#/audit', 'scale', ['/audit']],
   ['backup', '#/backup', 'database', ['/backup']],
 ];
@@ -416,6 +418,98 @@ async function lotteriesView(ctx) {
   await load();
 }
 
+// ---- Refunds ----
+
+// refundsView lists the refunds (closed and abnormal ones first in mind:
+// retry them or credit them to the balance) and refunds an unspent top-up.
+async function refundsView(ctx) {
+  const body = h('tbody');
+  const wrap = h('div', {}, loading());
+  const status = h('select', { id: 'refund-filter' }, ['', 'requested', 'processing', 'success', 'closed', 'abnormal', 'credited']
+    .map((s) => h('option', { value: s }, s ? t(`rstatus.${s}`) : t('admin.rf.all'))));
+  const act = (r, what) => button(t(`admin.rf.${what}`), async () => {
+    if (!(await confirmAction(t(`admin.rf.${what}Confirm`, { amount: money(r.amount) }), t(`admin.rf.${what}`)))) return;
+    try {
+      await api.post(`/api/v1/admin/refunds/${seg(r.refund_id)}/${what}`);
+      toast(t('admin.rf.done'), 'ok');
+      await load();
+    } catch (err) {
+      toast(err.message, 'error');
+    }
+  }, { class: 'secondary small', 'data-action': what });
+  const load = async (cursor = '') => {
+    const page = await api.get(`/api/v1/admin/refunds${q({ cursor, status: status.value })}`);
+    if (!ctx.alive()) return;
+    if (!cursor) {
+      body.replaceChildren();
+      replace(wrap, page.items.length ? h('div', { class: 'table-wrap' }, h('table', { id: 'admin-refunds' },
+        h('thead', {}, h('tr', {}, [t('admin.rf.created'), t('admin.rf.kind'), t('admin.rf.amount'), t('admin.rf.status'), t('admin.rf.no'), t('admin.rf.reason'), ''].map((x) => h('th', {}, x)))),
+        body)) : empty(t('admin.rf.none')));
+    }
+    body.append(...page.items.map((r) => h('tr', { 'data-id': r.refund_id, class: r.retryable ? 'bad' : '' },
+      h('td', {}, dateTime(r.created_at)),
+      h('td', {}, r.packet_id ? h('a', { href: `#/packet/${seg(r.packet_id)}` }, t(`admin.rf.kind.${r.kind}`)) : t(`admin.rf.kind.${r.kind}`)),
+      h('td', { class: 'num' }, money(r.amount)),
+      h('td', { title: r.history.map((e) => `${dateTime(e.at)} ${e.status} (${e.source}) ${e.note}`).join('\n') }, badge(r.status, 'rstatus')),
+      h('td', {}, h('code', {}, r.out_refund_no)),
+      h('td', {}, r.reason),
+      h('td', {}, r.retryable ? [act(r, 'retry'), ' ', act(r, 'credit')] : null))));
+    wrap.querySelector('.more')?.remove();
+    if (page.next_cursor) wrap.append(button(t('common.more'), () => load(page.next_cursor), { class: 'secondary more' }));
+  };
+  status.addEventListener('change', () => load());
+
+  const order = h('input', { id: 'rf-order', required: true, placeholder: 'LB… / order_id' });
+  const amount = h('input', { id: 'rf-amount', type: 'number', min: '0.01', step: '0.01', required: true });
+  const reason = h('input', { id: 'rf-reason', maxlength: '80', required: true });
+  const out = h('div', { class: 'status-slot', id: 'rf-result' });
+  const submit = async () => {
+    try {
+      const r = await api.post(`/api/v1/admin/topups/${seg(order.value.trim())}/refunds`,
+        { amount: Math.round(Number(amount.value) * 100), reason: reason.value });
+      replace(out, notice('ok', t('admin.rf.requested', { amount: money(r.amount) })));
+      await load();
+    } catch (err) {
+      replace(out, errorBox(err));
+    }
+  };
+  replace(ctx.view, h('div', { class: 'page-head' }, h('h1', {}, t('admin.nav.refunds'))),
+    card(t('admin.rf.topup'), h('p', { class: 'muted' }, t('admin.rf.topupExplain')),
+      field(t('admin.rf.order'), order), field(t('admin.rf.amountYuan'), amount), field(t('admin.rf.reason'), reason),
+      h('div', { class: 'actions' }, button(t('admin.rf.submit'), submit, { class: 'primary', id: 'rf-submit' })), out),
+    card(t('admin.rf.list'), h('p', { class: 'muted' }, t('admin.rf.explain')), field(t('admin.rf.status'), status), wrap),
+    await reconcileCard(ctx));
+  await load();
+}
+
+// reconcileCard shows the stored reconciliations with WeChat Pay's trade
+// bills (mismatches first in mind) and reconciles a day on demand.
+async function reconcileCard(ctx) {
+  const list = h('div', { id: 'reconciliations' }, loading());
+  const date = h('input', { id: 'rc-date', type: 'date' });
+  const show = async () => {
+    const { items } = await api.get('/api/v1/admin/reconciliations');
+    if (!ctx.alive()) return;
+    replace(list, items.length ? h('div', { class: 'table-wrap' }, h('table', { id: 'admin-reconciliations' },
+      h('thead', {}, h('tr', {}, [t('admin.rc.date'), t('admin.rc.bill'), t('admin.rc.ours'), t('admin.rc.result')].map((x) => h('th', {}, x)))),
+      h('tbody', {}, items.map((r) => h('tr', { 'data-date': r.date, class: r.error || r.mismatches.length ? 'bad' : '' },
+        h('td', {}, r.date), h('td', { class: 'num' }, String(r.bill_rows)), h('td', { class: 'num' }, `${r.payments} / ${r.refunds}`),
+        h('td', {}, r.error ? t('admin.rc.failed', { error: r.error })
+          : r.mismatches.length ? r.mismatches.map((m) => h('div', {}, `${t(`admin.rc.kind.${m.kind}`)}: ${m.ref} (${money(m.bill_amount)} / ${money(m.luckbox_amount)})`)) : '✓')))))) : empty(t('admin.rc.none')));
+  };
+  const run = async () => {
+    try {
+      await api.post('/api/v1/admin/reconciliations', { date: date.value });
+      await show();
+    } catch (err) {
+      replace(list, errorBox(err));
+    }
+  };
+  show().catch((err) => replace(list, errorBox(err)));
+  return card(t('admin.rc.title'), h('p', { class: 'muted' }, t('admin.rc.explain')),
+    field(t('admin.rc.date'), date), h('div', { class: 'actions' }, button(t('admin.rc.run'), run, { class: 'secondary', id: 'rc-run' })), list);
+}
+
 // ---- Audit and backup ----
 
 async function auditView(ctx) {
@@ -433,7 +527,7 @@ async function auditView(ctx) {
             h('td', {}, has(`audit.${c.name}`) ? t(`audit.${c.name}`) : c.name), h('td', { class: 'num' }, String(c.checked)),
             h('td', {}, c.ok ? '✓' : (c.failures || []).join('; '))))))),
         h('div', { class: 'stats' },
-          ['balances', 'escrow', 'money_in', 'money_out'].map((k) => h('div', { class: 'stat' }, h('span', { class: 'stat-num' }, money(tot[k] || 0)), h('span', { class: 'stat-label' }, t(`admin.audit.${k}`)))),
+          ['balances', 'escrow', 'refunds_in_flight', 'money_in', 'money_out'].map((k) => h('div', { class: 'stat' }, h('span', { class: 'stat-num' }, money(tot[k] || 0)), h('span', { class: 'stat-label' }, t(`admin.audit.${k}`)))),
           ['wallets', 'packets', 'orders'].map((k) => h('div', { class: 'stat' }, h('span', { class: 'stat-num' }, String(tot[k] || 0)), h('span', { class: 'stat-label' }, t(`admin.audit.${k}`))))));
     } catch (err) {
       replace(out, errorBox(err));
