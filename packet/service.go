@@ -33,6 +33,8 @@ type Options struct {
 	// PayWindow is how long an order may be paid; after it the order is
 	// closed (default 2 h, the life of a prepay_id).
 	PayWindow time.Duration
+	// Withdraw configures withdrawals to WeChat change (withdraw.go).
+	Withdraw WithdrawOptions
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// Rand is the source of ids, split seeds and salts (default crypto/rand).
@@ -71,6 +73,7 @@ func New(db *data.DB, opts Options) *Service {
 	if opts.PayWindow <= 0 {
 		opts.PayWindow = 2 * time.Hour
 	}
+	opts.Withdraw.defaults()
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -88,4 +91,6 @@ func New(db *data.DB, opts Options) *Service {
 func (s *Service) RegisterBackground(b *data.Background) {
 	b.HandleDue(dueExpire, s.handleExpire)
 	b.HandleDue(duePayQuery, s.handlePayQuery)
+	b.HandleDue(dueWithdrawQuery, s.handleWithdrawQuery)
+	b.HandleOutbox(outboxTransfer, s.deliverTransfer)
 }

@@ -65,10 +65,11 @@ func withPacketConfig(o packet.Options, notifyPath string) harnessOption {
 			h.t.Fatal(err)
 		}
 		o.Now, o.Payments = h.clock.Now, testPayments{pay}
+		o.Withdraw.Transfers = testTransfers{pay, h.ts.URL + "/api/v1/pay/transfer-notify"}
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 		svc := packet.New(h.db, o)
 		svc.RegisterBackground(h.bg)
-		d.Packets, d.PayNotify = svc, testPayNotify{pay}
+		d.Packets, d.PayNotify, d.TransferNotify = svc, testPayNotify{pay}, testTransferNotify{pay}
 	}
 }
 

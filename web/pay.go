@@ -35,25 +35,41 @@ func (s *Server) payFail(w http.ResponseWriter, r *http.Request, status int, mes
 // signature or the signature probe; 4xx for anything else it refuses, which
 // changes nothing.
 func (s *Server) handlePayNotify(w http.ResponseWriter, r *http.Request) {
+	s.serveNotification(w, r, s.PayNotify != nil, func(h http.Header, body []byte) (error, error) {
+		t, err := s.PayNotify.ParseNotification(h, body)
+		if err != nil {
+			return err, nil
+		}
+		_, err = s.Packets.ApplyPayment(r.Context(), t)
+		return nil, err
+	})
+}
+
+// serveNotification reads a WeChat Pay notification and hands it to
+// parseApply, which returns the error of verifying and decrypting it
+// (parseErr: 401 for a bad or stale signature, else 400) or of applying it
+// (applyErr: the status of its domain error code, 500 for an internal one,
+// logged and not leaked). 204 when both are nil.
+func (s *Server) serveNotification(w http.ResponseWriter, r *http.Request, configured bool, parseApply func(h http.Header, body []byte) (parseErr, applyErr error)) {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		s.payFail(w, r, http.StatusRequestEntityTooLarge, "body too large", err.Error())
 		return
 	}
-	if s.PayNotify == nil || s.Packets == nil {
+	if !configured || s.Packets == nil {
 		s.payFail(w, r, http.StatusNotFound, "payments are not configured", "no WeChat Pay configured")
 		return
 	}
-	t, err := s.PayNotify.ParseNotification(r.Header, body)
-	if err != nil {
-		if errors.Is(err, packet.ErrBadSignature) || errors.Is(err, packet.ErrStaleNotification) {
-			s.payFail(w, r, http.StatusUnauthorized, "signature verification failed", err.Error())
+	parseErr, err := parseApply(r.Header, body)
+	if parseErr != nil {
+		if errors.Is(parseErr, packet.ErrBadSignature) || errors.Is(parseErr, packet.ErrStaleNotification) {
+			s.payFail(w, r, http.StatusUnauthorized, "signature verification failed", parseErr.Error())
 			return
 		}
-		s.payFail(w, r, http.StatusBadRequest, "notification could not be read", err.Error())
+		s.payFail(w, r, http.StatusBadRequest, "notification could not be read", parseErr.Error())
 		return
 	}
-	if _, err := s.Packets.ApplyPayment(r.Context(), t); err != nil {
+	if err != nil {
 		if e, ok := data.AsError(err); ok && statusOf[e.Code] != 0 && e.Code != data.EInternal {
 			s.payFail(w, r, statusOf[e.Code], e.Message, e.Message)
 			return

@@ -47,6 +47,11 @@ func routeTable() []route {
 		{"POST", "/api/v1/wallet/topups", user, classCreate, jsonBody, idempotent, (*Server).handleCreateTopup},
 		{"GET", "/api/v1/wallet/topups/{orderID}", user, noRate, noBody, 0, (*Server).handleGetTopup},
 		{"POST", "/api/v1/pay/notify", public, classWrite, jsonBody, 0, (*Server).handlePayNotify},
+		{"POST", "/api/v1/wallet/withdrawals", user, classCreate, jsonBody, idempotent, (*Server).handleCreateWithdrawal},
+		{"GET", "/api/v1/wallet/withdrawals", user, noRate, noBody, 0, (*Server).handleListWithdrawals},
+		{"GET", "/api/v1/wallet/withdrawals/{withdrawalID}", user, noRate, noBody, 0, (*Server).handleGetWithdrawal},
+		{"POST", "/api/v1/wallet/withdrawals/{withdrawalID}/cancel", user, classWrite, jsonBody, idempotent, (*Server).handleCancelWithdrawal},
+		{"POST", "/api/v1/pay/transfer-notify", public, classWrite, jsonBody, 0, (*Server).handleTransferNotify},
 		{"POST", "/api/v1/packets", user, classCreate, jsonBody, idempotent, (*Server).handleCreatePacket},
 		{"GET", "/api/v1/packets/{packetID}", user, noRate, noBody, 0, (*Server).handleGetPacket},
 		{"POST", "/api/v1/packets/{packetID}/paid", user, classWrite, jsonBody, idempotent, (*Server).handlePacketPaid},
@@ -86,6 +91,7 @@ func routeTable() []route {
 		{"GET", "/api/v1/admin/packets", admin, noRate, noBody, 0, (*Server).handleAdminPackets},
 		{"GET", "/api/v1/admin/packets/{packetID}", admin, noRate, noBody, 0, (*Server).handleAdminPacket},
 		{"GET", "/api/v1/admin/stats", admin, noRate, noBody, 0, (*Server).handleAdminStats},
+		{"GET", "/api/v1/admin/withdrawals", admin, noRate, noBody, 0, (*Server).handleAdminWithdrawals},
 	}
 }
 

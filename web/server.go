@@ -29,6 +29,9 @@ type Deps struct {
 	Packets *packet.Service
 	// PayNotify verifies and decrypts WeChat Pay notifications (POST /pay/notify).
 	PayNotify PayNotifier
+	// TransferNotify verifies and decrypts WeChat Pay's merchant transfer
+	// notifications (POST /pay/transfer-notify).
+	TransferNotify TransferNotifier
 	// Lotteries runs lotteries (the /lotteries and /me/lotteries routes).
 	Lotteries *lottery.Service
 	// LotteryCode makes the mini-program codes of GET /lotteries/{id}/code.png

@@ -58,26 +58,9 @@ type payNotificationJSON struct {
 // events return the transaction with its own trade_state. The transaction
 // must belong to the configured merchant and app.
 func (p *Pay) ParseNotification(h http.Header, body []byte) (Transaction, error) {
-	if len(body) > payMaxNotification {
-		return Transaction{}, fmt.Errorf("wechat pay: notification: body larger than %d bytes", payMaxNotification)
-	}
-	if err := p.verify(h, body); err != nil {
-		return Transaction{}, fmt.Errorf("wechat pay: notification: %w", err)
-	}
-	var n payNotificationJSON
-	if err := json.Unmarshal(body, &n); err != nil {
-		return Transaction{}, fmt.Errorf("wechat pay: notification: decode: %w", err)
-	}
-	r := n.Resource
-	if r.Algorithm != payResourceAlgorithm {
-		return Transaction{}, fmt.Errorf("wechat pay: notification %s: unsupported algorithm %q", n.ID, r.Algorithm)
-	}
-	if r.OriginalType != "" && r.OriginalType != "transaction" {
-		return Transaction{}, fmt.Errorf("wechat pay: notification %s: resource type %q is not a transaction", n.ID, r.OriginalType)
-	}
-	plain, err := payDecryptResource(p.cfg.APIv3Key, r.Nonce, r.AssociatedData, r.Ciphertext)
+	n, plain, err := p.openNotification(h, body, "transaction")
 	if err != nil {
-		return Transaction{}, fmt.Errorf("wechat pay: notification %s: %w", n.ID, err)
+		return Transaction{}, err
 	}
 	var tj payTransactionJSON
 	if err := json.Unmarshal(plain, &tj); err != nil {
@@ -98,6 +81,34 @@ func (p *Pay) ParseNotification(h http.Header, body []byte) (Transaction, error)
 		return Transaction{}, fmt.Errorf("wechat pay: notification %s: paid transaction without transaction_id or success_time", n.ID)
 	}
 	return t, nil
+}
+
+// openNotification verifies a notification's signature and timestamp,
+// decodes its envelope and decrypts its resource, which must be of
+// originalType (when the envelope names one).
+func (p *Pay) openNotification(h http.Header, body []byte, originalType string) (payNotificationJSON, []byte, error) {
+	var n payNotificationJSON
+	if len(body) > payMaxNotification {
+		return n, nil, fmt.Errorf("wechat pay: notification: body larger than %d bytes", payMaxNotification)
+	}
+	if err := p.verify(h, body); err != nil {
+		return n, nil, fmt.Errorf("wechat pay: notification: %w", err)
+	}
+	if err := json.Unmarshal(body, &n); err != nil {
+		return n, nil, fmt.Errorf("wechat pay: notification: decode: %w", err)
+	}
+	r := n.Resource
+	if r.Algorithm != payResourceAlgorithm {
+		return n, nil, fmt.Errorf("wechat pay: notification %s: unsupported algorithm %q", n.ID, r.Algorithm)
+	}
+	if r.OriginalType != "" && r.OriginalType != originalType {
+		return n, nil, fmt.Errorf("wechat pay: notification %s: resource type %q is not %s", n.ID, r.OriginalType, originalType)
+	}
+	plain, err := payDecryptResource(p.cfg.APIv3Key, r.Nonce, r.AssociatedData, r.Ciphertext)
+	if err != nil {
+		return n, nil, fmt.Errorf("wechat pay: notification %s: %w", n.ID, err)
+	}
+	return n, plain, nil
 }
 
 // payDecryptResource opens an AEAD_AES_256_GCM resource: base64 ciphertext

@@ -46,6 +46,10 @@ type serveConfig struct {
 	PacketMaxAmount       int64
 	PacketTTL             time.Duration
 	TopupMax              int64
+	WithdrawMin           int64
+	WithdrawMax           int64
+	WithdrawDailyMax      int64
+	WithdrawConfirm       time.Duration
 	WeChatMchID           string
 	WeChatMchSerial       string
 	WeChatMchKeyFile      string
@@ -97,6 +101,10 @@ func (c *serveConfig) register(fs interface {
 	fs.Int64Var(&c.PacketMaxAmount, "packet-max-amount", packet.DefaultMaxAmount, "most fen in one red packet")
 	fs.DurationVar(&c.PacketTTL, "packet-ttl", packet.DefaultTTL, "how long a red packet lives before the remainder is refunded")
 	fs.Int64Var(&c.TopupMax, "topup-max", packet.DefaultMaxTopup, "most fen in one wallet top-up")
+	fs.Int64Var(&c.WithdrawMin, "withdraw-min", packet.DefaultWithdrawMin, "fewest fen in one withdrawal to WeChat change")
+	fs.Int64Var(&c.WithdrawMax, "withdraw-max", packet.DefaultWithdrawMax, "most fen in one withdrawal to WeChat change")
+	fs.Int64Var(&c.WithdrawDailyMax, "withdraw-daily-max", packet.DefaultWithdrawDailyMax, "most fen a user withdraws per day (Beijing time; failed and cancelled withdrawals do not count)")
+	fs.DurationVar(&c.WithdrawConfirm, "withdraw-confirm-window", packet.DefaultWithdrawConfirmWindow, "how long a withdrawal waits for the user's confirmation in WeChat before it is cancelled and the money returns")
 	fs.StringVar(&c.WeChatMchID, "wechat-mch-id", "", "WeChat Pay merchant id (production)")
 	fs.StringVar(&c.WeChatMchSerial, "wechat-mch-serial", "", "serial number of the merchant API certificate (production)")
 	fs.StringVar(&c.WeChatMchKeyFile, "wechat-mch-key-file", "", "PEM file of the merchant API private key, apiclient_key.pem (production)")
@@ -192,6 +200,10 @@ func (c *serveConfig) validatePackets() error {
 		return fmt.Errorf("invalid --packet-ttl %s: must be at least 1m", c.PacketTTL)
 	case c.TopupMax < 1:
 		return fmt.Errorf("invalid --topup-max %d: must be at least 1 fen", c.TopupMax)
+	case c.WithdrawMin < 1 || c.WithdrawMax < c.WithdrawMin || c.WithdrawDailyMax < c.WithdrawMax:
+		return fmt.Errorf("invalid withdrawal limits: need 1 <= --withdraw-min (%d) <= --withdraw-max (%d) <= --withdraw-daily-max (%d)", c.WithdrawMin, c.WithdrawMax, c.WithdrawDailyMax)
+	case c.WithdrawConfirm < time.Minute:
+		return fmt.Errorf("invalid --withdraw-confirm-window %s: must be at least 1m", c.WithdrawConfirm)
 	}
 	if c.demo() {
 		return nil

@@ -64,9 +64,14 @@ func wire(ctx context.Context, cfg *serveConfig, db *data.DB, log *slog.Logger, 
 	a.deps.Packets = packet.New(db, packet.Options{
 		MaxCount: cfg.PacketMaxCount, MaxAmount: cfg.PacketMaxAmount, TTL: cfg.PacketTTL, MaxTopup: cfg.TopupMax,
 		Payments: wxPayments{p: pay, appID: wcfg.AppID}, Logger: log,
+		Withdraw: packet.WithdrawOptions{
+			Transfers: wxTransfers{p: pay, appID: wcfg.AppID, mchID: pay.MchID(), notifyURL: transferNotifyURL(cfg, base)},
+			Min:       cfg.WithdrawMin, Max: cfg.WithdrawMax, DailyMax: cfg.WithdrawDailyMax, ConfirmWindow: cfg.WithdrawConfirm,
+		},
 	})
 	a.deps.Packets.RegisterBackground(a.background)
 	a.deps.PayNotify = wxPayNotify{pay}
+	a.deps.TransferNotify = wxTransferNotify{pay}
 	if a.fake != nil { // demo mode only
 		a.deps.Fake = a.fake
 	}

@@ -61,8 +61,9 @@ var payCST = time.FixedZone("CST", 8*60*60)
 // payState holds the fake's WeChat Pay orders; guarded by Fake.mu except
 // randMu, which guards reads of PayOptions.Rand.
 type payState struct {
-	orders map[string]*payOrder // by out_trade_no
-	randMu sync.Mutex
+	orders    map[string]*payOrder     // by out_trade_no
+	transfers map[string]*transferBill // by out_bill_no (pay_transfer.go)
+	randMu    sync.Mutex
 }
 
 // payPrepayJSON is the body of a JSAPI prepay request. Orders with the same
@@ -143,6 +144,7 @@ func (f *Fake) registerPay(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v3/pay/transactions/out-trade-no/{no}", f.payQuery)
 	mux.HandleFunc("POST /v3/pay/transactions/out-trade-no/{no}/close", f.payClose)
 	mux.HandleFunc("POST /pay/{no}/succeed", f.paySucceed)
+	f.registerTransfer(mux)
 }
 
 // payPrepay serves POST /v3/pay/transactions/jsapi.

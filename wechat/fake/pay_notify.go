@@ -2,6 +2,7 @@ package fake
 
 import (
 	"bytes"
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"encoding/base64"
@@ -110,9 +111,16 @@ func (f *Fake) Notification(outTradeNo string) (http.Header, []byte, error) {
 // APIv3 key (AEAD_AES_256_GCM, associated data "transaction") and signs the
 // envelope with the platform key.
 func (f *Fake) payBuildNotification(o *payOrder) (http.Header, []byte, error) {
-	plain, err := json.Marshal(o.transaction())
+	return f.payNotification(o.notificationID, "TRANSACTION.SUCCESS", "支付成功", "transaction", o.transaction())
+}
+
+// payNotification builds a signed v3 notification: resource (JSON) encrypted
+// with the APIv3 key (AEAD_AES_256_GCM, associated data originalType) in an
+// envelope of event type event, signed with the default platform key.
+func (f *Fake) payNotification(id, event, summary, originalType string, resource any) (http.Header, []byte, error) {
+	plain, err := json.Marshal(resource)
 	if err != nil {
-		return nil, nil, fmt.Errorf("fake: encode transaction: %w", err)
+		return nil, nil, fmt.Errorf("fake: encode %s: %w", originalType, err)
 	}
 	block, err := aes.NewCipher([]byte(f.opts.Pay.APIv3Key))
 	if err != nil {
@@ -123,17 +131,16 @@ func (f *Fake) payBuildNotification(o *payOrder) (http.Header, []byte, error) {
 		return nil, nil, fmt.Errorf("fake: APIv3 key: %w", err)
 	}
 	nonce := f.payRandom(aead.NonceSize(), payAlnum)
-	const ad = "transaction"
-	ct := aead.Seal(nil, []byte(nonce), plain, []byte(ad))
+	ct := aead.Seal(nil, []byte(nonce), plain, []byte(originalType))
 	env := payNotificationJSON{
-		ID:           o.notificationID,
+		ID:           id,
 		CreateTime:   f.now().In(payCST).Format(time.RFC3339),
 		ResourceType: "encrypt-resource",
-		EventType:    "TRANSACTION.SUCCESS",
-		Summary:      "支付成功",
+		EventType:    event,
+		Summary:      summary,
 		Resource: payNotifyResourceJS{
-			OriginalType: "transaction", Algorithm: "AEAD_AES_256_GCM",
-			Ciphertext: base64.StdEncoding.EncodeToString(ct), AssociatedData: ad, Nonce: nonce,
+			OriginalType: originalType, Algorithm: "AEAD_AES_256_GCM",
+			Ciphertext: base64.StdEncoding.EncodeToString(ct), AssociatedData: originalType, Nonce: nonce,
 		},
 	}
 	body, err := json.Marshal(env)
@@ -155,7 +162,13 @@ func (f *Fake) payDeliver(r *http.Request, o *payOrder) int {
 	if err != nil {
 		return 0
 	}
-	req, err := http.NewRequestWithContext(r.Context(), http.MethodPost, o.req.NotifyURL, bytes.NewReader(body))
+	return f.payPost(r.Context(), o.req.NotifyURL, h, body)
+}
+
+// payPost POSTs a notification to notifyURL; it returns the answer's HTTP
+// status, or 0 if there was none.
+func (f *Fake) payPost(ctx context.Context, notifyURL string, h http.Header, body []byte) int {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, notifyURL, bytes.NewReader(body))
 	if err != nil {
 		return 0
 	}
