@@ -63,7 +63,9 @@ var payCST = time.FixedZone("CST", 8*60*60)
 type payState struct {
 	orders    map[string]*payOrder     // by out_trade_no
 	transfers map[string]*transferBill // by out_bill_no (pay_transfer.go)
-	randMu    sync.Mutex
+	// holdTransfers: transfer requests create their bill but get no answer.
+	holdTransfers bool
+	randMu        sync.Mutex
 }
 
 // payPrepayJSON is the body of a JSAPI prepay request. Orders with the same

@@ -95,6 +95,8 @@ func (f *Fake) registerTransfer(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+p+"/out-bill-no/{no}", f.transferQuery)
 	mux.HandleFunc("POST "+p+"/out-bill-no/{no}/cancel", f.transferCancel)
 	mux.HandleFunc("POST /transfer/confirm", f.transferConfirm)
+	mux.HandleFunc("POST /transfer/hold", f.transferHold)
+	mux.HandleFunc("GET /transfer/{no}", f.transferShow)
 	mux.HandleFunc("POST /transfer/{no}/{action}", f.transferControl)
 }
 
@@ -134,8 +136,42 @@ func (f *Fake) transferCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	f.transferExpire(b)
 	out := b.answer(true)
+	hold := f.pay.holdTransfers
 	f.mu.Unlock()
+	if hold {
+		// The bill exists, but its answer never leaves (the crash test
+		// kills the server while its request waits here).
+		<-r.Context().Done()
+		return
+	}
 	f.payReply(w, r, http.StatusOK, out)
+}
+
+// transferHold serves the control route POST /transfer/hold: from now on
+// the fake creates transfer bills but never answers the requests (a lost
+// answer; the crash test kills the server meanwhile).
+func (f *Fake) transferHold(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	f.pay.holdTransfers = true
+	f.mu.Unlock()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// transferShow serves the control route GET /transfer/{no}: the bill as
+// the query answers it, without a signed request (tests and the demo).
+func (f *Fake) transferShow(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	b, ok := f.transferBillOf(r)
+	var out map[string]any
+	if ok {
+		out = b.resource(true)
+	}
+	f.mu.Unlock()
+	if !ok {
+		writeJSON(w, http.StatusNotFound, map[string]string{"code": "NOT_FOUND", "message": "记录不存在"})
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 // transferValidate checks a transfer request like WeChat Pay does and returns
