@@ -42,7 +42,12 @@ export interface AuditReport {
     orders?: number;
     packets?: number;
     paid_orders?: number;
+    /** Fen of succeeded withdrawals (must equal money_out). */
+    paid_withdrawals?: number;
     wallets?: number;
+    /** Fen held for pending withdrawals (part of the conservation check). */
+    withdraw_held?: number;
+    withdrawals?: number;
   };
 }
 
@@ -163,8 +168,8 @@ export interface InboxItem {
 export interface LedgerEntry {
   /** Fen; negative for packet_send. */
   delta: number;
-  kind: "topup" | "packet_send" | "packet_grab" | "packet_refund";
-  /** The top-up order id or the packet id. */
+  kind: "topup" | "packet_send" | "packet_grab" | "packet_refund" | "withdraw" | "withdraw_paid" | "withdraw_return";
+  /** The top-up order id, the packet id or the withdrawal id. */
   ref: string;
   balance_after: number;
   at: string;
@@ -345,10 +350,36 @@ export interface TopupOrder {
   pay_params: PayParams | null;
 }
 
+/** The arguments of wx.requestMerchantTransfer (package is WeChat Pay's package_info); null unless the transfer waits for the user's confirmation. */
+export interface TransferParams {
+  mchId: string;
+  appId: string;
+  package: string;
+}
+
 export interface User {
   id: string;
   nickname: string;
   avatar_url: string;
+}
+
+export interface Withdrawal {
+  withdrawal_id: string;
+  /** The merchant transfer bill number at WeChat Pay. */
+  out_bill_no: string;
+  /** pending: the amount is held; succeeded: paid out; failed, cancelled: the amount is back in the balance. */
+  status: "pending" | "succeeded" | "failed" | "cancelled";
+  /** WeChat Pay's last known bill state: empty before its first answer, ACCEPTED, PROCESSING, WAIT_USER_CONFIRM, TRANSFERING, CANCELING, SUCCESS, FAIL or CANCELLED. */
+  state: string;
+  amount: number;
+  created_at: string;
+  /** Unconfirmed after this, the transfer is cancelled and the amount returns. */
+  confirm_by: string;
+  finished_at: string | null;
+  transfer_params: TransferParams | null;
+  fail_reason?: string;
+  /** The user's sequence number (admin lists only). */
+  user_id?: string;
 }
 
 /** The error codes of the API. */
@@ -408,6 +439,12 @@ export interface Responses {
   "GET /api/v1/admin/packets/{packetID}": Packet;
   /** Activity per minute and money flow (admin) */
   "GET /api/v1/admin/stats": AdminStats;
+  /** Every withdrawal, newest first (admin) */
+  "GET /api/v1/admin/withdrawals": {
+    items: Withdrawal[];
+    /** Pass as cursor for the next page; empty at the end. */
+    next_cursor: string;
+  };
   /** A gift exchange's title and status (any user) */
   "GET /api/v1/exchanges/{id}": {
     id: string;
@@ -507,6 +544,8 @@ export interface Responses {
   "POST /api/v1/packets/{packetID}/paid": Packet;
   /** WeChat Pay payment notification (notify_url) */
   "POST /api/v1/pay/notify": null;
+  /** WeChat Pay merchant transfer notification (notify_url of withdrawals) */
+  "POST /api/v1/pay/transfer-notify": null;
   /** The caller's wallet balance */
   "GET /api/v1/wallet": {
     balance: number;
@@ -521,6 +560,18 @@ export interface Responses {
   "POST /api/v1/wallet/topups": TopupOrder;
   /** A top-up order of the caller */
   "GET /api/v1/wallet/topups/{orderID}": TopupOrder;
+  /** The caller's withdrawals, newest first */
+  "GET /api/v1/wallet/withdrawals": {
+    items: Withdrawal[];
+    /** Pass as cursor for the next page; empty at the end. */
+    next_cursor: string;
+  };
+  /** Withdraw part of the balance to WeChat change */
+  "POST /api/v1/wallet/withdrawals": Withdrawal;
+  /** A withdrawal of the caller */
+  "GET /api/v1/wallet/withdrawals/{withdrawalID}": Withdrawal;
+  /** Cancel a pending withdrawal of the caller */
+  "POST /api/v1/wallet/withdrawals/{withdrawalID}/cancel": Withdrawal;
 }
 
 /** The JSON request body of each operation that takes one. */
@@ -589,10 +640,29 @@ export interface RequestBodies {
     resource_type?: string;
     summary?: string;
   };
+  "POST /api/v1/pay/transfer-notify": {
+    id: string;
+    event_type: string;
+    resource: {
+      algorithm?: string;
+      associated_data?: string;
+      ciphertext?: string;
+      nonce?: string;
+      original_type?: string;
+    };
+    create_time?: string;
+    resource_type?: string;
+    summary?: string;
+  };
   "POST /api/v1/wallet/topups": {
     /** Fen; the maximum is --topup-max (default 1,000,000). */
     amount: number;
   };
+  "POST /api/v1/wallet/withdrawals": {
+    /** Fen; --withdraw-min..--withdraw-max (default 100..20000). */
+    amount: number;
+  };
+  "POST /api/v1/wallet/withdrawals/{withdrawalID}/cancel": Record<string, unknown>;
 }
 
 /** The query parameters of each operation that takes some. */
@@ -614,6 +684,10 @@ export interface QueryParams {
   "GET /api/v1/admin/stats": {
     /** How far back to count: a duration in whole minutes from 1m to 24h (default 60m), e.g. 15m, 90m, 6h. */
     window?: string;
+  };
+  "GET /api/v1/admin/withdrawals": {
+    /** next_cursor of the previous page. */
+    cursor?: string;
   };
   "GET /api/v1/lotteries/{id}/claims": {
     /** next_cursor of the previous page. */
@@ -644,6 +718,10 @@ export interface QueryParams {
     cursor?: string;
   };
   "GET /api/v1/wallet/ledger": {
+    /** next_cursor of the previous page. */
+    cursor?: string;
+  };
+  "GET /api/v1/wallet/withdrawals": {
     /** next_cursor of the previous page. */
     cursor?: string;
   };
