@@ -49,26 +49,7 @@ func TestAuditCountsWithdrawals(t *testing.T) {
 	if r.Totals.WithdrawHeld != 300 || r.Totals.MoneyOut != 200 || r.Totals.Balances != 500 {
 		t.Fatalf("totals %+v", r.Totals)
 	}
-	failing := func(t *testing.T, mutate func(tx *bolt.Tx) error, want ...string) {
-		t.Helper()
-		if err := e.db.Bolt().Update(mutate); err != nil {
-			t.Fatal(err)
-		}
-		r, err := Audit(e.db)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, w := range want {
-			for _, c := range r.Checks {
-				if strings.Contains(c.Name, w) && c.OK {
-					t.Errorf("check %q passed", c.Name)
-				}
-			}
-		}
-		if r.OK {
-			t.Fatal("audit passed tampered data")
-		}
-	}
+	failing := e.tamperFails
 	rewrite := func(id string, edit func(*withdrawal)) func(tx *bolt.Tx) error {
 		return func(tx *bolt.Tx) error {
 			seq, _, _ := data.DecodeID(id)
@@ -92,4 +73,27 @@ func TestAuditCountsWithdrawals(t *testing.T) {
 		}
 		return addCounter(tx, counterMoneyOut, 200)
 	}, "money-out", "held for withdrawals")
+}
+
+// tamperFails changes the database with mutate and checks that the audit
+// fails, and that each check whose name contains one of want fails.
+func (e *env) tamperFails(t *testing.T, mutate func(tx *bolt.Tx) error, want ...string) {
+	t.Helper()
+	if err := e.db.Bolt().Update(mutate); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Audit(e.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.OK {
+		t.Fatal("audit passed tampered data")
+	}
+	for _, w := range want {
+		for _, c := range r.Checks {
+			if strings.Contains(c.Name, w) && c.OK {
+				t.Errorf("check %q passed", c.Name)
+			}
+		}
+	}
 }

@@ -2,10 +2,6 @@ package web
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -289,31 +285,16 @@ func TestWithdrawRefusals(t *testing.T) {
 func transferNotification(t *testing.T, signKey bool, ts time.Time, res map[string]any) (http.Header, []byte) {
 	t.Helper()
 	keys, _ := testPayKeys()
-	plain, _ := json.Marshal(res)
-	block, _ := aes.NewCipher([]byte(keys.APIv3Key))
-	aead, _ := cipher.NewGCM(block)
-	nonce := "0123456789ab"
-	ct := aead.Seal(nil, []byte(nonce), plain, []byte("mch_payment"))
-	body, _ := json.Marshal(map[string]any{
-		"id": "t-" + fmt.Sprint(ts.UnixNano()), "create_time": ts.Format(time.RFC3339),
-		"resource_type": "encrypt-resource", "event_type": "MCHTRANSFER.BILL.FINISHED", "summary": "商家转账单据终态通知",
-		"resource": map[string]string{"original_type": "mch_payment", "algorithm": "AEAD_AES_256_GCM",
-			"ciphertext": base64.StdEncoding.EncodeToString(ct), "associated_data": "mch_payment", "nonce": nonce},
-	})
 	key := keys.PlatformKey
 	if !signKey {
 		key = keys.MchKey // not the platform key: a forgery
 	}
-	return signed(t, key, ts, body), body
+	return notificationOf(t, key, ts, "MCHTRANSFER.BILL.FINISHED", "商家转账单据终态通知", "mch_payment", res)
 }
 
 func (h *harness) transferNotify(hdr http.Header, body []byte) response {
 	h.t.Helper()
-	headers := make([]string, 0, 2*len(hdr))
-	for k := range hdr {
-		headers = append(headers, k, hdr.Get(k))
-	}
-	return h.do("POST", "/api/v1/pay/transfer-notify", "", body, headers...)
+	return h.notifyTo("/api/v1/pay/transfer-notify", hdr, body)
 }
 
 // TestTransferNotifications: forged, stale, mismatched and non-final

@@ -317,6 +317,18 @@ func sdkSignedHeaders(t *testing.T, serial string, key *rsa.PrivateKey, body []b
 	return h
 }
 
+// sdkVerifyRequest checks a merchant request's Authorization header with
+// the SDK's verifier, over the request URI as sent.
+func sdkVerifyRequest(v auth.Verifier, r *http.Request, body []byte) error {
+	p := map[string]string{}
+	for _, kv := range strings.Split(strings.TrimPrefix(r.Header.Get("Authorization"), "WECHATPAY2-SHA256-RSA2048 "), ",") {
+		k, val, _ := strings.Cut(kv, "=")
+		p[k] = strings.Trim(val, `"`)
+	}
+	msg := r.Method + "\n" + r.RequestURI + "\n" + p["timestamp"] + "\n" + p["nonce_str"] + "\n" + string(body) + "\n"
+	return v.Verify(context.Background(), p["serial_no"], msg, p["signature"])
+}
+
 // TestClientAcceptsSDKSignatures: the other direction. A stand-in for WeChat
 // Pay behind a proxy path checks our client's request signatures with the
 // SDK's verifier (over the request URI, proxy path included) and answers
@@ -334,13 +346,7 @@ func TestClientAcceptsSDKSignatures(t *testing.T) {
 	var mu sync.Mutex
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		p := map[string]string{}
-		for _, kv := range strings.Split(strings.TrimPrefix(r.Header.Get("Authorization"), "WECHATPAY2-SHA256-RSA2048 "), ",") {
-			k, v, _ := strings.Cut(kv, "=")
-			p[k] = strings.Trim(v, `"`)
-		}
-		msg := r.Method + "\n" + r.RequestURI + "\n" + p["timestamp"] + "\n" + p["nonce_str"] + "\n" + string(body) + "\n"
-		if err := mchVerifier.Verify(context.Background(), p["serial_no"], msg, p["signature"]); err != nil {
+		if err := sdkVerifyRequest(mchVerifier, r, body); err != nil {
 			mu.Lock()
 			authErrs = append(authErrs, fmt.Errorf("%s: %w", r.RequestURI, err))
 			mu.Unlock()

@@ -144,15 +144,9 @@ func TestClientTransferAgainstSDK(t *testing.T) {
 	var bodies []string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
-		p := map[string]string{}
-		for _, kv := range strings.Split(strings.TrimPrefix(r.Header.Get("Authorization"), "WECHATPAY2-SHA256-RSA2048 "), ",") {
-			k, v, _ := strings.Cut(kv, "=")
-			p[k] = strings.Trim(v, `"`)
-		}
-		msg := r.Method + "\n" + r.RequestURI + "\n" + p["timestamp"] + "\n" + p["nonce_str"] + "\n" + string(body) + "\n"
 		mu.Lock()
 		bodies = append(bodies, string(body))
-		if err := mchVerifier.Verify(context.Background(), p["serial_no"], msg, p["signature"]); err != nil {
+		if err := sdkVerifyRequest(mchVerifier, r, body); err != nil {
 			authErrs = append(authErrs, fmt.Errorf("%s: %w", r.RequestURI, err))
 		}
 		mu.Unlock()

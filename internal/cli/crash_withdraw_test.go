@@ -26,27 +26,12 @@ func TestCrashDuringTransfer(t *testing.T) {
 	}
 	ctx := context.Background()
 	file := filepath.Join(t.TempDir(), "crash.db")
-	var logs strings.Builder
-	var logMu sync.Mutex
-	start := func() *loadgen.Child {
-		t.Helper()
-		child, err := loadgen.StartChild(ctx, loadgen.ChildConfig{
-			Path: os.Args[0], Args: []string{"-test.run=^TestCrashChild$"},
-			Env:    append(os.Environ(), crashChildEnv+"="+strings.Join(crashServeArgs(file), "\x1f")),
-			Stderr: lockedWriter{&logMu, &logs},
-		})
-		if err != nil {
-			t.Fatalf("start server: %v", err)
-		}
-		return child
-	}
+	start, serverLog := crashChildren(t, ctx, file)
 	child := start()
 	t.Cleanup(func() { child.Kill() })
 	defer func() {
 		if t.Failed() {
-			logMu.Lock()
-			t.Logf("server log:\n%s", logs.String())
-			logMu.Unlock()
+			t.Logf("server log:\n%s", serverLog())
 		}
 	}()
 	base := child.URL
@@ -133,4 +118,30 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// crashChildren returns start, which starts a server process (the test
+// binary as TestCrashChild) on file, and serverLog, the stderr of every
+// process it started.
+func crashChildren(t *testing.T, ctx context.Context, file string) (start func() *loadgen.Child, serverLog func() string) {
+	var logs strings.Builder
+	var logMu sync.Mutex
+	start = func() *loadgen.Child {
+		t.Helper()
+		child, err := loadgen.StartChild(ctx, loadgen.ChildConfig{
+			Path: os.Args[0], Args: []string{"-test.run=^TestCrashChild$"},
+			Env:    append(os.Environ(), crashChildEnv+"="+strings.Join(crashServeArgs(file), "\x1f")),
+			Stderr: lockedWriter{&logMu, &logs},
+		})
+		if err != nil {
+			t.Fatalf("start server: %v", err)
+		}
+		return child
+	}
+	serverLog = func() string {
+		logMu.Lock()
+		defer logMu.Unlock()
+		return logs.String()
+	}
+	return start, serverLog
 }
