@@ -185,7 +185,8 @@ type TransferParams struct {
 // Withdrawal is a withdrawal as the API shows it.
 type Withdrawal struct {
 	ID         string     `json:"withdrawal_id"`
-	User       string     `json:"user_id,omitempty"` // admin lists only
+	User       string     `json:"user_id,omitempty"`       // admin lists only
+	Nickname   string     `json:"user_nickname,omitempty"` // admin lists only
 	OutBillNo  string     `json:"out_bill_no"`
 	Status     string     `json:"status"`
 	State      string     `json:"state"`
@@ -321,16 +322,13 @@ func (s *Service) Withdraw(ctx context.Context, user auth.User, amount int64) (W
 	if err != nil {
 		return Withdrawal{}, fmt.Errorf("withdraw: %w", err)
 	}
-	return s.withdrawalView(seq, w, false), nil
+	return s.withdrawalView(seq, w), nil
 }
 
-// withdrawalView renders w; admin views name the user.
-func (s *Service) withdrawalView(seq uint64, w withdrawal, admin bool) Withdrawal {
+// withdrawalView renders w (admin lists name the user: withAdminUser).
+func (s *Service) withdrawalView(seq uint64, w withdrawal) Withdrawal {
 	v := Withdrawal{ID: data.EncodeID(seq, w.Tag), OutBillNo: w.OutBillNo, Status: w.Status, State: w.State,
 		Amount: w.Amount, FailReason: w.FailReason, CreatedAt: w.CreatedAt.UTC(), ConfirmBy: w.ConfirmBy.UTC()}
-	if admin {
-		v.User = fmt.Sprint(w.User)
-	}
 	if !w.FinishedAt.IsZero() {
 		t := w.FinishedAt.UTC()
 		v.FinishedAt = &t
@@ -369,7 +367,7 @@ func (s *Service) GetWithdrawal(ctx context.Context, userSeq uint64, id string) 
 	if err != nil {
 		return Withdrawal{}, err
 	}
-	return s.withdrawalView(seq, w, false), nil
+	return s.withdrawalView(seq, w), nil
 }
 
 // WithdrawalPage is the page size of withdrawal lists.
@@ -399,7 +397,15 @@ func (s *Service) listWithdrawals(bucket, prefix []byte, cursor string, admin bo
 			if err != nil || !found {
 				return false, err
 			}
-			items = append(items, s.withdrawalView(seq, w, admin))
+			v := s.withdrawalView(seq, w)
+			if admin {
+				u, _, err := auth.UserBySeqInTx(tx, w.User)
+				if err != nil {
+					return false, err
+				}
+				v.User, v.Nickname = u.ID(), u.Nickname
+			}
+			items = append(items, v)
 			return true, nil
 		})
 		return err

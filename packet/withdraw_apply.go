@@ -197,7 +197,10 @@ func (s *Service) handleWithdrawQuery(ctx context.Context, d data.Due) error {
 	}
 	if err := s.applyAnswer(ctx, seq, b); err != nil {
 		if data.IsRejection(err) {
-			return nil // rejected (and logged): querying again would not change it
+			// Rejected and logged (an answer that does not match, a state this
+			// server does not know): ask again later, backing off, rather than
+			// leave the money held with nobody asking.
+			return s.scheduleWithdrawQuery(ctx, seq, now)
 		}
 		return err
 	}
@@ -317,5 +320,5 @@ func (s *Service) CancelWithdrawal(ctx context.Context, userSeq uint64, id strin
 			return Withdrawal{}, fmt.Errorf("cancel withdrawal: %w", err)
 		}
 	}
-	return s.withdrawalView(seq, w, false), nil
+	return s.withdrawalView(seq, w), nil
 }

@@ -147,7 +147,7 @@ func (h *harness) ledgerKinds(token string) string {
 // (balance down, money out up), exactly once under a duplicate.
 func TestWithdrawConfirmed(t *testing.T) {
 	h := newHarness(t, withPackets)
-	alice, _ := h.login("alice")
+	alice, aliceID := h.login("alice")
 	h.topup(alice, 1000)
 	w := h.withdraw(alice, 300)
 	if h.balance(alice) != 700 {
@@ -187,9 +187,16 @@ func TestWithdrawConfirmed(t *testing.T) {
 	}
 	var list struct{ Items []withdrawalOut }
 	h.do("GET", "/api/v1/wallet/withdrawals", alice, nil).JSON(t, &list)
-	var admin struct{ Items []withdrawalOut }
+	var admin struct {
+		Items []struct {
+			withdrawalOut
+			User     string `json:"user_id"`
+			Nickname string `json:"user_nickname"`
+		}
+	}
 	h.do("GET", "/api/v1/admin/withdrawals", testAdminToken, nil).JSON(t, &admin)
-	if len(list.Items) != 1 || len(admin.Items) != 1 || admin.Items[0].Status != "succeeded" {
+	if len(list.Items) != 1 || len(admin.Items) != 1 || admin.Items[0].Status != "succeeded" ||
+		admin.Items[0].User != aliceID || admin.Items[0].Nickname != "alice" {
 		t.Fatalf("lists %+v %+v", list, admin)
 	}
 	h.auditOK()

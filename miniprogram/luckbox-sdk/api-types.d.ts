@@ -378,8 +378,10 @@ export interface Withdrawal {
   finished_at: string | null;
   transfer_params: TransferParams | null;
   fail_reason?: string;
-  /** The user's sequence number (admin lists only). */
+  /** The user's id (admin lists only). */
   user_id?: string;
+  /** The user's nickname (admin lists only). */
+  user_nickname?: string;
 }
 
 /** The error codes of the API. */

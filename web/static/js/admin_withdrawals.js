@@ -4,7 +4,7 @@ import { h, replace, button } from './dom.js';
 import { t } from './i18n.js';
 import { q } from './api.js';
 import { money, dateTime } from './format.js';
-import { card, badge, loading, empty } from './ui.js';
+import { card, badge, loading, empty, person } from './ui.js';
 
 /** withdrawalsView lists the withdrawals through api (the admin's client). */
 export async function withdrawalsView(ctx, api) {
@@ -20,7 +20,7 @@ export async function withdrawalsView(ctx, api) {
     }
     body.append(...page.items.map((w) => h('tr', { 'data-id': w.withdrawal_id, 'data-status': w.status },
       h('td', {}, dateTime(w.created_at)),
-      h('td', {}, w.user_id || ''),
+      person(w.user_nickname, w.user_id, 'td'),
       h('td', { class: 'num' }, money(w.amount)),
       h('td', {}, badge(w.status, 'withdraw')),
       h('td', {}, w.state || '—', w.fail_reason ? h('small', { class: 'muted' }, ` ${w.fail_reason}`) : null),
