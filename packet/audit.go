@@ -43,6 +43,11 @@ type Totals struct {
 	Refunds         int   `json:"refunds"`
 	RefundsInFlight int64 `json:"refunds_in_flight"`
 	RefundedOut     int64 `json:"refunded_out"`
+	// Withdrawals (audit_withdraw.go): records, the money held for the
+	// pending ones, and what the succeeded ones paid out.
+	Withdrawals     int   `json:"withdrawals"`
+	WithdrawHeld    int64 `json:"withdraw_held"`
+	PaidWithdrawals int64 `json:"paid_withdrawals"`
 }
 
 // Report is the result of an audit. OK is true only when every check holds.
@@ -106,6 +111,9 @@ type auditor struct {
 	ledger  map[uint64]*ledgerAgg // user seq → their ledger rows
 	wallets []walletRec
 	badRows []string // ledger rows that break their user's chain
+	// withdrawRows sums the withdrawal ledger rows per withdrawal seq.
+	withdrawRows map[uint64]int64
+	withdrawals  []withdrawRec
 }
 
 // AuditTx checks, inside tx: every packet's grabs + remaining + refunded
@@ -113,8 +121,10 @@ type auditor struct {
 // match their commitments; each packet's grabs chain through distinct
 // grabbers; every balance equals the sum of its ledger rows and the
 // balance_after of its newest row; no balance is negative; paid orders add
-// up to the money-in counter; and money is conserved: balances + escrow ==
-// money in − money out. Each invariant is one check function; malformed
+// up to the money-in counter; each withdrawal's ledger rows match its
+// status and succeeded withdrawals add up to the money-out counter; and
+// money is conserved: balances + escrow + refunds in flight + held for
+// withdrawals == money in − money out. Each invariant is one check function; malformed
 // keys are errors, and so is a file of an older schema (opened read-only,
 // not migrated).
 func AuditTx(tx data.Tx) (Report, error) {
@@ -126,7 +136,7 @@ func AuditTx(tx data.Tx) (Report, error) {
 		return Report{}, err
 	}
 	checks := []func() (Check, error){a.checkAmounts, a.checkCommitments, a.checkChains,
-		a.checkLedger, a.checkNegative, a.checkOrders, a.checkRefunds, a.checkConservation}
+		a.checkLedger, a.checkNegative, a.checkOrders, a.checkRefunds, a.checkWithdrawals, a.checkConservation}
 	r := Report{OK: true}
 	for _, check := range checks {
 		c, err := check()
@@ -152,6 +162,9 @@ func (a *auditor) gather() error {
 	}
 	if err := a.gatherLedger(); err != nil {
 		return fmt.Errorf("audit ledger: %w", err)
+	}
+	if err := a.gatherWithdrawals(); err != nil {
+		return fmt.Errorf("audit withdrawals: %w", err)
 	}
 	err := a.packets(func(_ uint64, _ []byte, st state, _ string) {
 		a.tot.Packets++
@@ -218,6 +231,7 @@ func (a *auditor) gatherAccounts() error {
 // user's previous row and its balance_after is the sum so far.
 func (a *auditor) gatherLedger() error {
 	a.ledger = map[uint64]*ledgerAgg{}
+	a.withdrawRows = map[uint64]int64{}
 	return forEach(a.tx, bucketLedgerLog, func(k, v []byte) error {
 		if len(k) != 8 {
 			return fmt.Errorf("ledger key %x is malformed", k)
@@ -234,6 +248,9 @@ func (a *auditor) gatherLedger() error {
 			a.ledger[r.User] = l
 		}
 		l.sum += r.Delta
+		if isWithdrawKind(r.Kind) {
+			a.withdrawRows[r.RefSeq] += r.Delta
+		}
 		if r.Prev != l.newest {
 			a.badRows = append(a.badRows, fmt.Sprintf("user %d row %d: names row %d as the previous, which is %d", r.User, seq, r.Prev, l.newest))
 		}

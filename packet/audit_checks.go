@@ -164,14 +164,14 @@ func (a *auditor) checkOrders() (Check, error) {
 	return c, nil
 }
 
-// checkConservation: balances + escrow + refunds in flight == money in −
-// money out.
+// checkConservation: balances + escrow + refunds in flight + held for
+// withdrawals == money in − money out.
 func (a *auditor) checkConservation() (Check, error) {
-	c := Check{Name: "balances + escrow + refunds in flight == money in - money out", OK: true, Checked: 1}
+	c := Check{Name: "balances + escrow + refunds in flight + held for withdrawals == money in - money out", OK: true, Checked: 1}
 	t := a.tot
-	if held := t.Balances + t.Escrow + t.RefundsInFlight; held != t.MoneyIn-t.MoneyOut {
-		c.fail("balances %d + escrow %d + refunds in flight %d = %d, money in %d - money out %d = %d",
-			t.Balances, t.Escrow, t.RefundsInFlight, held, t.MoneyIn, t.MoneyOut, t.MoneyIn-t.MoneyOut)
+	if held := t.Balances + t.Escrow + t.RefundsInFlight + t.WithdrawHeld; held != t.MoneyIn-t.MoneyOut {
+		c.fail("balances %d + escrow %d + refunds in flight %d + held for withdrawals %d = %d, money in %d - money out %d = %d",
+			t.Balances, t.Escrow, t.RefundsInFlight, t.WithdrawHeld, held, t.MoneyIn, t.MoneyOut, t.MoneyIn-t.MoneyOut)
 	}
 	return c, nil
 }

@@ -53,6 +53,7 @@ var Buckets = [][]byte{
 	bucketAccounts, bucketLedgerLog, bucketCounters,
 	bucketPackets, bucketPacketFixed, bucketPacketInfo, bucketShares,
 	bucketOrders, bucketOrdersByNo, bucketRefunds, bucketRefundsByNo, bucketReconcile,
+	bucketWithdrawals, bucketWithdrawalsByNo, bucketWithdrawalsByUser,
 }
 
 // Due and outbox kinds of this package.

@@ -45,6 +45,8 @@ type Options struct {
 	// PayWindow is how long an order may be paid; after it the order is
 	// closed (default 2 h, the life of a prepay_id).
 	PayWindow time.Duration
+	// Withdraw configures withdrawals to WeChat change (withdraw.go).
+	Withdraw WithdrawOptions
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// Rand is the source of ids, split seeds and salts (default crypto/rand).
@@ -89,6 +91,7 @@ func New(db *data.DB, opts Options) *Service {
 	if opts.ReconcileKeep <= 0 {
 		opts.ReconcileKeep = DefaultReconcileKeep
 	}
+	opts.Withdraw.defaults()
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -109,4 +112,6 @@ func (s *Service) RegisterBackground(b *data.Background) {
 	b.HandleDue(dueRefundQuery, s.handleRefundQuery)
 	b.HandleOutbox(outboxRefund, s.handleRefundSend)
 	b.HandleDue(dueReconcile, s.handleReconcile)
+	b.HandleDue(dueWithdrawQuery, s.handleWithdrawQuery)
+	b.HandleOutbox(outboxTransfer, s.deliverTransfer)
 }

@@ -17,9 +17,14 @@ const (
 	LedgerPacketSend   = "packet_send"   // a packet paid from the balance
 	LedgerPacketGrab   = "packet_grab"   // a grabbed share
 	LedgerPacketRefund = "packet_refund" // the remainder of an expired packet
+
+	LedgerWithdraw       = "withdraw"        // a withdrawal holds the amount (withdraw.go)
+	LedgerWithdrawPaid   = "withdraw_paid"   // the held amount reached the user's WeChat change (delta 0)
+	LedgerWithdrawReturn = "withdraw_return" // a failed or cancelled withdrawal's amount came back
 )
 
-var ledgerKinds = []string{"", LedgerTopup, LedgerPacketSend, LedgerPacketGrab, LedgerPacketRefund}
+var ledgerKinds = []string{"", LedgerTopup, LedgerPacketSend, LedgerPacketGrab, LedgerPacketRefund,
+	LedgerWithdraw, LedgerWithdrawPaid, LedgerWithdrawReturn}
 
 // LedgerEntry is one balance change. Ref is the public id of the packet or
 // payment order that caused it.
@@ -110,7 +115,7 @@ func loadWallet(tx data.Tx, user uint64) (wallet, error) {
 // Counter names in bucketCounters.
 var (
 	counterMoneyIn  = []byte("money_in")  // paid payment orders
-	counterMoneyOut = []byte("money_out") // withdrawals (none yet)
+	counterMoneyOut = []byte("money_out") // successful withdrawals and refunds
 )
 
 func getInt(b data.Bucket, k []byte) int64 {

@@ -80,10 +80,11 @@ func withPayConfig(o packet.Options, notifyPath string, refunds bool) harnessOpt
 		if refunds {
 			o.Refunds, o.Bills = testRefunds{pay, h.ts.URL + "/api/v1/pay/refunds/notify"}, testBills{pay}
 		}
+		o.Withdraw.Transfers = testTransfers{pay, h.ts.URL + "/api/v1/pay/transfer-notify"}
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 		svc := packet.New(h.db, o)
 		svc.RegisterBackground(h.bg)
-		d.Packets, d.PayNotify, d.RefundNotify = svc, testPayNotify{pay}, testPayNotify{pay}
+		d.Packets, d.PayNotify, d.RefundNotify, d.TransferNotify = svc, testPayNotify{pay}, testPayNotify{pay}, testTransferNotify{pay}
 	}
 }
 
@@ -527,17 +528,25 @@ func TestGrabStorm(t *testing.T) {
 // with every part under the test's control).
 func notification(t *testing.T, key *rsa.PrivateKey, ts time.Time, tx map[string]any) (http.Header, []byte) {
 	t.Helper()
+	return notificationOf(t, key, ts, "TRANSACTION.SUCCESS", "支付成功", "transaction", tx)
+}
+
+// notificationOf builds a notification of event whose resource (of
+// originalType, also its associated data) is encrypted with the APIv3 key,
+// signed with key at time ts.
+func notificationOf(t *testing.T, key *rsa.PrivateKey, ts time.Time, event, summary, originalType string, resource map[string]any) (http.Header, []byte) {
+	t.Helper()
 	keys, _ := testPayKeys()
-	plain, _ := json.Marshal(tx)
+	plain, _ := json.Marshal(resource)
 	block, _ := aes.NewCipher([]byte(keys.APIv3Key))
 	aead, _ := cipher.NewGCM(block)
 	nonce := "0123456789ab"
-	ct := aead.Seal(nil, []byte(nonce), plain, []byte("transaction"))
+	ct := aead.Seal(nil, []byte(nonce), plain, []byte(originalType))
 	body, _ := json.Marshal(map[string]any{
 		"id": "n-" + strconv.FormatInt(ts.UnixNano(), 36), "create_time": ts.Format(time.RFC3339),
-		"resource_type": "encrypt-resource", "event_type": "TRANSACTION.SUCCESS", "summary": "支付成功",
-		"resource": map[string]string{"original_type": "transaction", "algorithm": "AEAD_AES_256_GCM",
-			"ciphertext": base64.StdEncoding.EncodeToString(ct), "associated_data": "transaction", "nonce": nonce},
+		"resource_type": "encrypt-resource", "event_type": event, "summary": summary,
+		"resource": map[string]string{"original_type": originalType, "algorithm": "AEAD_AES_256_GCM",
+			"ciphertext": base64.StdEncoding.EncodeToString(ct), "associated_data": originalType, "nonce": nonce},
 	})
 	return signed(t, key, ts, body), body
 }
@@ -570,11 +579,17 @@ func paidTx(no string, total int64, appID string) map[string]any {
 
 func (h *harness) notify(hdr http.Header, body []byte) response {
 	h.t.Helper()
+	return h.notifyTo("/api/v1/pay/notify", hdr, body)
+}
+
+// notifyTo POSTs a WeChat Pay notification (headers and body) to path.
+func (h *harness) notifyTo(path string, hdr http.Header, body []byte) response {
+	h.t.Helper()
 	headers := make([]string, 0, 2*len(hdr))
 	for k := range hdr {
 		headers = append(headers, k, hdr.Get(k))
 	}
-	return h.do("POST", "/api/v1/pay/notify", "", body, headers...)
+	return h.do("POST", path, "", body, headers...)
 }
 
 func wantPayFail(t *testing.T, r response, status int) {

@@ -48,6 +48,11 @@ func routeTable() []route {
 		{"GET", "/api/v1/wallet/topups/{orderID}", user, noRate, noBody, 0, (*Server).handleGetTopup},
 		{"POST", "/api/v1/pay/notify", public, classWrite, jsonBody, 0, (*Server).handlePayNotify},
 		{"POST", "/api/v1/pay/refunds/notify", public, classWrite, jsonBody, 0, (*Server).handleRefundNotify},
+		{"POST", "/api/v1/wallet/withdrawals", user, classCreate, jsonBody, idempotent, (*Server).handleCreateWithdrawal},
+		{"GET", "/api/v1/wallet/withdrawals", user, noRate, noBody, 0, (*Server).handleListWithdrawals},
+		{"GET", "/api/v1/wallet/withdrawals/{withdrawalID}", user, noRate, noBody, 0, (*Server).handleGetWithdrawal},
+		{"POST", "/api/v1/wallet/withdrawals/{withdrawalID}/cancel", user, classWrite, jsonBody, idempotent, (*Server).handleCancelWithdrawal},
+		{"POST", "/api/v1/pay/transfer-notify", public, classWrite, jsonBody, 0, (*Server).handleTransferNotify},
 		{"POST", "/api/v1/packets", user, classCreate, jsonBody, idempotent, (*Server).handleCreatePacket},
 		{"GET", "/api/v1/packets/{packetID}", user, noRate, noBody, 0, (*Server).handleGetPacket},
 		{"POST", "/api/v1/packets/{packetID}/paid", user, classWrite, jsonBody, idempotent, (*Server).handlePacketPaid},
@@ -93,6 +98,7 @@ func routeTable() []route {
 		{"POST", "/api/v1/admin/topups/{orderID}/refunds", admin, classCreate, jsonBody, idempotent, (*Server).handleRefundTopup},
 		{"GET", "/api/v1/admin/reconciliations", admin, noRate, noBody, 0, (*Server).handleReconciliations},
 		{"POST", "/api/v1/admin/reconciliations", admin, classWrite, jsonBody, idempotent, (*Server).handleReconcile},
+		{"GET", "/api/v1/admin/withdrawals", admin, noRate, noBody, 0, (*Server).handleAdminWithdrawals},
 	}
 }
 

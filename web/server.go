@@ -31,6 +31,9 @@ type Deps struct {
 	PayNotify PayNotifier
 	// RefundNotify verifies and decrypts refund notifications (POST /pay/refunds/notify).
 	RefundNotify RefundNotifier
+	// TransferNotify verifies and decrypts WeChat Pay's merchant transfer
+	// notifications (POST /pay/transfer-notify).
+	TransferNotify TransferNotifier
 	// Lotteries runs lotteries (the /lotteries and /me/lotteries routes).
 	Lotteries *lottery.Service
 	// LotteryCode makes the mini-program codes of GET /lotteries/{id}/code.png

@@ -34,6 +34,7 @@ func TestBrowserUI(t *testing.T) {
 	t.Run("proof-words", func(t *testing.T) { testUIProofWords(t, b) })
 	t.Run("docs", func(t *testing.T) { testUIDocs(t, b) })
 	t.Run("admin-charts", func(t *testing.T) { testUIAdminCharts(t, b) })
+	t.Run("withdraw", func(t *testing.T) { testUIWithdraw(t, b) })
 }
 
 // testUIPages checks the serving of the pages: content types, cache

@@ -57,9 +57,10 @@ func runAudit(ctx context.Context, args []string, env func(string) string, stdou
 func printAudit(w io.Writer, path string, rep packet.Report) {
 	t := rep.Totals
 	fmt.Fprintf(w, "luckbox audit of %s\n\n", path)
-	fmt.Fprintf(w, "  wallets %d, packets %d, payment orders %d, refunds %d\n", t.Wallets, t.Packets, t.Orders, t.Refunds)
-	fmt.Fprintf(w, "  balances %d + escrow %d + refunds in flight %d = %d fen; money in %d - money out %d = %d fen\n\n",
-		t.Balances, t.Escrow, t.RefundsInFlight, t.Balances+t.Escrow+t.RefundsInFlight, t.MoneyIn, t.MoneyOut, t.MoneyIn-t.MoneyOut)
+	fmt.Fprintf(w, "  wallets %d, packets %d, payment orders %d, refunds %d, withdrawals %d\n", t.Wallets, t.Packets, t.Orders, t.Refunds, t.Withdrawals)
+	held := t.Balances + t.Escrow + t.RefundsInFlight + t.WithdrawHeld
+	fmt.Fprintf(w, "  balances %d + escrow %d + refunds in flight %d + held for withdrawals %d = %d fen; money in %d - money out %d = %d fen\n\n",
+		t.Balances, t.Escrow, t.RefundsInFlight, t.WithdrawHeld, held, t.MoneyIn, t.MoneyOut, t.MoneyIn-t.MoneyOut)
 	for _, c := range rep.Checks {
 		mark := "ok  "
 		if !c.OK {

@@ -36,7 +36,7 @@ func TestAuditCommand(t *testing.T) {
 		t.Fatalf("audit of an empty database: %v\n%s", err, out.String())
 	}
 	for _, want := range []string{"grabs + remaining + refunded == amount", "no user grabbed a packet twice",
-		"sum of its ledger rows", "balances + escrow + refunds in flight == money in - money out", "all invariants hold"} {
+		"sum of its ledger rows", "balances + escrow + refunds in flight + held for withdrawals == money in - money out", "all invariants hold"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("audit output lacks %q:\n%s", want, out.String())
 		}

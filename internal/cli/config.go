@@ -48,6 +48,10 @@ type serveConfig struct {
 	TopupMax              int64
 	ReconcileAt           time.Duration
 	ReconcileKeep         int
+	WithdrawMin           int64
+	WithdrawMax           int64
+	WithdrawDailyMax      int64
+	WithdrawConfirm       time.Duration
 	WeChatMchID           string
 	WeChatMchSerial       string
 	WeChatMchKeyFile      string
@@ -108,6 +112,10 @@ func (c *serveConfig) register(fs interface {
 	fs.Int64Var(&c.TopupMax, "topup-max", packet.DefaultMaxTopup, "most fen in one wallet top-up")
 	fs.DurationVar(&c.ReconcileAt, "reconcile-at", 10*time.Hour+30*time.Minute, "time of day (Beijing time, after WeChat Pay's 10:00 bills) the daily reconciliation of the day before runs")
 	fs.IntVar(&c.ReconcileKeep, "reconcile-keep", packet.DefaultReconcileKeep, "days of reconciliation results kept")
+	fs.Int64Var(&c.WithdrawMin, "withdraw-min", packet.DefaultWithdrawMin, "fewest fen in one withdrawal to WeChat change")
+	fs.Int64Var(&c.WithdrawMax, "withdraw-max", packet.DefaultWithdrawMax, "most fen in one withdrawal to WeChat change")
+	fs.Int64Var(&c.WithdrawDailyMax, "withdraw-daily-max", packet.DefaultWithdrawDailyMax, "most fen a user withdraws per day (Beijing time; failed and cancelled withdrawals do not count)")
+	fs.DurationVar(&c.WithdrawConfirm, "withdraw-confirm-window", packet.DefaultWithdrawConfirmWindow, "how long a withdrawal waits for the user's confirmation in WeChat before it is cancelled and the money returns")
 	fs.StringVar(&c.WeChatMchID, "wechat-mch-id", "", "WeChat Pay merchant id (production)")
 	fs.StringVar(&c.WeChatMchSerial, "wechat-mch-serial", "", "serial number of the merchant API certificate (production)")
 	fs.StringVar(&c.WeChatMchKeyFile, "wechat-mch-key-file", "", "PEM file of the merchant API private key, apiclient_key.pem (production)")
@@ -213,6 +221,10 @@ func (c *serveConfig) validatePackets() error {
 		return fmt.Errorf("invalid --reconcile-at %s: must be a time of day between 0s and 24h", c.ReconcileAt)
 	case c.ReconcileKeep < 1 || c.ReconcileKeep > 3650:
 		return fmt.Errorf("invalid --reconcile-keep %d: must be 1..3650 days", c.ReconcileKeep)
+	case c.WithdrawMin < 1 || c.WithdrawMax < c.WithdrawMin || c.WithdrawDailyMax < c.WithdrawMax:
+		return fmt.Errorf("invalid withdrawal limits: need 1 <= --withdraw-min (%d) <= --withdraw-max (%d) <= --withdraw-daily-max (%d)", c.WithdrawMin, c.WithdrawMax, c.WithdrawDailyMax)
+	case c.WithdrawConfirm < time.Minute:
+		return fmt.Errorf("invalid --withdraw-confirm-window %s: must be at least 1m", c.WithdrawConfirm)
 	}
 	if c.demo() {
 		return nil

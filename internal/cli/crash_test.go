@@ -127,20 +127,7 @@ func TestCrash(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
 	ctx := context.Background()
 	file := filepath.Join(t.TempDir(), "crash.db")
-	var logs strings.Builder
-	var logMu sync.Mutex
-	start := func() *loadgen.Child {
-		t.Helper()
-		child, err := loadgen.StartChild(ctx, loadgen.ChildConfig{
-			Path: os.Args[0], Args: []string{"-test.run=^TestCrashChild$"},
-			Env:    append(os.Environ(), crashChildEnv+"="+strings.Join(crashServeArgs(file), "\x1f")),
-			Stderr: lockedWriter{&logMu, &logs},
-		})
-		if err != nil {
-			t.Fatalf("start server: %v", err)
-		}
-		return child
-	}
+	start, serverLog := crashChildren(t, ctx, file)
 	child := start()
 	t.Cleanup(func() { child.Kill() })
 	s := &crashState{c: loadgen.NewClient(child.URL, crashWorkers), credited: map[string]int64{}, paid: map[string]int64{}}
@@ -171,9 +158,7 @@ func TestCrash(t *testing.T) {
 		s.c.SetBase(child.URL)
 		s.verify(t, ctx, round)
 		if t.Failed() {
-			logMu.Lock()
-			t.Logf("server log:\n%s", logs.String())
-			logMu.Unlock()
+			t.Logf("server log:\n%s", serverLog())
 			return
 		}
 	}

@@ -66,9 +66,14 @@ func wire(ctx context.Context, cfg *serveConfig, db *data.DB, log *slog.Logger, 
 		Payments: wxPayments{p: pay, appID: wcfg.AppID}, Logger: log,
 		Refunds: wxRefunds{p: pay, notifyURL: refundNotifyURL(publicBase(cfg, base))},
 		Bills:   wxBills{pay}, ReconcileAt: cfg.ReconcileAt, ReconcileKeep: cfg.ReconcileKeep,
+		Withdraw: packet.WithdrawOptions{
+			Transfers: wxTransfers{p: pay, appID: wcfg.AppID, mchID: pay.MchID(), notifyURL: transferNotifyURL(cfg, base)},
+			Min:       cfg.WithdrawMin, Max: cfg.WithdrawMax, DailyMax: cfg.WithdrawDailyMax, ConfirmWindow: cfg.WithdrawConfirm,
+		},
 	})
 	a.deps.Packets.RegisterBackground(a.background)
 	a.deps.PayNotify, a.deps.RefundNotify = wxPayNotify{pay}, wxPayNotify{pay}
+	a.deps.TransferNotify = wxTransferNotify{pay}
 	if a.fake != nil { // demo mode only
 		a.deps.Fake = a.fake
 	}

@@ -42,13 +42,12 @@ export interface AuditReport {
     orders?: number;
     packets?: number;
     paid_orders?: number;
-    /** Fen of successful refunds (part of money_out). */
-    refunded_out?: number;
-    /** Refund records. */
-    refunds?: number;
-    /** Fen of refunds not finished (requested, processing, closed, abnormal): out of escrow or balances, not out of the system yet. */
-    refunds_in_flight?: number;
+    /** Fen of succeeded withdrawals (must equal money_out). */
+    paid_withdrawals?: number;
     wallets?: number;
+    /** Fen held for pending withdrawals (part of the conservation check). */
+    withdraw_held?: number;
+    withdrawals?: number;
   };
 }
 
@@ -169,9 +168,8 @@ export interface InboxItem {
 export interface LedgerEntry {
   /** Fen; negative for packet_send. */
   delta: number;
-  /** refund_hold: an admin's refund of a top-up took the amount (ref: the refund); refund_return: a refund that did not go out came back to the balance (ref: the refund). */
-  kind: "topup" | "packet_send" | "packet_grab" | "packet_refund" | "refund_hold" | "refund_return";
-  /** The top-up order id or the packet id. */
+  kind: "topup" | "packet_send" | "packet_grab" | "packet_refund" | "withdraw" | "withdraw_paid" | "withdraw_return";
+  /** The top-up order id, the packet id or the withdrawal id. */
   ref: string;
   balance_after: number;
   at: string;
@@ -339,66 +337,6 @@ export interface Prize {
   quantity: number;
 }
 
-export interface Reconciliation {
-  /** The bill day (Beijing time). */
-  date: string;
-  ran_at: string;
-  /** Records in the trade bill (payments and refunds). */
-  bill_rows: number;
-  /** luckbox orders paid that day. */
-  payments: number;
-  /** luckbox refunds that succeeded that day. */
-  refunds: number;
-  mismatches: ({
-    /** missing_in_luckbox: a bill record luckbox has no order or refund for; missing_in_bill: paid or refunded in luckbox that day, not in the bill; amount: the amounts differ; state: the bill has it paid or refunded, luckbox does not. */
-    kind: "missing_in_luckbox" | "missing_in_bill" | "amount" | "state";
-    /** out_trade_no or out_refund_no */
-    ref: string;
-    /** Fen (0 if not in the bill). */
-    bill_amount: number;
-    /** Fen (0 if unknown to luckbox). */
-    luckbox_amount: number;
-    detail: string;
-  })[];
-  /** Why the bill could not be had (download, hash or format); empty when it was compared. */
-  error: string;
-}
-
-export interface Refund {
-  refund_id: string;
-  /** packet: the unclaimed remainder of an expired WeChat-paid packet; topup: an admin's refund of an unspent top-up. */
-  kind: "packet" | "topup";
-  /** requested: recorded, the request to WeChat Pay not answered yet; processing: accepted by WeChat Pay; success: the money reached the payer (final); closed / abnormal: WeChat Pay gave up, the money is held until an admin retries or credits it (a closed top-up refund returns to the balance at once: credited); credited: returned to the user's balance (final). */
-  status: "requested" | "processing" | "success" | "closed" | "abnormal" | "credited";
-  /** Fen. */
-  amount: number;
-  /** The payer (the packet's sender or the top-up's payer). */
-  user_seq: number;
-  /** The payment order refunded. */
-  order_id: string;
-  out_trade_no: string;
-  transaction_id: string;
-  packet_id: string | null;
-  reason: string;
-  /** 1, then one more per admin retry. */
-  attempt: number;
-  /** The merchant refund number of the current attempt: RF + the refund id in upper case, -N from the second attempt. Requests of one attempt are re-sent with the same number (idempotent at WeChat Pay). */
-  out_refund_no: string;
-  /** WeChat Pay's refund_id, once known. */
-  wx_refund_id: string;
-  created_at: string;
-  updated_at: string;
-  /** closed or abnormal: an admin can retry it or credit it to the balance. */
-  retryable: boolean;
-  history: {
-    at: string;
-    status: string;
-    /** expiry, admin, request, notification, query, retry or credit */
-    source: string;
-    note: string;
-  }[];
-}
-
 export interface TopupOrder {
   order_id: string;
   /** The WeChat Pay merchant order number. */
@@ -412,10 +350,38 @@ export interface TopupOrder {
   pay_params: PayParams | null;
 }
 
+/** The arguments of wx.requestMerchantTransfer (package is WeChat Pay's package_info); null unless the transfer waits for the user's confirmation. */
+export interface TransferParams {
+  mchId: string;
+  appId: string;
+  package: string;
+}
+
 export interface User {
   id: string;
   nickname: string;
   avatar_url: string;
+}
+
+export interface Withdrawal {
+  withdrawal_id: string;
+  /** The merchant transfer bill number at WeChat Pay. */
+  out_bill_no: string;
+  /** pending: the amount is held; succeeded: paid out; failed, cancelled: the amount is back in the balance. */
+  status: "pending" | "succeeded" | "failed" | "cancelled";
+  /** WeChat Pay's last known bill state: empty before its first answer, ACCEPTED, PROCESSING, WAIT_USER_CONFIRM, TRANSFERING, CANCELING, SUCCESS, FAIL or CANCELLED. */
+  state: string;
+  amount: number;
+  created_at: string;
+  /** Unconfirmed after this, the transfer is cancelled and the amount returns. */
+  confirm_by: string;
+  finished_at: string | null;
+  transfer_params: TransferParams | null;
+  fail_reason?: string;
+  /** The user's id (admin lists only). */
+  user_id?: string;
+  /** The user's nickname (admin lists only). */
+  user_nickname?: string;
 }
 
 /** The error codes of the API. */
@@ -473,26 +439,14 @@ export interface Responses {
   };
   /** A packet (admin) */
   "GET /api/v1/admin/packets/{packetID}": Packet;
-  /** Reconciliations with WeChat Pay's trade bills (admin) */
-  "GET /api/v1/admin/reconciliations": {
-    items: Reconciliation[];
-  };
-  /** Reconcile one day now (admin) */
-  "POST /api/v1/admin/reconciliations": Reconciliation;
-  /** Refunds, newest first (admin) */
-  "GET /api/v1/admin/refunds": {
-    items: Refund[];
+  /** Activity per minute and money flow (admin) */
+  "GET /api/v1/admin/stats": AdminStats;
+  /** Every withdrawal, newest first (admin) */
+  "GET /api/v1/admin/withdrawals": {
+    items: Withdrawal[];
     /** Pass as cursor for the next page; empty at the end. */
     next_cursor: string;
   };
-  /** Credit a closed or abnormal refund to the balance (admin) */
-  "POST /api/v1/admin/refunds/{refundID}/credit": Refund;
-  /** Retry a closed or abnormal refund (admin) */
-  "POST /api/v1/admin/refunds/{refundID}/retry": Refund;
-  /** Activity per minute and money flow (admin) */
-  "GET /api/v1/admin/stats": AdminStats;
-  /** Refund (part of) an unspent top-up to the payer (admin) */
-  "POST /api/v1/admin/topups/{orderID}/refunds": Refund;
   /** A gift exchange's title and status (any user) */
   "GET /api/v1/exchanges/{id}": {
     id: string;
@@ -592,8 +546,8 @@ export interface Responses {
   "POST /api/v1/packets/{packetID}/paid": Packet;
   /** WeChat Pay payment notification (notify_url) */
   "POST /api/v1/pay/notify": null;
-  /** WeChat Pay refund notification (refund notify_url) */
-  "POST /api/v1/pay/refunds/notify": null;
+  /** WeChat Pay merchant transfer notification (notify_url of withdrawals) */
+  "POST /api/v1/pay/transfer-notify": null;
   /** The caller's wallet balance */
   "GET /api/v1/wallet": {
     balance: number;
@@ -608,6 +562,18 @@ export interface Responses {
   "POST /api/v1/wallet/topups": TopupOrder;
   /** A top-up order of the caller */
   "GET /api/v1/wallet/topups/{orderID}": TopupOrder;
+  /** The caller's withdrawals, newest first */
+  "GET /api/v1/wallet/withdrawals": {
+    items: Withdrawal[];
+    /** Pass as cursor for the next page; empty at the end. */
+    next_cursor: string;
+  };
+  /** Withdraw part of the balance to WeChat change */
+  "POST /api/v1/wallet/withdrawals": Withdrawal;
+  /** A withdrawal of the caller */
+  "GET /api/v1/wallet/withdrawals/{withdrawalID}": Withdrawal;
+  /** Cancel a pending withdrawal of the caller */
+  "POST /api/v1/wallet/withdrawals/{withdrawalID}/cancel": Withdrawal;
 }
 
 /** The JSON request body of each operation that takes one. */
@@ -623,17 +589,6 @@ export interface RequestBodies {
     group?: string;
     name?: string;
     phone?: string;
-  };
-  "POST /api/v1/admin/reconciliations": {
-    date: string;
-  };
-  "POST /api/v1/admin/refunds/{refundID}/credit": Record<string, unknown>;
-  "POST /api/v1/admin/refunds/{refundID}/retry": Record<string, unknown>;
-  "POST /api/v1/admin/topups/{orderID}/refunds": {
-    /** Fen. */
-    amount: number;
-    /** Shown to the payer by WeChat Pay. */
-    reason: string;
   };
   "POST /api/v1/login": {
     code: string;
@@ -687,7 +642,7 @@ export interface RequestBodies {
     resource_type?: string;
     summary?: string;
   };
-  "POST /api/v1/pay/refunds/notify": {
+  "POST /api/v1/pay/transfer-notify": {
     id: string;
     event_type: string;
     resource: {
@@ -705,6 +660,11 @@ export interface RequestBodies {
     /** Fen; the maximum is --topup-max (default 1,000,000). */
     amount: number;
   };
+  "POST /api/v1/wallet/withdrawals": {
+    /** Fen; --withdraw-min..--withdraw-max (default 100..20000). */
+    amount: number;
+  };
+  "POST /api/v1/wallet/withdrawals/{withdrawalID}/cancel": Record<string, unknown>;
 }
 
 /** The query parameters of each operation that takes some. */
@@ -723,16 +683,13 @@ export interface QueryParams {
     /** next_cursor of the previous page. */
     cursor?: string;
   };
-  "GET /api/v1/admin/refunds": {
-    /** next_cursor of the previous page. */
-    cursor?: string;
-    status?: "requested" | "processing" | "success" | "closed" | "abnormal" | "credited";
-    /** Page size (default and maximum 50). */
-    limit?: number;
-  };
   "GET /api/v1/admin/stats": {
     /** How far back to count: a duration in whole minutes from 1m to 24h (default 60m), e.g. 15m, 90m, 6h. */
     window?: string;
+  };
+  "GET /api/v1/admin/withdrawals": {
+    /** next_cursor of the previous page. */
+    cursor?: string;
   };
   "GET /api/v1/lotteries/{id}/claims": {
     /** next_cursor of the previous page. */
@@ -763,6 +720,10 @@ export interface QueryParams {
     cursor?: string;
   };
   "GET /api/v1/wallet/ledger": {
+    /** next_cursor of the previous page. */
+    cursor?: string;
+  };
+  "GET /api/v1/wallet/withdrawals": {
     /** next_cursor of the previous page. */
     cursor?: string;
   };

@@ -41,7 +41,8 @@ class LuckboxClient {
    * options: baseURL (required), wx (default: the global wx), storageKey,
    * timeout, retries, retryDelay, pollInterval, payTimeout, templates, pages,
    * getLoginCode (default: wx.login), requestPayment (default:
-   * wx.requestPayment), onSession (called with the session or null).
+   * wx.requestPayment), requestMerchantTransfer (default:
+   * wx.requestMerchantTransfer), onSession (called with the session or null).
    */
   constructor(options) {
     const o = options || {};
@@ -55,6 +56,7 @@ class LuckboxClient {
     this.store = wxapi.storage(this.wx);
     this.getLoginCode = o.getLoginCode || (() => wxapi.loginCode(this.wx));
     this.payWithWechat = o.requestPayment || ((params) => wxapi.requestPayment(this.wx, params));
+    this.confirmTransfer = o.requestMerchantTransfer || ((params) => wxapi.requestMerchantTransfer(this.wx, params));
     this.loggingIn = null;
     this.launch = { shareTicket: '', scene: 0 };
   }

@@ -13,10 +13,12 @@ const API_ERROR_CODES = [
  * CLIENT_ERROR_CODES are failures seen on the client side: the network
  * (status 0), an answer that is not the API's JSON, a payment the user
  * canceled or that failed in WeChat, a payment the server has not seen in
- * time, and a wx API that refused (login, phone button, subscribe dialog).
+ * time, a withdrawal's transfer the user canceled, that failed or did not
+ * finish in time, and a wx API that refused (login, phone button, subscribe dialog).
  */
 const CLIENT_ERROR_CODES = [
   'network', 'bad_response', 'payment_canceled', 'payment_failed', 'payment_timeout',
+  'transfer_canceled', 'transfer_failed', 'transfer_timeout',
   'login_failed', 'phone_denied', 'wx_failed',
 ];
 

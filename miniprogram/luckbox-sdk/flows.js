@@ -1,5 +1,6 @@
 // Flows that combine a wx API with API calls: paying (wx.requestPayment,
-// then waiting for the server to see the payment), subscribe-message
+// then waiting for the server to see the payment), withdrawing
+// (wx.requestMerchantTransfer, then waiting for the transfer), subscribe-message
 // consent before joining a lottery, and binding the phone number from the
 // getPhoneNumber button. Installed on LuckboxClient.prototype by index.js.
 const { LuckboxError } = require('./errors');
@@ -83,6 +84,48 @@ const flows = {
   async waitForPacketFunded(id, timeout) {
     const r = await waitFor(this, () => this.getPacket(id), (p) => PACKET_FUNDED.indexOf(p.status) >= 0, timeout);
     if (!r.done) throw new LuckboxError({ code: 'payment_timeout', message: 'the server has not received the payment yet' });
+    return r.value;
+  },
+
+  /**
+   * withdraw withdraws amount fen of the balance to the user's WeChat
+   * change: it creates the withdrawal (the amount is held), waits until
+   * WeChat Pay has the transfer (transfer_params), lets the user confirm it
+   * with wx.requestMerchantTransfer and waits for the final state. Resolves
+   * with the succeeded withdrawal. A user who cancels in WeChat rejects with
+   * transfer_canceled (the withdrawal is cancelled, the money returns); a
+   * failed or cancelled transfer with transfer_failed; a deadline with
+   * transfer_timeout (the withdrawal goes on: waitForWithdrawal(id)).
+   */
+  async withdraw(amount, opts) {
+    let w = await this.createWithdrawal(amount, opts);
+    if (opts && typeof opts.onWithdrawal === 'function') opts.onWithdrawal(w);
+    const timeout = opts && opts.timeout;
+    const r = await waitFor(this, () => this.getWithdrawal(w.withdrawal_id), (x) => x.transfer_params || x.status !== 'pending', timeout);
+    w = r.value;
+    if (!r.done) throw new LuckboxError({ code: 'transfer_timeout', message: 'WeChat Pay has not accepted the transfer yet' });
+    if (w.status === 'pending') {
+      try {
+        await this.confirmTransfer(w.transfer_params, w);
+      } catch (e) {
+        if (e && e.code === 'transfer_canceled') await this.cancelWithdrawal(w.withdrawal_id).catch(() => {});
+        throw e;
+      }
+    }
+    return this.waitForWithdrawal(w.withdrawal_id, timeout);
+  },
+
+  /**
+   * waitForWithdrawal polls GET /wallet/withdrawals/{id} until it is final:
+   * succeeded resolves; failed or cancelled rejects with transfer_failed; a
+   * deadline with transfer_timeout.
+   */
+  async waitForWithdrawal(id, timeout) {
+    const r = await waitFor(this, () => this.getWithdrawal(id), (w) => w.status !== 'pending', timeout);
+    if (!r.done) throw new LuckboxError({ code: 'transfer_timeout', message: 'the transfer has not finished yet' });
+    if (r.value.status !== 'succeeded') {
+      throw new LuckboxError({ code: 'transfer_failed', message: 'the withdrawal was ' + r.value.status + (r.value.fail_reason ? ': ' + r.value.fail_reason : '') });
+    }
     return r.value;
   },
 

@@ -14,6 +14,7 @@ type Query<K extends keyof A.QueryParams> = A.QueryParams[K];
 /** Failures seen on the client side (status 0 unless the server answered). */
 export type ClientErrorCode =
   | 'network' | 'bad_response' | 'payment_canceled' | 'payment_failed' | 'payment_timeout'
+  | 'transfer_canceled' | 'transfer_failed' | 'transfer_timeout'
   | 'login_failed' | 'phone_denied' | 'wx_failed';
 
 /** Every code a LuckboxError may carry. */
@@ -80,6 +81,8 @@ export interface ClientOptions {
   getLoginCode?: () => Promise<string>;
   /** How an order is paid (default: wx.requestPayment with pay_params). */
   requestPayment?: (params: PayParams, order: A.TopupOrder | A.Packet) => Promise<void>;
+  /** How a withdrawal's transfer is confirmed (default: wx.requestMerchantTransfer with transfer_params). */
+  requestMerchantTransfer?: (params: NonNullable<A.Withdrawal['transfer_params']>, withdrawal: A.Withdrawal) => Promise<void>;
   /** Called when the session changes (null: logged out). */
   onSession?: (session: Session | null) => void;
 }
@@ -189,6 +192,10 @@ export declare class LuckboxClient {
   listLedger(o?: Query<'GET /api/v1/wallet/ledger'>): Promise<Res<'GET /api/v1/wallet/ledger'>>;
   createTopup(amount: number, opts?: CallOptions): Promise<Res<'POST /api/v1/wallet/topups'>>;
   getTopup(orderId: string): Promise<Res<'GET /api/v1/wallet/topups/{orderID}'>>;
+  createWithdrawal(amount: number, opts?: CallOptions): Promise<Res<'POST /api/v1/wallet/withdrawals'>>;
+  listWithdrawals(o?: Query<'GET /api/v1/wallet/withdrawals'>): Promise<Res<'GET /api/v1/wallet/withdrawals'>>;
+  getWithdrawal(id: string): Promise<Res<'GET /api/v1/wallet/withdrawals/{withdrawalID}'>>;
+  cancelWithdrawal(id: string): Promise<Res<'POST /api/v1/wallet/withdrawals/{withdrawalID}/cancel'>>;
   createPacket(input: Body<'POST /api/v1/packets'>, opts?: CallOptions): Promise<Res<'POST /api/v1/packets'>>;
   getPacket(id: string): Promise<Res<'GET /api/v1/packets/{packetID}'>>;
   markPacketPaid(id: string): Promise<Res<'POST /api/v1/packets/{packetID}/paid'>>;
@@ -207,6 +214,10 @@ export declare class LuckboxClient {
   sendPacket(input: Body<'POST /api/v1/packets'>, opts?: PayOptions & { onPacket?(packet: A.Packet): void }): Promise<A.Packet>;
   payPacket(packet: A.Packet, opts?: PayOptions): Promise<A.Packet>;
   waitForPacketFunded(id: string, timeout?: number): Promise<A.Packet>;
+
+  // Withdrawals: wx.requestMerchantTransfer, then wait for the transfer.
+  withdraw(amount: number, opts?: PayOptions & { onWithdrawal?(w: A.Withdrawal): void }): Promise<A.Withdrawal>;
+  waitForWithdrawal(id: string, timeout?: number): Promise<A.Withdrawal>;
 
   // Subscribe messages (call from a tap handler).
   requestSubscribe(templateIds?: string[]): Promise<string[]>;

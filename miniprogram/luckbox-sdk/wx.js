@@ -68,6 +68,20 @@ function requestPayment(wx, params) {
 }
 
 /**
+ * requestMerchantTransfer runs wx.requestMerchantTransfer with a
+ * withdrawal's transfer_params ({mchId, appId, package}): the user confirms
+ * the transfer to their WeChat change. A user who closes the page rejects
+ * with code "transfer_canceled"; any other failure with "transfer_failed".
+ */
+function requestMerchantTransfer(wx, params) {
+  const opts = { mchId: params.mchId, appId: params.appId, package: params.package };
+  return call(wx, 'requestMerchantTransfer', opts).then(() => undefined, (err) => {
+    const msg = errMsgOf(err);
+    throw new LuckboxError({ code: /cancel/i.test(msg) ? 'transfer_canceled' : 'transfer_failed', message: msg || 'requestMerchantTransfer failed' });
+  });
+}
+
+/**
  * requestSubscribeMessage asks the user to allow one-time subscribe
  * messages of templateIds and resolves with the accepted ones. It must run
  * within a tap handler (WeChat refuses it otherwise).
@@ -107,4 +121,4 @@ function storage(wx) {
   };
 }
 
-module.exports = { call, errMsgOf, request, header, loginCode, requestPayment, requestSubscribeMessage, storage };
+module.exports = { call, errMsgOf, request, header, loginCode, requestPayment, requestMerchantTransfer, requestSubscribeMessage, storage };

@@ -61,10 +61,13 @@ var payCST = time.FixedZone("CST", 8*60*60)
 // payState holds the fake's WeChat Pay orders; guarded by Fake.mu except
 // randMu, which guards reads of PayOptions.Rand.
 type payState struct {
-	orders  map[string]*payOrder   // by out_trade_no
-	refunds map[string]*payRefund  // by out_refund_no (pay_refund.go)
-	tamper  map[string]*billTamper // by bill date (bills.go)
-	randMu  sync.Mutex
+	orders    map[string]*payOrder     // by out_trade_no
+	refunds   map[string]*payRefund    // by out_refund_no (pay_refund.go)
+	tamper    map[string]*billTamper   // by bill date (bills.go)
+	transfers map[string]*transferBill // by out_bill_no (pay_transfer.go)
+	// holdTransfers: transfer requests create their bill but get no answer.
+	holdTransfers bool
+	randMu        sync.Mutex
 }
 
 // payPrepayJSON is the body of a JSAPI prepay request. Orders with the same
@@ -147,6 +150,7 @@ func (f *Fake) registerPay(mux *http.ServeMux) {
 	mux.HandleFunc("POST /pay/{no}/succeed", f.paySucceed)
 	f.registerRefunds(mux)
 	f.registerBills(mux)
+	f.registerTransfer(mux)
 }
 
 // payPrepay serves POST /v3/pay/transactions/jsapi.

@@ -131,6 +131,16 @@ function createWx(baseURL, openid, options) {
       return undefined;
     },
 
+    requestMerchantTransfer(r) {
+      const missing = ['mchId', 'appId', 'package'].filter((k) => !r[k]);
+      if (missing.length) return later(() => r.fail({ errMsg: 'requestMerchantTransfer:fail missing ' + missing.join(',') }));
+      if (o.transfer === 'cancel') return later(() => r.fail({ errMsg: 'requestMerchantTransfer:fail cancel' }));
+      const body = { mchId: r.mchId, appId: r.appId, package: r.package, decline: o.transfer === 'decline' };
+      post('/_fake/wechat/transfer/confirm', body).then(
+        () => r.success({ errMsg: 'requestMerchantTransfer:ok' }), (e) => r.fail({ errMsg: 'requestMerchantTransfer:fail ' + e.message }));
+      return undefined;
+    },
+
     requestSubscribeMessage(r) {
       const res = { errMsg: 'requestSubscribeMessage:ok' };
       Promise.all((r.tmplIds || []).map(async (id) => {

@@ -9,6 +9,7 @@ import { card, errorBox, badge, loading, empty, notice, toast, confirmAction, pe
 import { icon } from './icons.js';
 import { formError } from './fielderrors.js';
 import { lineChart, barChart, donut } from './charts.js';
+import { withdrawalsView } from './admin_withdrawals.js';
 
 const KEY = 'luckbox.admin';
 const adminToken = () => sessionStorage.getItem(KEY) || '';
@@ -38,6 +39,7 @@ const routes = [
   [/^\/exchange\/([^/]+)$/, exchangeView],
   [/^\/packets$/, packetsView],
   [/^\/packet\/([^/]+)$/, packetView],
+  [/^\/withdrawals$/, (ctx) => withdrawalsView(ctx, api)],
   [/^\/lotteries$/, lotteriesView],
   [/^\/refunds$/, refundsView],
   [/^\/audit$/, auditView],
@@ -50,6 +52,7 @@ const nav = [
   ['lotteries', '#/lotteries', 'gift', ['/lotteries']],
   ['packets', '#/packets', 'packet', ['/packet']],
   ['refunds', '#/refunds', 'pay', ['/refunds']],
+  ['withdrawals', '#/withdrawals', 'wallet', ['/withdrawals']],
   ['audit', '#/audit', 'scale', ['/audit']],
   ['backup', '#/backup', 'database', ['/backup']],
 ];
@@ -527,7 +530,7 @@ async function auditView(ctx) {
             h('td', {}, has(`audit.${c.name}`) ? t(`audit.${c.name}`) : c.name), h('td', { class: 'num' }, String(c.checked)),
             h('td', {}, c.ok ? '✓' : (c.failures || []).join('; '))))))),
         h('div', { class: 'stats' },
-          ['balances', 'escrow', 'refunds_in_flight', 'money_in', 'money_out'].map((k) => h('div', { class: 'stat' }, h('span', { class: 'stat-num' }, money(tot[k] || 0)), h('span', { class: 'stat-label' }, t(`admin.audit.${k}`)))),
+          ['balances', 'escrow', 'refunds_in_flight', 'withdraw_held', 'money_in', 'money_out'].map((k) => h('div', { class: 'stat' }, h('span', { class: 'stat-num' }, money(tot[k] || 0)), h('span', { class: 'stat-label' }, t(`admin.audit.${k}`)))),
           ['wallets', 'packets', 'orders'].map((k) => h('div', { class: 'stat' }, h('span', { class: 'stat-num' }, String(tot[k] || 0)), h('span', { class: 'stat-label' }, t(`admin.audit.${k}`))))));
     } catch (err) {
       replace(out, errorBox(err));

@@ -6,6 +6,7 @@ import { money, parseYuan, dateTime, shortID } from '../format.js';
 import { card, errorBox, empty, notice, toast } from '../ui.js';
 import { formError, clearFieldErrors } from '../fielderrors.js';
 import { icon } from '../icons.js';
+import { withdrawCard } from './withdraw.js';
 
 /**
  * payFake plays the part of wx.requestPayment in demo mode: it tells the
@@ -104,6 +105,7 @@ export async function walletView(ctx) {
       form,
       h('div', { class: 'chips' }, [1000, 5000, 10000, 20000].map((f) => h('button', { type: 'button', class: 'chip', onclick: () => { amount.value = money(f).slice(1); } }, money(f)))),
       orderSlot),
+    withdrawCard(ctx, refresh),
     card(t('wallet.ledger'), ledger));
   await refresh();
 }
