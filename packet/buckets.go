@@ -46,13 +46,17 @@ var (
 	bucketOrders = []byte("pay_orders")
 	// bucketOrdersByNo: out_trade_no → order seq.
 	bucketOrdersByNo = []byte("pay_orders_by_no")
+	// bucketPacketGroups: packet seq → the openGId of the WeChat group a
+	// group-only packet is restricted to (no key: open to everyone).
+	// Written once at creation; new in schema 2, created empty at open.
+	bucketPacketGroups = []byte("packet_groups")
 )
 
 // Buckets lists the buckets this package uses; pass them to data.Open.
 var Buckets = [][]byte{
 	bucketAccounts, bucketLedgerLog, bucketCounters,
 	bucketPackets, bucketPacketFixed, bucketPacketInfo, bucketShares,
-	bucketOrders, bucketOrdersByNo,
+	bucketOrders, bucketOrdersByNo, bucketPacketGroups,
 }
 
 // Due and outbox kinds of this package.
