@@ -109,6 +109,24 @@ func flipByte(t testing.TB, b64 string, i int) string {
 	return base64.StdEncoding.EncodeToString(b)
 }
 
+// createGroupOnly creates, as alice, the activity of body restricted to
+// family (alice's share info) and returns its id and the created answer.
+func (w *groupWorld) createGroupOnly(t *testing.T, path string, body map[string]any) (string, []byte) {
+	t.Helper()
+	body["group"] = w.shareInfo("family", "alice", "alice")
+	r := w.do("POST", path, w.alice, body)
+	wantStatus(t, r, 201, "")
+	var a struct {
+		ID        string `json:"id"`
+		GroupOnly bool   `json:"group_only"`
+	}
+	r.JSON(t, &a)
+	if !a.GroupOnly {
+		t.Fatalf("%s: not group-only: %s", path, r.Body)
+	}
+	return a.ID, r.Body
+}
+
 // checkGroupGate runs the refusals and the acceptance common to packets and
 // lotteries; take is the join or grab of the activity by a token.
 func checkGroupGate(t *testing.T, w *groupWorld, rawBody []byte, take func(token string) response, wantOK int) {
@@ -148,23 +166,13 @@ func checkGroupGate(t *testing.T, w *groupWorld, rawBody []byte, take func(token
 
 func TestGroupOnlyLottery(t *testing.T) {
 	w := newGroupWorld(t)
-	body := map[string]any{"title": "Family draw", "prizes": []map[string]any{{"name": "Tea", "quantity": 1}},
-		"draw": map[string]any{"mode": "manual"}, "group": w.shareInfo("family", "alice", "alice")}
-	r := w.do("POST", "/api/v1/lotteries", w.alice, body)
-	wantStatus(t, r, 201, "")
-	var l struct {
-		ID        string `json:"id"`
-		GroupOnly bool   `json:"group_only"`
-	}
-	r.JSON(t, &l)
-	if !l.GroupOnly {
-		t.Fatalf("lottery is not group-only: %s", r.Body)
-	}
-	join := func(token string) response { return w.do("POST", "/api/v1/lotteries/"+l.ID+"/entries", token, nil) }
-	checkGroupGate(t, w, r.Body, join, 201)
+	id, raw := w.createGroupOnly(t, "/api/v1/lotteries", map[string]any{"title": "Family draw",
+		"prizes": []map[string]any{{"name": "Tea", "quantity": 1}}, "draw": map[string]any{"mode": "manual"}})
+	join := func(token string) response { return w.do("POST", "/api/v1/lotteries/"+id+"/entries", token, nil) }
+	checkGroupGate(t, w, raw, join, 201)
 	// The creator proved the group by creating it.
 	wantStatus(t, join(w.alice), 201, "")
-	got := w.getLottery(t, w.carol, l.ID)
+	got := w.getLottery(t, w.carol, id)
 	if !got.GroupOnly || got.ParticipantCount != 2 {
 		t.Fatalf("lottery after joins: %+v", got)
 	}
@@ -185,29 +193,16 @@ func TestGroupOnlyLottery(t *testing.T) {
 func TestGroupOnlyPacket(t *testing.T) {
 	w := newGroupWorld(t)
 	w.topup(w.alice, 10000)
-	r := w.do("POST", "/api/v1/packets", w.alice, map[string]any{"kind": "lucky", "count": 3, "amount": 300,
-		"group": w.shareInfo("family", "alice", "alice")})
-	wantStatus(t, r, 201, "")
-	var p struct {
-		ID        string `json:"id"`
-		GroupOnly bool   `json:"group_only"`
-	}
-	r.JSON(t, &p)
-	if !p.GroupOnly {
-		t.Fatalf("packet is not group-only: %s", r.Body)
-	}
-	grab := func(token string) response { return w.do("POST", "/api/v1/packets/"+p.ID+"/grabs", token, nil) }
-	checkGroupGate(t, w, r.Body, grab, 201)
-	if got := w.packet(w.alice, p.ID); got.RemainingCount != 2 {
+	id, raw := w.createGroupOnly(t, "/api/v1/packets", map[string]any{"kind": "lucky", "count": 3, "amount": 300})
+	grab := func(token string) response { return w.do("POST", "/api/v1/packets/"+id+"/grabs", token, nil) }
+	checkGroupGate(t, w, raw, grab, 201)
+	if got := w.packet(w.alice, id); got.RemainingCount != 2 {
 		t.Fatalf("after the refusals and one grab: %+v", got)
 	}
 	// Proofs expire (a second packet, made half a day later, outlives bob's
 	// proof); a personal packet cannot be group-only.
 	w.clock.Add(auth.DefaultGroupProofTTL / 2)
-	r = w.do("POST", "/api/v1/packets", w.alice, map[string]any{"kind": "equal", "count": 2, "amount_each": 100,
-		"group": w.shareInfo("family", "alice", "alice")})
-	wantStatus(t, r, 201, "")
-	r.JSON(t, &p)
+	id, _ = w.createGroupOnly(t, "/api/v1/packets", map[string]any{"kind": "equal", "count": 2, "amount_each": 100})
 	w.clock.Add(auth.DefaultGroupProofTTL/2 + time.Minute)
 	wantRefused(t, grab(w.bob), auth.ReasonGroupProofExpired)
 	wantRefused(t, grab(w.carol), auth.ReasonGroupProofRequired)

@@ -1,7 +1,6 @@
 package fake
 
 import (
-	"crypto/aes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -67,10 +66,18 @@ var (
 )
 
 func (f *Fake) registerGroups(mux *http.ServeMux) {
-	mux.HandleFunc("POST /groups/members", f.handleGroupMember)
+	mux.HandleFunc("POST /groups/members", groupRoute(func(in groupMemberIn) (any, error) {
+		return f.AddGroupMember(in.Group, in.OpenID)
+	}))
 	mux.HandleFunc("GET /groups", f.handleGroups)
-	mux.HandleFunc("POST /share-ticket", f.handleShareTicket)
-	mux.HandleFunc("POST /share-info", f.handleShareInfo)
+	mux.HandleFunc("POST /share-ticket", groupRoute(func(in groupMemberIn) (any, error) {
+		t, err := f.ShareTicket(in.Group, in.OpenID)
+		return map[string]string{"share_ticket": t}, err
+	}))
+	mux.HandleFunc("POST /share-info", groupRoute(func(in shareInfoIn) (any, error) {
+		data, iv, err := f.EncryptedShareInfo(in.OpenID, in.ShareTicket)
+		return map[string]string{"encrypted_data": data, "iv": iv}, err
+	}))
 }
 
 // AddGroupMember puts openid in the group named name, creating the group
@@ -143,24 +150,19 @@ func (f *Fake) EncryptedShareInfo(openid, ticket string) (encryptedData, iv stri
 		now = f.groups.now
 	}
 	name, ok := f.groups.tickets[ticket]
-	if !ok {
-		f.mu.Unlock()
-		return "", "", errNoTicket
+	var gid string
+	switch {
+	case !ok:
+		err = errNoTicket
+	case !slices.Contains(f.groups.byName[name].members, openid):
+		err = errNotMember
+	default:
+		gid = f.groups.byName[name].openGID
 	}
-	g := f.groups.byName[name]
-	if !slices.Contains(g.members, openid) {
-		f.mu.Unlock()
-		return "", "", errNotMember
-	}
-	u := f.core.users[openid]
-	if u == nil || u.sessionKey == "" {
-		f.mu.Unlock()
-		return "", "", errNoSession
-	}
-	key, _ := base64.StdEncoding.DecodeString(u.sessionKey)
-	ivb := f.randomBytes(aes.BlockSize)
-	gid := g.openGID
 	f.mu.Unlock()
+	if err != nil {
+		return "", "", err
+	}
 	pt, err := json.Marshal(map[string]any{
 		"openGId":   gid,
 		"watermark": map[string]any{"appid": f.opts.AppID, "timestamp": now().Unix()},
@@ -168,11 +170,7 @@ func (f *Fake) EncryptedShareInfo(openid, ticket string) (encryptedData, iv stri
 	if err != nil {
 		return "", "", fmt.Errorf("fake: encode share info: %w", err)
 	}
-	ct, err := encryptCBC(key, ivb, pt)
-	if err != nil {
-		return "", "", err
-	}
-	return base64.StdEncoding.EncodeToString(ct), base64.StdEncoding.EncodeToString(ivb), nil
+	return f.encryptFor(openid, pt)
 }
 
 // groupCtlErr answers a control-route error for err.
@@ -189,54 +187,35 @@ func groupCtlErr(w http.ResponseWriter, err error) {
 	ctlErr(w, status, code, strings.TrimPrefix(err.Error(), "fake: "))
 }
 
-func (f *Fake) handleGroupMember(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Group  string `json:"group"`
-		OpenID string `json:"openid"`
+// groupMemberIn is the body of POST /groups/members and /share-ticket.
+type groupMemberIn struct {
+	Group  string `json:"group"`
+	OpenID string `json:"openid"`
+}
+
+// shareInfoIn is the body of POST /share-info.
+type shareInfoIn struct {
+	OpenID      string `json:"openid"`
+	ShareTicket string `json:"share_ticket"`
+}
+
+// groupRoute serves a group control route: it decodes the body, runs do
+// and answers its result (200) or its error (groupCtlErr).
+func groupRoute[In any](do func(In) (any, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var in In
+		if !ctlDecode(w, r, &in) {
+			return
+		}
+		out, err := do(in)
+		if err != nil {
+			groupCtlErr(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, out)
 	}
-	if !ctlDecode(w, r, &in) {
-		return
-	}
-	g, err := f.AddGroupMember(in.Group, in.OpenID)
-	if err != nil {
-		groupCtlErr(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, g)
 }
 
 func (f *Fake) handleGroups(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"groups": f.Groups()})
-}
-
-func (f *Fake) handleShareTicket(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Group  string `json:"group"`
-		OpenID string `json:"openid"`
-	}
-	if !ctlDecode(w, r, &in) {
-		return
-	}
-	t, err := f.ShareTicket(in.Group, in.OpenID)
-	if err != nil {
-		groupCtlErr(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"share_ticket": t})
-}
-
-func (f *Fake) handleShareInfo(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		OpenID      string `json:"openid"`
-		ShareTicket string `json:"share_ticket"`
-	}
-	if !ctlDecode(w, r, &in) {
-		return
-	}
-	data, iv, err := f.EncryptedShareInfo(in.OpenID, in.ShareTicket)
-	if err != nil {
-		groupCtlErr(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"encrypted_data": data, "iv": iv})
 }
