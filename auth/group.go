@@ -204,19 +204,3 @@ func CheckGroupInTx(tx *bolt.Tx, user uint64, openGID string, now time.Time) err
 func groupForbidden(reason, msg string) error {
 	return &data.Error{Code: data.EForbidden, Message: msg, Reason: reason}
 }
-
-// InGroupInTx reports whether user holds an unexpired proof of openGID.
-func InGroupInTx(tx *bolt.Tx, user uint64, openGID string, now time.Time) (bool, error) {
-	if openGID == "" {
-		return false, nil
-	}
-	v := data.MustBucket(tx, bucketGroupProofs).Get(groupProofKey(user, openGID))
-	if v == nil {
-		return false, nil
-	}
-	var p groupProof
-	if err := decodeProof(v, &p); err != nil {
-		return false, err
-	}
-	return now.Before(p.ExpiresAt), nil
-}
