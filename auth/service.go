@@ -10,7 +10,7 @@ import (
 )
 
 // Buckets lists the buckets this package uses; pass them to data.Open.
-var Buckets = [][]byte{bucketUsers, bucketUserOpenID, bucketUserPhone, bucketSessions, bucketInbox, bucketGrants}
+var Buckets = [][]byte{bucketUsers, bucketUserOpenID, bucketUserPhone, bucketSessions, bucketInbox, bucketGrants, bucketGroupProofs}
 
 // Identity is what WeChat's code2session returns for a login code.
 type Identity struct {
@@ -40,6 +40,12 @@ type Options struct {
 	// Phones resolves getPhoneNumber results for BindPhone; nil: phone
 	// binding is not configured.
 	Phones PhoneResolver
+	// Groups decrypts group share info for ProveGroup; nil: group proofs
+	// are not configured.
+	Groups GroupResolver
+	// GroupProofTTL is how long a proof of group membership counts
+	// (default DefaultGroupProofTTL).
+	GroupProofTTL time.Duration
 }
 
 // Service manages users, sessions and notifications.
@@ -56,6 +62,9 @@ type Service struct {
 func New(db *data.DB, wx WeChat, opts Options) *Service {
 	if opts.SessionTTL <= 0 {
 		opts.SessionTTL = 7 * 24 * time.Hour
+	}
+	if opts.GroupProofTTL <= 0 {
+		opts.GroupProofTTL = DefaultGroupProofTTL
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now

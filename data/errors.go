@@ -29,6 +29,9 @@ type Error struct {
 	Code    string
 	Message string
 	Details any
+	// Reason is a stable machine-readable word saying why (for example why
+	// a forbidden action is refused), for clients to branch on; optional.
+	Reason string
 }
 
 // Error implements the error interface.

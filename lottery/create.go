@@ -23,6 +23,9 @@ type CreateInput struct {
 	// LockBeforeSeconds is how long before Draw.At a time lottery stops
 	// taking entries; nil means DefaultLockBefore.
 	LockBeforeSeconds *int
+	// Group is the openGId of the WeChat group the creator proved
+	// (auth.ProveGroup) to restrict the lottery to; "" means open to all.
+	Group string
 }
 
 // DrawInput says when to draw: At (time mode; the zero time means absent)
@@ -166,7 +169,7 @@ func (s *Service) Create(ctx context.Context, creator auth.User, in CreateInput)
 		Tag: tag, Title: in.Title, Description: in.Description,
 		CreatorSeq: creator.Seq, CreatorTag: creator.Tag,
 		Status: StatusOpen, Prizes: in.Prizes, Mode: in.Draw.Mode,
-		MaxParticipants: in.MaxParticipants, CreatedAt: now,
+		MaxParticipants: in.MaxParticipants, CreatedAt: now, Group: in.Group,
 		Seed: hex.EncodeToString(seed[:]), SeedHash: hex.EncodeToString(sh[:]),
 	}
 	switch r.Mode {

@@ -73,6 +73,9 @@ type Lottery struct {
 	DrawnAt           *time.Time `json:"drawn_at"`
 	CanceledAt        *time.Time `json:"canceled_at"`
 	Fairness          Fairness   `json:"fairness"`
+	// GroupOnly is true when only the members of one WeChat group (proven
+	// with POST /groups/proof) may join; the group itself is not shown.
+	GroupOnly bool `json:"group_only"`
 	// Me is the viewer's own state; nil when there is no viewer.
 	Me *Me `json:"me"`
 }

@@ -76,6 +76,9 @@ func (s *Service) Join(ctx context.Context, id string, u auth.User) (e Entry, cr
 		if r.closed(now) {
 			return closedError(&r)
 		}
+		if err := auth.CheckGroupInTx(tx, u.Seq, r.Group, now); err != nil {
+			return err
+		}
 		if r.Count >= r.limit() {
 			return data.Errorf(data.EConflict, "lottery is full: %d participants", r.Count)
 		}

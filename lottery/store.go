@@ -40,6 +40,9 @@ type record struct {
 	// result; NotifyDone is set when everyone has.
 	NotifiedUpTo uint64 `json:"notified_up_to,omitempty"`
 	NotifyDone   bool   `json:"notify_done,omitempty"`
+	// Group is the openGId of the WeChat group the lottery is restricted to
+	// ("": open to everyone); server-side only, never in a view.
+	Group string `json:"group,omitempty"`
 }
 
 // lockAt is when a time lottery locks (nil for other modes).
@@ -225,6 +228,7 @@ func view(tx data.Tx, seq uint64, r *record, viewer uint64) Lottery {
 		DrawnAt:          r.DrawnAt,
 		CanceledAt:       r.CanceledAt,
 		Fairness:         Fairness{Algorithm: DrawAlgorithm, SeedHash: r.SeedHash},
+		GroupOnly:        r.Group != "",
 	}
 	switch r.Mode {
 	case ModeTime:

@@ -46,6 +46,10 @@ var (
 	bucketOrders = []byte("pay_orders")
 	// bucketOrdersByNo: out_trade_no → order seq.
 	bucketOrdersByNo = []byte("pay_orders_by_no")
+	// bucketPacketGroups: packet seq → the openGId of the WeChat group a
+	// group-only packet is restricted to (no key: open to everyone).
+	// Written once at creation; new in schema 2, created empty at open.
+	bucketPacketGroups = []byte("packet_groups")
 )
 
 // Buckets lists the buckets this package uses; pass them to data.Open.
@@ -54,6 +58,7 @@ var Buckets = [][]byte{
 	bucketPackets, bucketPacketFixed, bucketPacketInfo, bucketShares,
 	bucketOrders, bucketOrdersByNo, bucketRefunds, bucketRefundsByNo, bucketReconcile,
 	bucketWithdrawals, bucketWithdrawalsByNo, bucketWithdrawalsByUser,
+	bucketPacketGroups,
 }
 
 // Due and outbox kinds of this package.

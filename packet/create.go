@@ -28,6 +28,9 @@ type CreateInput struct {
 	ToUserID   string
 	Greeting   string
 	PayWith    string
+	// Group is the openGId of the WeChat group the sender proved
+	// (auth.ProveGroup) to restrict the packet to; "" means open to all.
+	Group string
 }
 
 // validate checks everything that does not need the database and returns the
@@ -43,6 +46,9 @@ func (s *Service) validate(in *CreateInput, sender auth.User) (total int64, coun
 	}
 	if in.Greeting, err = text.Field("greeting", in.Greeting, text.Rule{Max: MaxGreeting}); err != nil {
 		return 0, 0, err
+	}
+	if in.Group != "" && in.Kind == KindPersonal {
+		return 0, 0, data.Invalid("group", "a personal packet is for one user: it cannot be restricted to a group")
 	}
 	if in.Greeting == "" {
 		in.Greeting = DefaultGreeting
@@ -227,6 +233,11 @@ func (s *Service) Create(ctx context.Context, sender auth.User, in CreateInput) 
 		}
 		if err := data.MustBucket(tx, bucketShares).Put(data.U64(seq), encodeShares(shares)); err != nil {
 			return err
+		}
+		if in.Group != "" {
+			if err := data.MustBucket(tx, bucketPacketGroups).Put(data.U64(seq), []byte(in.Group)); err != nil {
+				return err
+			}
 		}
 		if err := data.MustBucket(tx, bucketAccounts).Put(sentKey(sender.Seq, seq), nil); err != nil {
 			return err

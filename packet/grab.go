@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"luckbox/auth"
 	"luckbox/data"
 )
 
@@ -63,6 +64,17 @@ func rejection(st *state, now time.Time) error {
 	return nil
 }
 
+// groupCheck refuses the grab of a group-only packet by a user without a
+// valid proof of its group (auth.CheckGroupInTx). It is not a final answer
+// (the user may prove membership later), so finals never remembers it.
+func groupCheck(tx data.Tx, seq, user uint64, now time.Time) error {
+	g := data.MustBucket(tx, bucketPacketGroups).Get(data.U64(seq))
+	if g == nil {
+		return nil
+	}
+	return auth.CheckGroupInTx(tx, user, string(g), now)
+}
+
 func errNoPacket() error  { return data.Errorf(data.ENotFound, "no such packet") }
 func errNotForYou() error { return data.Errorf(data.EForbidden, "this packet is for someone else") }
 
@@ -93,8 +105,12 @@ func (s *Service) Grab(ctx context.Context, user uint64, id string) (GrabResult,
 			case data.EExhausted, data.EExpired, data.EForbidden:
 				s.finals.remember(tx, seq, &st)
 			}
+			return err
 		}
-		return err
+		if again == nil {
+			return groupCheck(tx, seq, user, now)
+		}
+		return nil
 	})
 	switch {
 	case err != nil:
@@ -108,6 +124,9 @@ func (s *Service) Grab(ctx context.Context, user uint64, id string) (GrabResult,
 			if again != nil {
 				res = *again
 			}
+			return err
+		}
+		if err := groupCheck(tx, seq, user, now); err != nil {
 			return err
 		}
 		i := st.Next

@@ -36,6 +36,9 @@ type Packet struct {
 	// OutTradeNo is the WeChat Pay merchant order number of a WeChat-paid
 	// packet, shown to its sender and the admin only (null otherwise).
 	OutTradeNo *string `json:"out_trade_no"`
+	// GroupOnly is true when only the members of one WeChat group (proven
+	// with POST /groups/proof) may grab; the group itself is not shown.
+	GroupOnly bool `json:"group_only"`
 	// Split is the commitment of a lucky packet's share list; the salt and
 	// the list are revealed once the packet is finished or expired.
 	Split *Split `json:"split"`
@@ -89,6 +92,7 @@ func render(tx data.Tx, seq uint64, st state, v viewer) (Packet, string, error) 
 		RemainingCount: st.RemainingCount(), RemainingAmount: st.RemainingAmount,
 		CreatedAt: time.Unix(0, st.CreatedAt).UTC(), ExpiresAt: time.Unix(0, st.ExpiresAt).UTC(),
 		RefundedAmount: st.Refunded, PayWith: inf.PayWith, Grabs: make([]Grab, 0, st.Next),
+		GroupOnly: data.MustBucket(tx, bucketPacketGroups).Get(data.U64(seq)) != nil,
 	}
 	if st.Kind == KindEqual {
 		each := inf.AmountEach

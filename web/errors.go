@@ -50,6 +50,7 @@ type errorDetail struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Details any    `json:"details,omitempty"`
+	Reason  string `json:"reason,omitempty"`
 }
 
 // writeError answers with the JSON error for err. Domain errors carry their
@@ -75,5 +76,5 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		}
 		e = &data.Error{Code: data.EInternal, Message: "internal error; the request id identifies it in the server log"}
 	}
-	writeJSON(w, statusOf[e.Code], errorBody{Error: errorDetail{Code: e.Code, Message: e.Message, Details: e.Details}})
+	writeJSON(w, statusOf[e.Code], errorBody{Error: errorDetail{Code: e.Code, Message: e.Message, Details: e.Details, Reason: e.Reason}})
 }

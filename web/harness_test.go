@@ -70,7 +70,7 @@ func newHarnessData(t testing.TB, dataOpts func(*data.Options), opts ...harnessO
 	const appID, secret = "wxtestapp00000001", "test-secret"
 	h.fake = fake.New(fake.Options{AppID: appID, Secret: secret})
 	h.wx = wechat.New(wechat.Config{AppID: appID, Secret: secret, BaseURL: h.ts.URL + "/_fake/wechat"})
-	h.auth = auth.New(db, testLogin{h.wx}, auth.Options{Now: h.clock.Now, DefaultNickname: func(o string) string { return o }, Pusher: testPusher{h.wx}, Phones: testPhones{h.wx}})
+	h.auth = auth.New(db, testLogin{h.wx}, auth.Options{Now: h.clock.Now, DefaultNickname: func(o string) string { return o }, Pusher: testPusher{h.wx}, Phones: testPhones{h.wx}, Groups: testGroups{h.wx}})
 	if _, err := h.auth.SetupAdminToken(context.Background(), testAdminToken); err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"luckbox/auth"
 	"luckbox/data"
 	"luckbox/lottery"
 )
@@ -24,6 +25,8 @@ type createLotteryIn struct {
 	} `json:"draw"`
 	MaxParticipants   *int `json:"max_participants"`
 	LockBeforeSeconds *int `json:"lock_before_seconds"`
+	// Group restricts the lottery to the creator's WeChat group (groups.go).
+	Group *auth.GroupShare `json:"group"`
 }
 
 func (in *createLotteryIn) toInput() (lottery.CreateInput, error) {
@@ -65,6 +68,9 @@ func (s *Server) handleCreateLottery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in, err := body.toInput()
+	if err == nil {
+		in.Group, err = s.creatorGroup(r, body.Group)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -5,6 +5,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"luckbox/auth"
 	"luckbox/packet"
 )
 
@@ -17,14 +18,21 @@ func (s *Server) handleCreatePacket(w http.ResponseWriter, r *http.Request) {
 		ToUserID   string `json:"to_user_id"`
 		Greeting   string `json:"greeting"`
 		PayWith    string `json:"pay_with"`
+		// Group restricts the packet to the sender's WeChat group (groups.go).
+		Group *auth.GroupShare `json:"group"`
 	}
 	if err := decodeJSON(r, &in); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	group, err := s.creatorGroup(r, in.Group)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	p, err := s.Packets.Create(r.Context(), currentUser(r), packet.CreateInput{
 		Kind: in.Kind, Count: in.Count, Amount: in.Amount, AmountEach: in.AmountEach,
-		ToUserID: in.ToUserID, Greeting: in.Greeting, PayWith: in.PayWith,
+		ToUserID: in.ToUserID, Greeting: in.Greeting, PayWith: in.PayWith, Group: group,
 	})
 	if err != nil {
 		s.writeError(w, r, err)

@@ -35,6 +35,7 @@ func routeTable() []route {
 		{"GET", "/api/v1/me/inbox", user, noRate, noBody, 0, (*Server).handleInbox},
 		{"POST", "/api/v1/me/inbox/{itemID}/read", user, classWrite, jsonBody, idempotent, (*Server).handleInboxRead},
 		{"POST", "/api/v1/me/phone", user, classWrite, jsonBody, idempotent, (*Server).handleMePhone},
+		{"POST", "/api/v1/groups/proof", user, classWrite, jsonBody, idempotent, (*Server).handleGroupProof},
 
 		// Gift exchanges, as a participant.
 		{"GET", "/api/v1/exchanges/{id}", user, noRate, noBody, 0, (*Server).handleExchangeSummary},

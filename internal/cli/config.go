@@ -29,6 +29,7 @@ type serveConfig struct {
 	Data          string
 	AdminToken    string
 	SessionTTL    time.Duration
+	GroupProofTTL time.Duration
 	WeChatAppID   string
 	WeChatSecret  string
 	WeChatBaseURL string
@@ -96,6 +97,7 @@ func (c *serveConfig) register(fs interface {
 	fs.StringVar(&c.Data, "data", "./luckbox.db", "database file (created if missing)")
 	fs.StringVar(&c.AdminToken, "admin-token", "", "admin token (at least 32 characters); empty: generated on first start, stored hashed, printed once")
 	fs.DurationVar(&c.SessionTTL, "session-ttl", 7*24*time.Hour, "how long a login session lasts")
+	fs.DurationVar(&c.GroupProofTTL, "group-proof-ttl", auth.DefaultGroupProofTTL, "how long a user's proof of WeChat group membership counts for group-only packets and lotteries")
 	fs.StringVar(&c.WeChatAppID, "wechat-app-id", "", "mini-program app id; empty runs demo mode with the fake WeChat")
 	fs.StringVar(&c.WeChatSecret, "wechat-secret", "", "mini-program app secret")
 	fs.StringVar(&c.WeChatBaseURL, "wechat-base-url", "https://api.weixin.qq.com", "WeChat API base URL")
@@ -154,6 +156,9 @@ func (c *serveConfig) validate() error {
 	}
 	if c.Data == "" {
 		return errors.New("invalid --data: must name a file")
+	}
+	if c.GroupProofTTL < time.Minute {
+		return fmt.Errorf("invalid --group-proof-ttl %s: must be at least 1m", c.GroupProofTTL)
 	}
 	if c.SessionTTL < time.Minute {
 		return fmt.Errorf("invalid --session-ttl %s: must be at least 1m", c.SessionTTL)

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"luckbox/auth"
 	"luckbox/data"
@@ -48,6 +49,7 @@ func wire(ctx context.Context, cfg *serveConfig, db *data.DB, log *slog.Logger, 
 	a.wx = wechat.New(wcfg)
 	a.auth = auth.New(db, wxLogin{a.wx}, auth.Options{
 		SessionTTL: cfg.SessionTTL, DefaultNickname: nickname, Pusher: wxPusher{a.wx}, Phones: wxPhones{a.wx},
+		Groups: wxGroups{a.wx}, GroupProofTTL: cfg.GroupProofTTL,
 	})
 	a.background = db.NewBackground()
 	a.auth.RegisterBackground(a.background)
@@ -122,6 +124,18 @@ func (w wxPhones) PhoneFromEncrypted(_ context.Context, sessionKey, encryptedDat
 func (wxPhones) BadInput(err error) bool {
 	return wechat.IsBadPhoneInput(err)
 }
+
+// wxGroups adapts the WeChat package to auth.GroupResolver.
+type wxGroups struct{ c *wechat.Client }
+
+func (w wxGroups) GroupFromEncrypted(_ context.Context, sessionKey, encryptedData, iv string) (string, time.Time, error) {
+	si, err := wechat.DecryptShareInfo(w.c.AppID(), sessionKey, encryptedData, iv)
+	return si.OpenGID, si.At, err
+}
+
+// BadInput: data that does not decrypt with the session key, names another
+// app, or lacks the group.
+func (wxGroups) BadInput(err error) bool { return wechat.IsBadShareInfo(err) }
 
 // wxMiniCode adapts the WeChat client to web.MiniCode.
 type wxMiniCode struct{ c *wechat.Client }

@@ -63,6 +63,8 @@ export interface CreateLottery {
     participants?: number;
   };
   description?: string;
+  /** Optional: restricts it to the members of one WeChat group, the one this share info (the creator's own, from wx.getShareInfo or wx.getGroupEnterInfo) proves; the creator's proof is cached as by POST /api/v1/groups/proof. Only users holding a valid proof of the same group may then join or grab (403 forbidden with a reason). */
+  group?: GroupShare;
   /** time mode: entries close this long before draw.at. */
   lock_before_seconds?: number;
   /** 0 or absent: no limit. In count mode 0 or ≥ draw.participants. */
@@ -87,6 +89,8 @@ export interface ErrorBody {
     code: "conflict" | "exhausted" | "expired" | "forbidden" | "idempotency_mismatch" | "insufficient_storage" | "internal" | "invalid_argument" | "method_not_allowed" | "not_found" | "rate_limited" | "too_large" | "unauthenticated" | "unavailable";
     message: string;
     details?: FieldError[];
+    /** Why, as a stable word for clients to branch on (absent on most errors). A forbidden join or grab of a group-only lottery or packet names one of: group_proof_required (no valid proof of any group: open it from the group chat and POST /api/v1/groups/proof), group_proof_expired (the proof of this group has expired: prove it again), not_in_group (the proofs name other groups). */
+    reason?: string;
   };
 }
 
@@ -151,6 +155,14 @@ export interface GrabResult {
   amount: number;
   best_luck: boolean;
   credited: boolean;
+}
+
+/** What wx.getShareInfo({shareTicket}) or wx.getGroupEnterInfo gives the mini-program: the group's openGId with a watermark, encrypted with the caller's WeChat session key. The server decrypts it with the session key of the caller's latest login, checks the watermark's app id and that its timestamp is at most 10 minutes old, and caches the proof. A group id sent in clear is never accepted. */
+export interface GroupShare {
+  /** encryptedData, base64 */
+  encrypted_data: string;
+  /** iv, base64 */
+  iv: string;
 }
 
 export interface InboxItem {
@@ -222,6 +234,8 @@ export interface Lottery {
     /** The prize the caller won (its name), null otherwise. */
     prize: string | null;
   } | null;
+  /** True when only the members of one WeChat group may take part (see POST /api/v1/groups/proof); the group itself is never shown. */
+  group_only: boolean;
 }
 
 export interface LotteryClaim {
@@ -313,6 +327,8 @@ export interface Packet {
     salt: string | null;
     shares: number[] | null;
   } | null;
+  /** True when only the members of one WeChat group may take part (see POST /api/v1/groups/proof); the group itself is never shown. */
+  group_only: boolean;
 }
 
 /** The refusal WeChat Pay expects (it retries). */
@@ -466,6 +482,11 @@ export interface Responses {
     drawn_at: string | null;
     recipient: ExchangeRecipient | null;
   };
+  /** Prove membership of a WeChat group */
+  "POST /api/v1/groups/proof": {
+    /** When the proof stops counting. */
+    expires_at: string;
+  };
   /** Log in with a wx.login code */
   "POST /api/v1/login": Login;
   /** Revoke the caller's session token */
@@ -590,6 +611,7 @@ export interface RequestBodies {
     name?: string;
     phone?: string;
   };
+  "POST /api/v1/groups/proof": GroupShare;
   "POST /api/v1/login": {
     code: string;
   };
@@ -624,6 +646,8 @@ export interface RequestBodies {
     /** Shares (equal, lucky); absent or 1 for personal. */
     count?: number;
     greeting?: string;
+    /** Optional: restricts it to the members of one WeChat group, the one this share info (the creator's own, from wx.getShareInfo or wx.getGroupEnterInfo) proves; the creator's proof is cached as by POST /api/v1/groups/proof. Only users holding a valid proof of the same group may then join or grab (403 forbidden with a reason). Not for personal packets. */
+    group?: GroupShare;
     pay_with?: "balance" | "wechat";
     /** The recipient of a personal packet (an existing user, not the sender). */
     to_user_id?: string;

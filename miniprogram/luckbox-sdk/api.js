@@ -17,6 +17,8 @@ const api = {
   },
   listInbox(o) { return this.call('listInbox', { query: pageQuery(o, ['cursor']) }); },
   markInboxRead(itemId) { return this.call('markInboxRead', { params: { itemID: itemId }, body: {} }); },
+  /** postGroupProof posts group share info ({encrypted_data, iv}); see proveGroup. */
+  postGroupProof(share) { return this.call('postGroupProof', { body: share }); },
 
   listMyLotteries(o) { return this.call('listMyLotteries', { query: pageQuery(Object.assign({ role: 'created' }, o), ['role', 'cursor', 'limit']) }); },
   createLottery(input, opts) { return this.call('createLottery', { body: input, idempotencyKey: opts && opts.idempotencyKey }); },

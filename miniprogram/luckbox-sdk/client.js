@@ -216,6 +216,7 @@ class LuckboxClient {
       status,
       message: e.message || 'HTTP ' + status,
       details: e.details,
+      reason: e.reason,
       requestId,
       retryAfter: Number(wxapi.header(res.header, 'Retry-After')) || 0,
     });

@@ -39,6 +39,9 @@ class LuckboxError extends Error {
     this.details = opts.details || [];
     this.requestId = opts.requestId || '';
     this.retryAfter = opts.retryAfter || 0;
+    // Why, as a stable word (e.g. a group-only join or grab refused:
+    // group_proof_required, group_proof_expired, not_in_group); '' if none.
+    this.reason = opts.reason || '';
   }
 
   /** is reports whether this error has one of the given codes. */

@@ -178,4 +178,42 @@ const flows = {
   },
 };
 
+/** shareBody turns wx share info into the API's GroupShare. */
+const shareBody = (info) => ({ encrypted_data: info.encryptedData, iv: info.iv });
+
+Object.assign(flows, {
+  /**
+   * groupShareInfo asks WeChat which group the page was opened from:
+   * wx.getShareInfo({shareTicket}) with the card's shareTicket, or, without
+   * one, wx.getGroupEnterInfo (base library 2.17.3+). Resolves with the
+   * GroupShare the API takes ({encrypted_data, iv}; the group is encrypted
+   * with the user's session key, so log in first: this does). Pass it as
+   * `group` of createPacket / createLottery to restrict them to the group.
+   * A refusal (not opened from a group) rejects with wx_failed.
+   */
+  async groupShareInfo(shareTicket) {
+    await this.ensureLogin();
+    try {
+      const info = shareTicket
+        ? await wxapi.call(this.wx, 'getShareInfo', { shareTicket })
+        : await wxapi.call(this.wx, 'getGroupEnterInfo', {});
+      if (!info || !info.encryptedData || !info.iv) throw { errMsg: 'no encrypted data' };
+      return shareBody(info);
+    } catch (err) {
+      if (err instanceof LuckboxError) throw err;
+      throw new LuckboxError({ code: 'wx_failed', message: wxapi.errMsgOf(err) || 'no group share info' });
+    }
+  },
+
+  /**
+   * proveGroup proves the user is in the group the page was opened from
+   * (groupShareInfo, then POST /groups/proof), so group-only packets and
+   * lotteries of that group take them. Call it in onLoad when launched with
+   * a shareTicket. Resolves with {expires_at}.
+   */
+  async proveGroup(shareTicket) {
+    return this.postGroupProof(await this.groupShareInfo(shareTicket));
+  },
+});
+
 module.exports = { flows, waitFor };

@@ -25,7 +25,7 @@ export declare const CLIENT_ERROR_CODES: readonly ClientErrorCode[];
 
 /** The error of every failed SDK call. */
 export declare class LuckboxError extends Error {
-  constructor(opts: { code?: LuckboxErrorCode; status?: number; message?: string; details?: A.FieldError[]; requestId?: string; retryAfter?: number });
+  constructor(opts: { code?: LuckboxErrorCode; status?: number; message?: string; details?: A.FieldError[]; requestId?: string; retryAfter?: number; reason?: string });
   name: 'LuckboxError';
   /** The API's error code, or a client-side one. */
   code: LuckboxErrorCode;
@@ -37,6 +37,8 @@ export declare class LuckboxError extends Error {
   requestId: string;
   /** Retry-After of a 429, in seconds (0 when absent). */
   retryAfter: number;
+  /** Why, as a stable word ('' when absent): a refused group-only join or grab says group_proof_required, group_proof_expired or not_in_group. */
+  reason: string;
   /** is reports whether the code is one of codes. */
   is(...codes: LuckboxErrorCode[]): boolean;
 }
@@ -171,6 +173,13 @@ export declare class LuckboxClient {
   listInbox(o?: Query<'GET /api/v1/me/inbox'>): Promise<Res<'GET /api/v1/me/inbox'>>;
   markInboxRead(itemId: string): Promise<Res<'POST /api/v1/me/inbox/{itemID}/read'>>;
   bindPhone(detail: PhoneInput): Promise<Res<'POST /api/v1/me/phone'>>;
+
+  // WeChat groups: prove membership for group-only packets and lotteries.
+  postGroupProof(share: Body<'POST /api/v1/groups/proof'>): Promise<Res<'POST /api/v1/groups/proof'>>;
+  /** wx.getShareInfo (with a shareTicket) or wx.getGroupEnterInfo, as the API's GroupShare. */
+  groupShareInfo(shareTicket?: string): Promise<Body<'POST /api/v1/groups/proof'>>;
+  /** groupShareInfo, then POST /groups/proof. */
+  proveGroup(shareTicket?: string): Promise<Res<'POST /api/v1/groups/proof'>>;
 
   // Lotteries.
   listMyLotteries(o?: Partial<Query<'GET /api/v1/me/lotteries'>>): Promise<Res<'GET /api/v1/me/lotteries'>>;

@@ -12,6 +12,7 @@ const OPERATIONS = {
   listInbox: ['GET', '/api/v1/me/inbox'],
   markInboxRead: ['POST', '/api/v1/me/inbox/{itemID}/read'],
   bindPhone: ['POST', '/api/v1/me/phone'],
+  postGroupProof: ['POST', '/api/v1/groups/proof'],
   listMyLotteries: ['GET', '/api/v1/me/lotteries'],
   createLottery: ['POST', '/api/v1/lotteries'],
   getLottery: ['GET', '/api/v1/lotteries/{id}'],

@@ -125,5 +125,40 @@ test('share helpers: the path carries the id and the sharer; a code scene or a s
   alice.noteLaunch({ scene: 1044, shareTicket: 'tkt' });
   assert.deepEqual(alice.launchTarget({ id: 'L1', from: 'u9' }), { id: 'L1', from: 'u9', shareTicket: 'tkt' });
   assert.equal(alice.launchTarget({ scene: encodeURIComponent('L2') }).id, 'L2');
-  assert.equal((await alice.getShareInfo('tkt')).iv, 'y');
+  await assert.rejects(alice.getShareInfo('tkt'), (err) => /getShareInfo:fail/.test(err.errMsg), 'an unknown ticket');
+});
+
+test('group-only packet and lottery: members prove the group from its share card, others are refused with a reason', async () => {
+  const [alice, bob, carol] = [env.client('g_alice'), env.client('g_bob'), env.client('g_carol')];
+  await alice.fakeWx.joinGroup('family');
+  await bob.fakeWx.joinGroup('family');
+  await carol.fakeWx.joinGroup('work');
+  const ticket = await alice.fakeWx.shareTicket('family');
+  await alice.topUp(300);
+  const packet = await alice.sendPacket({ kind: 'equal', count: 2, amount_each: 100, group: await alice.groupShareInfo(ticket) });
+  assert.equal(packet.group_only, true);
+  const lottery = await alice.createLottery({ title: '家庭抽奖', prizes: [{ name: '茶', quantity: 1 }], draw: { mode: 'manual' },
+    group: await alice.groupShareInfo(ticket) });
+  assert.equal(lottery.group_only, true);
+  assert.ok(!JSON.stringify([packet, lottery]).includes('tG'), 'the group id is never shown');
+
+  // bob opens the card from the group (getShareInfo with the ticket).
+  const proof = await bob.proveGroup(ticket);
+  assert.ok(Date.parse(proof.expires_at) > Date.now());
+  assert.ok((await bob.grabPacket(packet.id)).amount === 100);
+  // The same member opening it as a group tool (getGroupEnterInfo, no ticket).
+  const dora = env.client('g_dora');
+  await dora.fakeWx.joinGroup('family');
+  dora.fakeWx.enterGroup(ticket);
+  await dora.proveGroup();
+  assert.equal((await dora.joinLottery(lottery.id)).lottery_id, lottery.id);
+
+  // carol is not in family: WeChat gives her no share info, and the grab is refused.
+  await assert.rejects(carol.proveGroup(ticket), (err) => err.code === 'wx_failed');
+  await assert.rejects(carol.proveGroup(), (err) => err.code === 'wx_failed' && /40097/.test(err.message));
+  await assert.rejects(carol.grabPacket(packet.id), (err) => err.code === 'forbidden' && err.status === 403 && err.reason === 'group_proof_required');
+  // bob's share info is encrypted with bob's session key: carol cannot replay it.
+  await assert.rejects(carol.postGroupProof(await bob.groupShareInfo(ticket)), (err) => err.code === 'invalid_argument');
+  await carol.proveGroup(await carol.fakeWx.shareTicket('work'));
+  await assert.rejects(carol.joinLottery(lottery.id), (err) => err.reason === 'not_in_group');
 });

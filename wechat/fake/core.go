@@ -491,7 +491,17 @@ func (f *Fake) EncryptedPhone(openid, phone string) (encryptedData, iv string, e
 	if _, _, _, ok := splitPhone(phone); !ok {
 		return "", "", errors.New(`fake: phone must be digits like "13800000000" or "+1 4155550100"`)
 	}
-	now := f.now()
+	pt, err := json.Marshal(f.phoneInfo(phone, f.now()))
+	if err != nil {
+		return "", "", fmt.Errorf("fake: encode phone: %w", err)
+	}
+	return f.encryptFor(openid, pt)
+}
+
+// encryptFor encrypts pt for openid as WeChat's legacy open data:
+// AES-128-CBC with openid's latest session key, a random iv and PKCS#7
+// padding, both base64. openid must have logged in.
+func (f *Fake) encryptFor(openid string, pt []byte) (encryptedData, iv string, err error) {
 	f.mu.Lock()
 	u := f.core.users[openid]
 	if u == nil || u.sessionKey == "" {
@@ -501,10 +511,6 @@ func (f *Fake) EncryptedPhone(openid, phone string) (encryptedData, iv string, e
 	key, _ := base64.StdEncoding.DecodeString(u.sessionKey)
 	ivb := f.randomBytes(aes.BlockSize)
 	f.mu.Unlock()
-	pt, err := json.Marshal(f.phoneInfo(phone, now))
-	if err != nil {
-		return "", "", fmt.Errorf("fake: encode phone: %w", err)
-	}
 	ct, err := encryptCBC(key, ivb, pt)
 	if err != nil {
 		return "", "", err

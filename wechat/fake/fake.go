@@ -40,6 +40,8 @@ type Fake struct {
 	mu   sync.Mutex
 	core coreState // login, tokens, phone, messages, codes (core.go)
 	pay  payState  // WeChat Pay orders (pay.go)
+	// groups are the WeChat groups and share tickets (groups.go).
+	groups groupState
 }
 
 // New returns a Fake with the given options.
@@ -49,6 +51,7 @@ func New(opts Options) *Fake {
 		f.now = time.Now
 	}
 	f.registerCore(f.mux)
+	f.registerGroups(f.mux)
 	if opts.Pay != nil {
 		f.registerPay(f.mux)
 	}

@@ -30,6 +30,12 @@ function createWx(baseURL, openid, options) {
     }
   };
   const later = (fn) => setTimeout(fn, 0);
+  const shareInfo = (api, ticket, r) => {
+    if (!ticket) return later(() => r.fail && r.fail({ errMsg: api + ':fail 40097 scene error' }));
+    return post('/_fake/wechat/share-info', { openid, share_ticket: ticket }).then(
+      (s) => r.success && r.success({ encryptedData: s.encrypted_data, iv: s.iv, errMsg: api + ':ok' }),
+      (e) => r.fail && r.fail({ errMsg: api + ':fail ' + e.message }));
+  };
 
   const wx = {
     openid,
@@ -154,7 +160,19 @@ function createWx(baseURL, openid, options) {
     },
 
     showShareMenu(r) { later(() => r.success && r.success({ errMsg: 'showShareMenu:ok' })); },
-    getShareInfo(r) { later(() => r.success && r.success({ encryptedData: 'x', iv: 'y', errMsg: 'getShareInfo:ok' })); },
+    // getShareInfo asks the fake WeChat for the share info of the ticket
+    // (members of its group only); getGroupEnterInfo does the same for the
+    // ticket of the card the page was opened from (enterGroup), failing
+    // with 40097 when there is none.
+    getShareInfo(r) { shareInfo('getShareInfo', r.shareTicket, r); },
+    getGroupEnterInfo(r) { shareInfo('getGroupEnterInfo', wx.enteredTicket, r); },
+    enteredTicket: '',
+    /** enterGroup opens the page from the group card of ticket. */
+    enterGroup(ticket) { wx.enteredTicket = ticket; },
+    /** joinGroup puts this user in the fake's group. */
+    async joinGroup(group) { return post('/_fake/wechat/groups/members', { group, openid }); },
+    /** shareTicket is the ticket of this user sharing a card into group. */
+    async shareTicket(group) { return (await post('/_fake/wechat/share-ticket', { group, openid })).share_ticket; },
     showToast() {},
     showModal(r) { later(() => r.success && r.success({ confirm: true, cancel: false })); },
     navigateTo() {},

@@ -1,14 +1,15 @@
 // A small client of the luckbox JSON API (/api/v1), the same calls a
 // mini-program makes. Errors come back as ApiError with the API's error code.
 
-/** ApiError is an error answer of the API: {"error":{code,message,details}}. */
+/** ApiError is an error answer of the API: {"error":{code,message,details,reason}}. */
 export class ApiError extends Error {
-  constructor(status, code, message, details) {
+  constructor(status, code, message, details, reason) {
     super(message || code || `HTTP ${status}`);
     this.name = 'ApiError';
     this.status = status;
     this.code = code || '';
     this.details = details || [];
+    this.reason = reason || '';
   }
 }
 
@@ -66,7 +67,7 @@ export class Api {
         e = {};
       }
       if (res.status === 401 && token) this.onAuthFail();
-      throw new ApiError(res.status, e.code || '', e.message || res.statusText, e.details);
+      throw new ApiError(res.status, e.code || '', e.message || res.statusText, e.details, e.reason);
     }
     if (opts.raw) return res;
     if (res.status === 204) return null;

@@ -11,6 +11,7 @@ import { walletView } from './views/wallet.js';
 import { packetListView, packetNewView, packetDetailView } from './views/packets.js';
 import { exchangeEnterView, exchangeView } from './views/exchange.js';
 import { inboxView } from './views/inbox.js';
+import { groupsView } from './groups.js';
 import { icon, avatar } from './icons.js';
 
 const api = new Api(session.token, () => {
@@ -31,6 +32,8 @@ const routes = [
   [/^\/packets$/, packetListView, true],
   [/^\/packets\/new$/, packetNewView, true],
   [/^\/packet\/([^/]+)$/, packetDetailView, true],
+  [/^\/packet\/([^/]+)\/g\/([^/]+)$/, packetDetailView, true],
+  [/^\/groups$/, groupsView, true],
   [/^\/exchange$/, exchangeEnterView, true],
   [/^\/exchange\/([^/]+)$/, exchangeView, true],
   [/^\/inbox$/, inboxView, true],

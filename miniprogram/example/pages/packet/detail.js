@@ -8,14 +8,17 @@ const { checkSplit } = require('luckbox-sdk');
 Component({
   data: {
     t: {}, id: '', p: null, kindText: '', statusText: '', sender: false, mine: false, myAmount: '', bestLuck: false,
-    canGrab: false, state: '', grabs: [], summary: '', refunded: '', expires: '', split: '', splitOk: null, error: '', busy: false,
+    canGrab: false, state: '', groupOnly: false, groupRefusal: '', grabs: [], summary: '', refunded: '', expires: '', split: '', splitOk: null, error: '', busy: false,
   },
   methods: {
     onLoad(query) {
       const target = app.getClient().launchTarget(query);
       this.setData({ t: app.dict(), id: target.id });
       app.getClient().enableShareTicket();
-      return this.reload();
+      // Opened from a group chat: prove membership for group-only packets
+      // (a failure only means the grab may be refused, with its reason).
+      const proven = target.shareTicket ? app.getClient().proveGroup(target.shareTicket).catch(() => null) : Promise.resolve();
+      return proven.then(() => this.reload());
     },
     onPullDownRefresh() {
       return this.reload().then(() => wx.stopPullDownRefresh());
@@ -47,7 +50,7 @@ Component({
       const grabbed = p.amount - p.remaining_amount - (p.refunded_amount || 0);
       const ok = checkSplit(p);
       this.setData({
-        p, sender, mine, state, error: '',
+        p, sender, mine, state, error: '', groupOnly: Boolean(p.group_only),
         kindText: app.t('packet.kind.' + p.kind),
         statusText: app.t('pstatus.' + p.status),
         myAmount: mine ? app.money(p.me.amount) : '',
@@ -63,12 +66,13 @@ Component({
     },
     async grab() {
       if (this.data.busy) return;
-      this.setData({ busy: true });
+      this.setData({ busy: true, groupRefusal: '' });
       this.outcome = '';
       try {
         await app.getClient().grabPacket(this.data.id);
       } catch (err) {
         if (err.code === 'exhausted' || err.code === 'expired') this.outcome = err.code;
+        else if (err.status === 403 && err.reason) this.setData({ groupRefusal: app.t('group.reason.' + err.reason) });
         else if (err.status === 403) this.outcome = 'forbidden';
         else this.setData({ error: app.errText(err) });
       }

@@ -9,6 +9,7 @@ import { card, errorBox, badge, loading, empty, notice, toast, tabs } from '../u
 import { payFake } from './wallet.js';
 import { sha256, fromHex32, toHex } from '../sha256.js';
 import { icon, avatar } from '../icons.js';
+import { senderShare, proveFromTicket, groupRefusal } from '../groups.js';
 
 let listRole = 'sent';
 
@@ -56,18 +57,21 @@ export async function packetNewView(ctx) {
   const amount = h('input', { id: 'packet-amount', inputmode: 'decimal', value: '10.00' });
   const to = h('input', { id: 'packet-to', placeholder: t('packet.toHint'), autocomplete: 'off' });
   const greeting = h('input', { id: 'packet-greeting', maxlength: 40, value: t('packet.defaultGreeting') });
+  const group = h('input', { id: 'packet-group', maxlength: 32, placeholder: t('group.fieldHint'), autocomplete: 'off' });
   const payWith = h('select', { id: 'packet-paywith' },
     h('option', { value: 'balance' }, t('packet.payBalance', { amount: wallet ? money(wallet.balance) : '—' })),
     h('option', { value: 'wechat' }, t('packet.payWechat')));
   const amountLabel = h('span', { class: 'field-label' });
   const countField = field(t('packet.count'), count);
   const toField = field(t('packet.to'), to);
+  const groupField = field(t('group.field'), group, h('a', { href: '#/groups', id: 'packet-groups-link' }, t('group.manage')));
   const total = h('p', { class: 'total', id: 'packet-total' });
   const status = h('div', { class: 'status-slot' });
   const update = () => {
     amountLabel.textContent = t(kind === 'equal' ? 'packet.amountEach' : 'packet.amountTotal');
     countField.hidden = kind === 'personal';
     toField.hidden = kind !== 'personal';
+    groupField.hidden = kind === 'personal';
     const fen = parseYuan(amount.value);
     const n = kind === 'personal' ? 1 : Number(count.value);
     const sum = kind === 'equal' ? fen * n : fen;
@@ -88,13 +92,17 @@ export async function packetNewView(ctx) {
     if (kind === 'equal') Object.assign(body, { count: Number(count.value), amount_each: fen });
     if (kind === 'personal') Object.assign(body, { amount: fen, to_user_id: to.value.trim() });
     try {
+      // Group only: share into the group first (the fake gives the share
+      // ticket and the sender's share info), then bind the packet to it.
+      const shared = kind !== 'personal' && group.value.trim() ? await senderShare(ctx.api, ctx.session.openid, group.value.trim()) : null;
+      if (shared) body.group = shared.share;
       const p = await ctx.api.post('/api/v1/packets', body);
-      ctx.go(`#/packet/${seg(p.id)}`);
+      ctx.go(`#/packet/${seg(p.id)}${shared ? `/g/${seg(shared.ticket)}` : ''}`);
     } catch (err) {
       if (err instanceof ApiError && err.status === 409 && payWith.value === 'balance') {
         replace(status, errorBox(err), h('p', {}, h('a', { href: '#/wallet', class: 'button secondary small' }, t('packet.topupFirst'))));
       } else {
-        formError(form, status, err, { amount, amount_each: amount, count, greeting, to_user_id: to, pay_with: payWith, kind: kinds });
+        formError(form, status, err, { amount, amount_each: amount, count, greeting, to_user_id: to, pay_with: payWith, kind: kinds, group });
       }
     }
   };
@@ -105,6 +113,7 @@ export async function packetNewView(ctx) {
       h('label', { class: 'field' }, amountLabel, amount),
       toField,
       field(t('packet.greeting'), greeting),
+      groupField,
       field(t('packet.payWith'), payWith),
       h('div', { class: 'row-between total-row' }, h('span', {}, t('packet.total')), total),
       status,
@@ -119,7 +128,7 @@ export async function packetNewView(ctx) {
  * can still change it is refreshed every few seconds.
  */
 export async function packetDetailView(ctx) {
-  const [id] = ctx.params;
+  const [id, ticket] = ctx.params;
   const me = ctx.session.user;
   let packet;
   try {
@@ -135,7 +144,15 @@ export async function packetDetailView(ctx) {
     return;
   }
   if (!ctx.alive()) return;
-  let outcome = null; // 'exhausted' | 'expired' | 'forbidden' after a failed grab
+  let outcome = null; // 'exhausted' | 'expired' | 'forbidden' | 'group' after a failed grab
+  let refusal = ''; // why a group-only grab was refused
+  // Opened from the group chat (a link with the share ticket): prove
+  // membership as the mini-program would, before the grab.
+  let membership = ''; // 'proven' | 'notMember'
+  if (ticket && packet.group_only) {
+    membership = await proveFromTicket(ctx.api, ctx.session.openid, ticket).catch(() => '');
+    if (!ctx.alive()) return;
+  }
   const status = h('div', { class: 'status-slot', id: 'packet-status' });
   const root = h('div', { class: 'packet-detail', id: 'packet', 'data-id': id });
   replace(ctx.view, root);
@@ -163,6 +180,7 @@ export async function packetDetailView(ctx) {
       outcome = null;
       if (err instanceof ApiError && err.code === 'exhausted') outcome = 'exhausted';
       else if (err instanceof ApiError && err.code === 'expired') outcome = 'expired';
+      else if (groupRefusal(err)) { outcome = 'group'; refusal = groupRefusal(err); }
       else if (err instanceof ApiError && err.status === 403) outcome = 'forbidden';
       else replace(status, errorBox(err));
     }
@@ -186,13 +204,15 @@ export async function packetDetailView(ctx) {
     }
     const canGrab = !mine && !state && (p.status === 'active' || p.status === 'pending') && !forOther;
     const grabs = p.grabs || [];
-    const share = `${location.origin}${location.pathname}#/packet/${id}`;
+    const share = `${location.origin}${location.pathname}#/packet/${id}${ticket ? `/g/${ticket}` : ''}`;
     root.dataset.status = p.status;
     replace(root,
       h('section', { class: `envelope ${mine ? 'open' : ''}` },
         h('div', { class: 'env-top' },
           h('div', { class: 'env-kind' }, t(`packet.kind.${p.kind}`), ' · ', badge(p.status, 'pstatus')),
           h('p', { class: 'env-greeting', id: 'packet-greeting-text' }, p.greeting || t('packet.defaultGreeting')),
+          p.group_only ? h('p', { class: 'env-from', id: 'packet-group-only', 'data-membership': membership }, icon('users'), ' ', t('group.only'),
+            membership ? ` · ${t(`group.${membership}`)}` : '') : null,
           sender ? h('p', { class: 'env-from' }, t('packet.fromMe')) : null),
         mine ? h('div', { class: 'env-amount' },
           h('span', { class: 'big-money', id: 'packet-my-amount', 'data-fen': String(p.me.amount) }, money(p.me.amount)),
@@ -202,6 +222,7 @@ export async function packetDetailView(ctx) {
         state === 'exhausted' ? h('div', { class: 'env-state', id: 'packet-exhausted' }, h('strong', {}, t('packet.exhausted')), h('small', {}, t('packet.exhaustedSub'))) : null,
         state === 'expired' ? h('div', { class: 'env-state', id: 'packet-expired' }, h('strong', {}, t('packet.expired'))) : null,
         state === 'forbidden' ? h('div', { class: 'env-state', id: 'packet-forbidden' }, h('strong', {}, t('packet.notForYou'))) : null,
+        state === 'group' ? h('div', { class: 'env-state', id: 'packet-group-refused' }, h('strong', {}, refusal)) : null,
         state === 'senderDone' ? h('div', { class: 'env-state', id: 'packet-sender-done' }, h('strong', {}, t('packet.senderDone', { count: p.count })),
           p.finished_at ? h('small', {}, t('packet.senderDoneSub', { time: duration(new Date(p.finished_at) - new Date(p.created_at)) })) : null) : null,
         state === 'senderExpired' ? h('div', { class: 'env-state', id: 'packet-sender-expired' }, h('strong', {}, t('packet.senderExpired')),
