@@ -75,6 +75,9 @@ type Lottery struct {
 	DrawnAt           *time.Time `json:"drawn_at"`
 	CanceledAt        *time.Time `json:"canceled_at"`
 	Fairness          Fairness   `json:"fairness"`
+	// ClaimWindow is the claim window and its redraw rounds; nil when the
+	// lottery has none (its winners' claims never lapse).
+	ClaimWindow *ClaimWindowView `json:"claim_window"`
 	// Me is the viewer's own state; nil when there is no viewer.
 	Me *Me `json:"me"`
 }
@@ -100,6 +103,12 @@ type Fairness struct {
 type Me struct {
 	Joined bool    `json:"joined"`
 	Prize  *string `json:"prize"`
+	// For a winner: the round they won in (0: the main draw), their claim
+	// status (claimed, pending or lapsed) and the deadline of their claim
+	// window (null without one).
+	Round         *int       `json:"round,omitempty"`
+	ClaimStatus   *string    `json:"claim_status,omitempty"`
+	ClaimDeadline *time.Time `json:"claim_deadline,omitempty"`
 }
 
 // Entry is a user's entry in a lottery. It names the lottery and the
@@ -118,6 +127,10 @@ type WinnerView struct {
 	UserID   string `json:"user_id"`
 	Nickname string `json:"nickname"`
 	Prize    string `json:"prize"`
+	// Round is the round the prize was won in (0: the main draw; r: redraw
+	// round r); Status its claim: claimed, pending or lapsed.
+	Round  int    `json:"round"`
+	Status string `json:"status"`
 }
 
 // Notifier records a notification for a user inside the caller's write
@@ -185,5 +198,6 @@ func (s *Service) Events() *Events { return s.events }
 func (s *Service) RegisterBackground(b *data.Background) {
 	b.HandleDue(dueLock, s.dueLock)
 	b.HandleDue(dueDraw, s.dueDraw)
+	b.HandleDue(dueClaimClose, s.dueClaimEnd)
 	b.HandleOutbox(outboxResults, s.deliverResults)
 }

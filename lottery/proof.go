@@ -20,6 +20,9 @@ type Proof struct {
 	EntriesHash string   `json:"entries_hash"`
 	Prizes      []Prize  `json:"prizes"`
 	Winners     []Winner `json:"winners"`
+	// Redraws are the redraw rounds of a lottery with a claim window, in
+	// order (absent when there were none; see RedrawProof).
+	Redraws []RedrawProof `json:"redraws,omitempty"`
 }
 
 // NewProof runs the draw of lottery lotteryID for seed, entries and prizes
@@ -89,7 +92,10 @@ func ParseProof(raw []byte) (Proof, error) {
 	if err := data.RequireItems(raw, "prizes", "prize", "name", "quantity"); err != nil {
 		return Proof{}, err
 	}
-	return p, data.RequireItems(raw, "winners", "winner", "user_id", "prize")
+	if err := data.RequireItems(raw, "winners", "winner", "user_id", "prize"); err != nil {
+		return Proof{}, err
+	}
+	return p, parseRedraws(raw)
 }
 
 // Verify recomputes the draw from the proof's inputs and checks that it holds
@@ -172,7 +178,7 @@ func (p Proof) VerifyAgainst(c Commitment) error {
 			return broken(RuleWinners, "winner %d: proof says user %q won %q, recomputed user %q won %q", i, w.UserID, w.Prize, r.UserID, r.Prize)
 		}
 	}
-	return nil
+	return p.verifyRedraws()
 }
 
 // IsIDString reports whether s is an id string of the fairness

@@ -24,6 +24,8 @@ type createLotteryIn struct {
 	} `json:"draw"`
 	MaxParticipants   *int `json:"max_participants"`
 	LockBeforeSeconds *int `json:"lock_before_seconds"`
+	ClaimWindow       *int `json:"claim_window_seconds"`
+	RedrawRounds      *int `json:"redraw_rounds"`
 }
 
 func (in *createLotteryIn) toInput() (lottery.CreateInput, error) {
@@ -31,6 +33,10 @@ func (in *createLotteryIn) toInput() (lottery.CreateInput, error) {
 		Title: in.Title, Description: in.Description, Prizes: in.Prizes,
 		Draw:              lottery.DrawInput{Mode: in.Draw.Mode, Participants: in.Draw.Participants},
 		LockBeforeSeconds: in.LockBeforeSeconds,
+		RedrawRounds:      in.RedrawRounds,
+	}
+	if in.ClaimWindow != nil {
+		out.ClaimWindowSeconds = *in.ClaimWindow
 	}
 	if in.MaxParticipants != nil {
 		out.MaxParticipants = *in.MaxParticipants

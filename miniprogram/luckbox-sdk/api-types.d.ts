@@ -57,11 +57,15 @@ export interface CreateLottery {
     /** count mode only. */
     participants?: number;
   };
+  /** How long each winner has to leave delivery details after their round's draw: 0 or absent, no window (claims never lapse); otherwise 60 s to 30 days. When it closes, unclaimed prizes lapse and are redrawn (see redraw_rounds). */
+  claim_window_seconds?: number;
   description?: string;
   /** time mode: entries close this long before draw.at. */
   lock_before_seconds?: number;
   /** 0 or absent: no limit. In count mode 0 or ≥ draw.participants. */
   max_participants?: number;
+  /** How many times lapsed prizes are redrawn among the entrants who have not won, each round with its own claim window (0: never). Absent: 1 with a claim window, 0 without. Needs claim_window_seconds. */
+  redraw_rounds?: number;
 }
 
 /** A user's entry. It names the lottery and the seed_hash the lottery committed to when it was created: keep them, and check the proof published after the draw against them (`luckbox verify --lottery ID --seed-hash HEX`). */
@@ -216,6 +220,23 @@ export interface Lottery {
     joined: boolean;
     /** The prize the caller won (its name), null otherwise. */
     prize: string | null;
+    /** For a winner of a lottery with a claim window: the deadline of their claim. */
+    claim_deadline?: string;
+    /** For a winner: whether they left delivery details (claimed), may still (pending) or the window closed (lapsed). */
+    claim_status?: "claimed" | "pending" | "lapsed";
+    /** For a winner: the round they won in (0: the main draw). */
+    round?: number;
+  } | null;
+  /** The claim window and its redraws (docs/fairness.md 2.8); null when the lottery has none. */
+  claim_window?: {
+    seconds: number;
+    redraw_rounds: number;
+    /** The current round: 0 the main draw, r redraw round r. */
+    round: number;
+    /** The claim deadline of the current round; null before the draw. */
+    deadline: string | null;
+    /** The redraw rounds committed so far. */
+    redraws: RedrawRound[];
   } | null;
 }
 
@@ -249,12 +270,38 @@ export interface LotteryProof {
     user_id: string;
     prize: string;
   }[];
+  /** The redraw rounds, in order; absent when there were none (docs/fairness.md 2.8). */
+  redraws?: {
+    round: number;
+    /** The round's revealed seed, lowercase hex. */
+    seed: string;
+    /** SHA-256 of the seed, published when the previous claim window opened. */
+    seed_hash: string;
+    /** When the seed_hash was published, UTC to the second (2026-12-03T20:00:00Z). */
+    committed_at: string;
+    /** The claim deadline of the previous round, after which this round was drawn; same format. */
+    deadline: string;
+    /** The previous round's winners who did not claim, in its draw order. */
+    lapsed: string[];
+    /** The entries hash of the eligible entries: the entries, in entry order, minus every earlier winner. */
+    eligible_hash: string;
+    /** The lapsed prizes, grouped in the order of the lottery's prize list. */
+    prizes: Prize[];
+    winners: {
+      user_id: string;
+      prize: string;
+    }[];
+  }[];
 }
 
 export interface LotteryWinner {
   user_id: string;
   nickname: string;
   prize: string;
+  /** 0: the main draw; r: redraw round r. */
+  round: number;
+  /** claimed: delivery details left; pending: not yet (the window is open, or the lottery has none); lapsed: the claim window closed unclaimed. */
+  status: "claimed" | "pending" | "lapsed";
 }
 
 export interface Me {
@@ -330,6 +377,17 @@ export interface Prize {
   /** Unique within the lottery. */
   name: string;
   quantity: number;
+}
+
+export interface RedrawRound {
+  round: number;
+  /** SHA-256 of the round's seed, lowercase hex: published when the previous claim window opened, before its deadline. */
+  seed_hash: string;
+  committed_at: string;
+  /** The round's seed, revealed when the round is drawn; null before. */
+  seed: string | null;
+  drawn_at: string | null;
+  winner_count: number;
 }
 
 export interface TopupOrder {
