@@ -127,20 +127,7 @@ func (f *claimFixture) closeRound(round int) {
 	}
 }
 
-func (f *claimFixture) kinds(u auth.User, kind string) int {
-	f.t.Helper()
-	items, _, err := f.auth.Inbox(context.Background(), u.Seq, "", 100)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	n := 0
-	for _, it := range items {
-		if it.Ref == f.l.ID && it.Kind == kind {
-			n++
-		}
-	}
-	return n
-}
+func (f *claimFixture) kinds(u auth.User, kind string) int { return f.inboxKind(u, f.l.ID, kind) }
 
 // TestClaimWindowRedrawChain: a claim within the window is accepted, one
 // after it refused (expired); the close redraws the lapsed prizes among
