@@ -122,9 +122,14 @@ func claimStatus(tx *bolt.Tx, seq, user uint64, r *record, round int, now time.T
 }
 
 // claimClosed is the rejection of a claim after the window of round closed
-// (nil while it is open, or without a window).
+// (nil while it is open, or without a window). A window whose close has run
+// is closed whatever now says: a claim timed just before the deadline that
+// reaches the writer after the close (and the redraw) is refused too.
 func claimClosed(r *record, round int, now time.Time) error {
-	if r.ClaimWindow == 0 || round >= len(r.Windows) || now.Before(r.Windows[round].Deadline) {
+	if r.ClaimWindow == 0 || round >= len(r.Windows) {
+		return nil
+	}
+	if w := r.Windows[round]; now.Before(w.Deadline) && !w.Closed {
 		return nil
 	}
 	what := "the prize is no longer claimable"

@@ -107,7 +107,8 @@ func (p Proof) Verify() error { return p.VerifyAgainst(Commitment{}) }
 // id and the seed_hash those of c (where set); seed_hash is SHA-256 of the
 // seed; the entries well formed (id strings, nobody twice) and hashing to
 // entries_hash; the prizes well formed (names non-empty and distinct,
-// quantities 1..MaxQuantity); the number of winners; then each winner. The
+// quantities 1..MaxQuantity); the number of winners; then each winner; then
+// the redraw rounds, if any (verifyRedraws, the Rule* of redraw_proof.go). The
 // error is a *data.RuleError naming the first rule broken, with both values;
 // winners are numbered from 0 as in the proof's winners array, e.g.
 // `winner 3: proof says user "u9" won "Gold", recomputed "u4"`.

@@ -255,3 +255,14 @@ func TestClaimWindowInput(t *testing.T) {
 		}
 	}
 }
+
+// TestClaimAfterCloseRefused: a claim whose clock reading is still before
+// the deadline but which reaches the writer after the close ran is refused.
+func TestClaimAfterCloseRefused(t *testing.T) {
+	f := newClaimFixture(t, 4, 600, 1, Prize{"P", 1})
+	winner := f.users[f.proof().Winners[0].UserID]
+	f.closeRound(0) // the close ran (as if the scheduler's clock were ahead of the claim's)
+	if err := f.claim(winner); data.ErrorCode(err) != data.EExpired {
+		t.Fatalf("claim after the close: %v, want expired", err)
+	}
+}
