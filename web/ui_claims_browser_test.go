@@ -74,6 +74,8 @@ func TestBrowserClaimWindow(t *testing.T) {
 	if bt.attr("#claim-form", "id") != "" {
 		t.Fatal("a lapsed winner still sees the claim form")
 	}
+	bt.route("#/inbox")
+	bt.waitText(`li[data-kind="lottery_claim_lapsed"]`, "Claim lapsed")
 
 	c := b.newTab(t, "creator", h.ts.URL)
 	c.login("cw-creator", "en")
