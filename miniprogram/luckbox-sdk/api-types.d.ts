@@ -160,7 +160,7 @@ export interface InboxItem {
   ref: string;
   created_at: string;
   read: boolean;
-  /** Machine-readable facts of the item, null when it has none. A `lottery_result` carries `lottery_id`, `seed_hash` and `entries_hash`: what the lottery's proof must match (`luckbox verify --lottery ID --seed-hash HEX`). */
+  /** Machine-readable facts of the item, null when it has none. A `lottery_result` carries `lottery_id`, `seed_hash` and `entries_hash`: what the lottery's proof must match (`luckbox verify --lottery ID --seed-hash HEX`), and `claim_deadline` when the lottery has a claim window. A `lottery_redraw_won` (a redraw round gave the user a prize) carries `lottery_id`, `round`, `prize`, `claim_deadline` and the round's `seed_hash`; a `lottery_claim_lapsed` (the claim window closed unclaimed) `lottery_id`, `prize` and `redrawn` (`true`/`false`). */
   data?: Record<string, unknown> | null;
 }
 
