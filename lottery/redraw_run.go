@@ -199,6 +199,8 @@ func (s *Service) applyRedraw(tx *bolt.Tx, seq uint64, r *record, round int, p *
 	drawn := now
 	rd.DrawnAt, rd.Lapsed, rd.EligibleHash = &drawn, p.lapsed, hexOf(p.eligibleHash)
 	rd.Prizes, rd.WinnerCount = p.prizes, len(p.winners)
+	ev := redrawnEvent{Round: round + 1, DrawnAt: drawn, WinnerCount: len(p.winners), Seed: rd.Seed}
+	tx.OnCommit(func() { s.events.publish(seq, EventRedrawn, ev) })
 	if len(p.winners) > 0 {
 		if err := s.openWindow(tx, seq, r, now); err != nil {
 			return err

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -155,8 +156,21 @@ func TestClaimWindowRedrawChain(t *testing.T) {
 	if err := f.claim(late); data.ErrorCode(err) != data.EExpired {
 		t.Fatalf("claim at the deadline: %v, want expired", err)
 	}
+	_, events, cancel, err := f.svc.Watch(ctx, f.l.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cancel()
 	f.closeRound(0)
 	f.closeRound(0) // the scheduler ran it again after a restart: nothing changes
+	if ev := <-events; ev.Name != EventRedrawn || !strings.Contains(string(ev.Data), `"round":1`) {
+		t.Fatalf("live event %s %s, want redrawn round 1", ev.Name, ev.Data)
+	}
+	select {
+	case ev := <-events:
+		t.Fatalf("a second live event %s: the close ran twice", ev.Name)
+	default:
+	}
 	p = f.proof()
 	if err := p.Verify(); err != nil {
 		t.Fatalf("proof with one redraw: %v", err)

@@ -386,7 +386,7 @@ export async function lotteryDetailView(ctx) {
         el.classList.add('bump');
       }
     });
-    for (const name of ['locked', 'drawn', 'canceled']) es.addEventListener(name, () => reload());
+    for (const name of ['locked', 'drawn', 'canceled', 'redrawn']) es.addEventListener(name, () => reload());
     es.onerror = () => setLive(es.readyState === EventSource.CLOSED ? 'off' : 'connecting');
     ctx.cleanup(() => es.close());
   };
