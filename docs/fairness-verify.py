@@ -127,6 +127,7 @@ def check_proof(p, lottery_id="", want_seed_hash=""):
     for w in p["winners"]:
         if not (isinstance(w, dict) and isinstance(w.get("user_id"), str) and isinstance(w.get("prize"), str)):
             raise Broken("format", "a winner is not {user_id: string, prize: string}")
+    check_redraw_format(p)
 
     if p["algorithm"] != ALGORITHM:
         raise Broken("algorithm", "algorithm %r is not %s" % (p["algorithm"], ALGORITHM))
@@ -163,6 +164,99 @@ def check_proof(p, lottery_id="", want_seed_hash=""):
     for i, (w, r) in enumerate(zip(p["winners"], want)):
         if (w["user_id"], w["prize"]) != r:
             raise Broken("winners", "winner %d is %s/%s, recomputed %s/%s" % (i, w["user_id"], w["prize"], r[0], r[1]))
+    check_redraws(p)
+
+
+# ---- redraw rounds -----------------------------------------------------------
+
+REDRAW_MEMBERS = {
+    "round": int, "seed": str, "seed_hash": str, "committed_at": str, "deadline": str,
+    "lapsed": list, "eligible_hash": str, "prizes": list, "winners": list,
+}
+TIME = re.compile(r"\A\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z\Z")
+
+
+def eligible(entries, won):
+    """The entries, in entry order, that are not in won."""
+    return [e for e in entries if e not in won]
+
+
+def lapsed_prizes(prize_list, lapsed_names):
+    """The lapsed prizes grouped in the order of the lottery's prize list."""
+    return [{"name": x["name"], "quantity": lapsed_names.count(x["name"])}
+            for x in prize_list if x["name"] in lapsed_names]
+
+
+def redraw(seed, eligible_entries, prizes):
+    """(eligible_hash, winners) of one redraw round: luckbox-draw-v1 over the
+    eligible entries and the lapsed prizes with the round's seed."""
+    eh = entries_hash(eligible_entries)
+    return eh, draw(seed, eh, eligible_entries, prizes)
+
+
+def check_redraw_format(p):
+    if "redraws" not in p:
+        return
+    if not isinstance(p["redraws"], list):
+        raise Broken("format", "redraws is not a list")
+    for r in p["redraws"]:
+        if not isinstance(r, dict):
+            raise Broken("format", "a redraw is not an object")
+        for name, typ in REDRAW_MEMBERS.items():
+            if r.get(name) is None or not isinstance(r[name], typ) or (typ is int and not is_int(r[name])):
+                raise Broken("format", "a redraw has no %s of type %s" % (name, typ.__name__))
+        for x in r["prizes"]:
+            if not (isinstance(x, dict) and isinstance(x.get("name"), str) and is_int(x.get("quantity"))):
+                raise Broken("format", "a redraw prize is not {name, quantity}")
+        for w in r["winners"]:
+            if not (isinstance(w, dict) and isinstance(w.get("user_id"), str) and isinstance(w.get("prize"), str)):
+                raise Broken("format", "a redraw winner is not {user_id, prize}")
+        if not all(isinstance(u, str) for u in r["lapsed"]):
+            raise Broken("format", "a lapsed user is not a string")
+
+
+def check_redraws(p):
+    """Checks the redraw rounds after the main draw (section 2.8)."""
+    won = set(w["user_id"] for w in p["winners"])
+    prev = [(w["user_id"], w["prize"]) for w in p["winners"]]
+    last_deadline = ""
+    for i, r in enumerate(p.get("redraws", [])):
+        if r["round"] != i + 1:
+            raise Broken("redraws.round", "redraw %d is numbered %d" % (i, r["round"]))
+        for name in ("seed", "seed_hash", "eligible_hash"):
+            if not is_hex32(r[name]):
+                raise Broken("redraws.hex", "redraw %d: %s is not 64 lowercase hex digits" % (i + 1, name))
+        seed = bytes.fromhex(r["seed"])
+        if seed_hash(seed).hex() != r["seed_hash"]:
+            raise Broken("redraws.seed_hash", "redraw %d: seed_hash is not SHA-256 of the seed" % (i + 1))
+        if not (TIME.match(r["committed_at"]) and TIME.match(r["deadline"])):
+            raise Broken("redraws.time", "redraw %d: times must be like 2026-12-03T20:00:00Z" % (i + 1))
+        if r["committed_at"] >= r["deadline"] or r["deadline"] <= last_deadline:
+            raise Broken("redraws.time", "redraw %d: committed at or after its deadline, or deadlines not increasing" % (i + 1))
+        last_deadline = r["deadline"]
+        if not r["lapsed"]:
+            raise Broken("redraws.lapsed", "redraw %d: nobody lapsed" % (i + 1))
+        names, j = [], 0
+        for u in r["lapsed"]:
+            while j < len(prev) and prev[j][0] != u:
+                j += 1
+            if j == len(prev):
+                raise Broken("redraws.lapsed", "redraw %d: %s is not a winner of the round before, in its order" % (i + 1, u))
+            names.append(prev[j][1])
+            j += 1
+        want_prizes = lapsed_prizes(p["prizes"], names)
+        if r["prizes"] != want_prizes:
+            raise Broken("redraws.prizes", "redraw %d: prizes are not the lapsed ones %r" % (i + 1, want_prizes))
+        eh, want = redraw(seed, eligible(p["entries"], won), want_prizes)
+        if eh.hex() != r["eligible_hash"]:
+            raise Broken("redraws.eligible_hash", "redraw %d: eligible_hash is not that of the entries that never won" % (i + 1))
+        if len(r["winners"]) != len(want):
+            raise Broken("redraws.winners.count", "redraw %d: %d winners listed, %d recomputed" % (i + 1, len(r["winners"]), len(want)))
+        for k, (w, x) in enumerate(zip(r["winners"], want)):
+            if (w["user_id"], w["prize"]) != x:
+                raise Broken("redraws.winners", "redraw %d winner %d is %s/%s, recomputed %s/%s" % (i + 1, k, w["user_id"], w["prize"], x[0], x[1]))
+            won.add(w["user_id"])
+        prev = [(w["user_id"], w["prize"]) for w in r["winners"]]
 
 
 # ---- lucky packet split commitment ----------------------------------------
@@ -283,11 +377,17 @@ def run_vectors(v):
     for c in v["packets"]:
         got = verdict(check_packet, c["packet"], c.get("commit", ""))
         expect("packet %s" % c["name"], got, (c["valid"], c["rule"]))
+    for c in v["redraws"]:
+        prizes = lapsed_prizes(c["prize_list"], c["lapsed_prizes"])
+        eh, winners = redraw(bytes.fromhex(c["seed"]), eligible(c["entries"], set(c["earlier_winners"])), prizes)
+        expect("redraw %s: prizes" % c["name"], prizes, c["prizes"])
+        expect("redraw %s: eligible_hash" % c["name"], eh.hex(), c["eligible_hash"])
+        expect("redraw %s: winners" % c["name"], [{"user_id": u, "prize": x} for u, x in winners], c["winners"])
     return bad
 
 
 def count(v):
-    return sum(len(v[k]) for k in ("seed_hash", "entries_hash", "words", "uniform", "draws", "proofs", "split_commit", "packets"))
+    return sum(len(v[k]) for k in ("seed_hash", "entries_hash", "words", "uniform", "draws", "proofs", "split_commit", "packets", "redraws"))
 
 
 def main(argv):

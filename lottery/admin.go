@@ -17,7 +17,7 @@ func (s *Service) AdminList(ctx context.Context, cursor string, limit int) (item
 		return nil, "", err
 	}
 	err = s.db.View(func(tx data.Tx) error {
-		items, next, err = newestFirst(tx, bucketLotteries, nil, from, limit, 0)
+		items, next, err = newestFirst(tx, bucketLotteries, nil, from, limit, 0, s.opts.Now())
 		return err
 	})
 	if err != nil {

@@ -88,6 +88,9 @@ func (s *Service) Claim(ctx context.Context, id string, u auth.User, in ClaimInp
 		if len(w) < 8 {
 			return data.Errorf(data.EForbidden, "only winners leave delivery details")
 		}
+		if err := claimClosed(&r, wonRound(w), now); err != nil {
+			return err
+		}
 		claims := data.MustBucket(tx, bucketClaims)
 		k := pairKey(seq, u.Seq)
 		var sc storedClaim

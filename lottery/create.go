@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"time"
 
 	"luckbox/auth"
@@ -26,6 +25,14 @@ type CreateInput struct {
 	// Group is the openGId of the WeChat group the creator proved
 	// (auth.ProveGroup) to restrict the lottery to; "" means open to all.
 	Group string
+	// ClaimWindowSeconds is how long winners have to leave their delivery
+	// details after the draw (0: no window, claims never lapse);
+	// MinClaimWindow..MaxClaimWindow otherwise.
+	ClaimWindowSeconds int
+	// RedrawRounds is how many times prizes that lapse are redrawn among
+	// the entrants who have not won (0..MaxRedrawRounds; nil: 1 with a claim
+	// window, 0 without). It needs a claim window.
+	RedrawRounds *int
 }
 
 // DrawInput says when to draw: At (time mode; the zero time means absent)
@@ -143,7 +150,30 @@ func (in *CreateInput) validate(now time.Time) error {
 	case m > 0 && d.Mode == ModeCount && d.Participants != nil && m < *d.Participants:
 		bad.add("max_participants", "must be 0 or at least draw.participants (%d)", *d.Participants)
 	}
+	in.validateClaims(&bad)
 	return bad.err()
+}
+
+// validateClaims checks the claim window and the redraw rounds.
+func (in *CreateInput) validateClaims(bad *fieldErrors) {
+	if w := in.ClaimWindowSeconds; w != 0 && (w < MinClaimWindow || w > MaxClaimWindow) {
+		bad.add("claim_window_seconds", "must be 0 (no window) or %d..%d", MinClaimWindow, MaxClaimWindow)
+	}
+	rounds := 0
+	if in.ClaimWindowSeconds > 0 {
+		rounds = 1
+	}
+	if in.RedrawRounds != nil {
+		rounds = *in.RedrawRounds
+		switch {
+		case rounds < 0 || rounds > MaxRedrawRounds:
+			bad.add("redraw_rounds", "must be 0..%d", MaxRedrawRounds)
+			rounds = 0
+		case rounds > 0 && in.ClaimWindowSeconds == 0:
+			bad.add("redraw_rounds", "needs a claim_window_seconds: prizes are redrawn when the claim window closes")
+		}
+	}
+	in.RedrawRounds = &rounds
 }
 
 // Create validates in and creates a lottery by creator. A fresh 32-byte
@@ -156,9 +186,9 @@ func (s *Service) Create(ctx context.Context, creator auth.User, in CreateInput)
 	if err := in.validate(now); err != nil {
 		return Lottery{}, err
 	}
-	var seed [32]byte
-	if _, err := io.ReadFull(s.opts.Rand, seed[:]); err != nil {
-		return Lottery{}, fmt.Errorf("create lottery: seed: %w", err)
+	seed, err := s.newSeed()
+	if err != nil {
+		return Lottery{}, fmt.Errorf("create lottery: %w", err)
 	}
 	tag, err := data.NewTag(s.opts.Rand)
 	if err != nil {
@@ -171,6 +201,7 @@ func (s *Service) Create(ctx context.Context, creator auth.User, in CreateInput)
 		Status: StatusOpen, Prizes: in.Prizes, Mode: in.Draw.Mode,
 		MaxParticipants: in.MaxParticipants, CreatedAt: now, Group: in.Group,
 		Seed: hex.EncodeToString(seed[:]), SeedHash: hex.EncodeToString(sh[:]),
+		ClaimWindow: in.ClaimWindowSeconds, RedrawRounds: *in.RedrawRounds,
 	}
 	switch r.Mode {
 	case ModeTime:
@@ -201,7 +232,7 @@ func (s *Service) Create(ctx context.Context, creator auth.User, in CreateInput)
 				return err
 			}
 		}
-		out = view(tx, seq, &rec, creator.Seq)
+		out = view(tx, seq, &rec, creator.Seq, now)
 		return nil
 	})
 	if err != nil {

@@ -12,6 +12,7 @@ const (
 	EventLocked   = "locked"   // {"locked_at","entries_hash","participant_count"}
 	EventDrawn    = "drawn"    // {"drawn_at","participant_count","winner_count","entries_hash","seed"}
 	EventCanceled = "canceled" // {"canceled_at"}
+	EventRedrawn  = "redrawn"  // {"round","drawn_at","winner_count","seed"}
 )
 
 // Event is one live update of a lottery; Data is its JSON payload.
@@ -164,6 +165,12 @@ type (
 		WinnerCount      int       `json:"winner_count"`
 		EntriesHash      string    `json:"entries_hash"`
 		Seed             string    `json:"seed"`
+	}
+	redrawnEvent struct {
+		Round       int       `json:"round"`
+		DrawnAt     time.Time `json:"drawn_at"`
+		WinnerCount int       `json:"winner_count"`
+		Seed        string    `json:"seed"`
 	}
 	canceledEvent struct {
 		CanceledAt time.Time `json:"canceled_at"`

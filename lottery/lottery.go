@@ -76,6 +76,9 @@ type Lottery struct {
 	// GroupOnly is true when only the members of one WeChat group (proven
 	// with POST /groups/proof) may join; the group itself is not shown.
 	GroupOnly bool `json:"group_only"`
+	// ClaimWindow is the claim window and its redraw rounds; nil when the
+	// lottery has none (its winners' claims never lapse).
+	ClaimWindow *ClaimWindowView `json:"claim_window"`
 	// Me is the viewer's own state; nil when there is no viewer.
 	Me *Me `json:"me"`
 }
@@ -101,6 +104,12 @@ type Fairness struct {
 type Me struct {
 	Joined bool    `json:"joined"`
 	Prize  *string `json:"prize"`
+	// For a winner: the round they won in (0: the main draw), their claim
+	// status (claimed, pending or lapsed) and the deadline of their claim
+	// window (null without one).
+	Round         *int       `json:"round,omitempty"`
+	ClaimStatus   *string    `json:"claim_status,omitempty"`
+	ClaimDeadline *time.Time `json:"claim_deadline,omitempty"`
 }
 
 // Entry is a user's entry in a lottery. It names the lottery and the
@@ -119,6 +128,10 @@ type WinnerView struct {
 	UserID   string `json:"user_id"`
 	Nickname string `json:"nickname"`
 	Prize    string `json:"prize"`
+	// Round is the round the prize was won in (0: the main draw; r: redraw
+	// round r); Status its claim: claimed, pending or lapsed.
+	Round  int    `json:"round"`
+	Status string `json:"status"`
 }
 
 // Notifier records a notification for a user inside the caller's write
@@ -186,5 +199,6 @@ func (s *Service) Events() *Events { return s.events }
 func (s *Service) RegisterBackground(b *data.Background) {
 	b.HandleDue(dueLock, s.dueLock)
 	b.HandleDue(dueDraw, s.dueDraw)
+	b.HandleDue(dueClaimClose, s.dueClaimEnd)
 	b.HandleOutbox(outboxResults, s.deliverResults)
 }

@@ -94,7 +94,10 @@ func (f *fixture) get(id string) Lottery {
 }
 
 // inboxKinds counts a user's inbox items with ref.
-func (f *fixture) inboxCount(u auth.User, ref string) int {
+func (f *fixture) inboxCount(u auth.User, ref string) int { return f.inboxKind(u, ref, KindResult) }
+
+// inboxKind counts a user's inbox items of kind with ref.
+func (f *fixture) inboxKind(u auth.User, ref, kind string) int {
 	f.t.Helper()
 	items, _, err := f.auth.Inbox(context.Background(), u.Seq, "", 100)
 	if err != nil {
@@ -102,7 +105,7 @@ func (f *fixture) inboxCount(u auth.User, ref string) int {
 	}
 	n := 0
 	for _, it := range items {
-		if it.Ref == ref && it.Kind == KindResult {
+		if it.Ref == ref && it.Kind == kind {
 			n++
 		}
 	}

@@ -102,6 +102,9 @@ func (s *Service) resultNotification(id string, r *record, prize int) auth.Notif
 		n.Body = fmt.Sprintf("恭喜你在「%s」中抽中%s", r.Title, name)
 		n.Data["phrase2"] = "中奖"
 		n.Data["thing3"] = truncate(name, 20)
+		if len(r.Windows) > 0 {
+			n.Details["claim_deadline"] = r.Windows[0].Deadline.UTC().Format(time.RFC3339)
+		}
 	} else {
 		n.Body = fmt.Sprintf("很遗憾，你在「%s」中未中奖，感谢参与", r.Title)
 		n.Data["phrase2"] = "未中奖"

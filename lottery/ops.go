@@ -180,7 +180,7 @@ func (s *Service) creatorOp(ctx context.Context, id string, userSeq uint64, what
 		if err := putRecord(tx, seq, &r); err != nil {
 			return err
 		}
-		out = view(tx, seq, &r, userSeq)
+		out = view(tx, seq, &r, userSeq, now)
 		return nil
 	})
 	if err != nil {
@@ -283,6 +283,11 @@ func (s *Service) drawTx(tx data.Tx, seq uint64, r *record, now time.Time) error
 	r.DrawnAt = &now
 	r.EntriesHash = ehHex
 	r.WinnerCount = len(picks)
+	if len(picks) > 0 {
+		if err := s.openWindow(tx, seq, r, now); err != nil {
+			return err
+		}
+	}
 	if r.Count == 0 {
 		r.NotifyDone = true
 	} else if _, err := s.db.Enqueue(tx, outboxResults, resultsMessage{Lottery: seq}); err != nil {

@@ -1,6 +1,8 @@
 package lottery
 
 import (
+	"time"
+
 	"luckbox/data"
 )
 
@@ -18,7 +20,7 @@ func pageLimit(limit, def, most int) int {
 // (data.ParseCursor), limit at a time; next is the cursor of the following
 // page ("" on the last). Keys of lotteries since deleted are skipped. items
 // is never nil.
-func newestFirst(tx data.Tx, bucket, prefix []byte, from uint64, limit int, viewer uint64) (items []Lottery, next string, err error) {
+func newestFirst(tx data.Tx, bucket, prefix []byte, from uint64, limit int, viewer uint64, now time.Time) (items []Lottery, next string, err error) {
 	items = []Lottery{}
 	c := data.MustBucket(tx, bucket).Cursor()
 	next, err = data.NewestFirst(c, prefix, from, limit, func(seq uint64, _ []byte) (bool, error) {
@@ -26,7 +28,7 @@ func newestFirst(tx data.Tx, bucket, prefix []byte, from uint64, limit int, view
 		if err != nil || !found {
 			return false, err
 		}
-		items = append(items, view(tx, seq, &r, viewer))
+		items = append(items, view(tx, seq, &r, viewer, now))
 		return true, nil
 	})
 	if err != nil {

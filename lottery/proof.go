@@ -20,6 +20,9 @@ type Proof struct {
 	EntriesHash string   `json:"entries_hash"`
 	Prizes      []Prize  `json:"prizes"`
 	Winners     []Winner `json:"winners"`
+	// Redraws are the redraw rounds of a lottery with a claim window, in
+	// order (absent when there were none; see RedrawProof).
+	Redraws []RedrawProof `json:"redraws,omitempty"`
 }
 
 // NewProof runs the draw of lottery lotteryID for seed, entries and prizes
@@ -89,7 +92,10 @@ func ParseProof(raw []byte) (Proof, error) {
 	if err := data.RequireItems(raw, "prizes", "prize", "name", "quantity"); err != nil {
 		return Proof{}, err
 	}
-	return p, data.RequireItems(raw, "winners", "winner", "user_id", "prize")
+	if err := data.RequireItems(raw, "winners", "winner", "user_id", "prize"); err != nil {
+		return Proof{}, err
+	}
+	return p, parseRedraws(raw)
 }
 
 // Verify recomputes the draw from the proof's inputs and checks that it holds
@@ -101,7 +107,8 @@ func (p Proof) Verify() error { return p.VerifyAgainst(Commitment{}) }
 // id and the seed_hash those of c (where set); seed_hash is SHA-256 of the
 // seed; the entries well formed (id strings, nobody twice) and hashing to
 // entries_hash; the prizes well formed (names non-empty and distinct,
-// quantities 1..MaxQuantity); the number of winners; then each winner. The
+// quantities 1..MaxQuantity); the number of winners; then each winner; then
+// the redraw rounds, if any (verifyRedraws, the Rule* of redraw_proof.go). The
 // error is a *data.RuleError naming the first rule broken, with both values;
 // winners are numbered from 0 as in the proof's winners array, e.g.
 // `winner 3: proof says user "u9" won "Gold", recomputed "u4"`.
@@ -172,7 +179,7 @@ func (p Proof) VerifyAgainst(c Commitment) error {
 			return broken(RuleWinners, "winner %d: proof says user %q won %q, recomputed user %q won %q", i, w.UserID, w.Prize, r.UserID, r.Prize)
 		}
 	}
-	return nil
+	return p.verifyRedraws()
 }
 
 // IsIDString reports whether s is an id string of the fairness

@@ -18,7 +18,7 @@ func (s *Service) Get(ctx context.Context, id string, viewer uint64) (Lottery, e
 			return err
 		}
 		found = true
-		out = view(tx, seq, &r, viewer)
+		out = view(tx, seq, &r, viewer, s.opts.Now())
 		return nil
 	})
 	if err != nil {
@@ -73,7 +73,7 @@ func (s *Service) Mine(ctx context.Context, userSeq uint64, role, cursor string,
 		return nil, "", err
 	}
 	err = s.db.View(func(tx data.Tx) error {
-		items, next, err = newestFirst(tx, bucket, data.U64(userSeq), from, limit, userSeq)
+		items, next, err = newestFirst(tx, bucket, data.U64(userSeq), from, limit, userSeq, s.opts.Now())
 		return err
 	})
 	if err != nil {
@@ -106,9 +106,11 @@ func (s *Service) Winners(ctx context.Context, id, cursor string, limit int) (it
 			return err
 		}
 		c := data.MustBucket(tx, bucketWinners).Cursor()
+		now := s.opts.Now()
 		next, err = data.InOrder(c, lkey(seq), from, limit, func(_ uint64, v []byte) (bool, error) {
 			u, tag, p := data.ParseU64(v), data.ParseU64(v[8:]), int(data.ParseU64(v[16:]))
-			w := WinnerView{UserID: data.EncodeID(u, tag)}
+			round := winnerRound(v)
+			w := WinnerView{UserID: data.EncodeID(u, tag), Round: round, Status: claimStatus(tx, seq, u, &r, round, now)}
 			if p < len(r.Prizes) {
 				w.Prize = r.Prizes[p].Name
 			}
@@ -151,15 +153,9 @@ func (s *Service) Proof(ctx context.Context, id string) (Proof, error) {
 			Prizes:      append([]Prize{}, r.Prizes...),
 			Winners:     make([]Winner, 0, r.WinnerCount),
 		}
-		prefix := lkey(seq)
-		c := data.MustBucket(tx, bucketWinners).Cursor()
-		for k, v := c.Seek(prefix); k != nil && hasPrefix(k, prefix); k, v = c.Next() {
-			w := Winner{UserID: data.EncodeID(data.ParseU64(v), data.ParseU64(v[8:]))}
-			if p := int(data.ParseU64(v[16:])); p < len(r.Prizes) {
-				w.Prize = r.Prizes[p].Name
-			}
-			out.Winners = append(out.Winners, w)
-		}
+		rounds := proofWinners(tx, seq, &r)
+		out.Winners = append(out.Winners, rounds[0]...)
+		out.Redraws = r.redrawProofs(rounds)
 		return nil
 	})
 	if err != nil {

@@ -1,7 +1,6 @@
 package lottery
 
 import (
-	"encoding/hex"
 	"fmt"
 	"time"
 	"unsafe"
@@ -43,6 +42,15 @@ type record struct {
 	// Group is the openGId of the WeChat group the lottery is restricted to
 	// ("": open to everyone); server-side only, never in a view.
 	Group string `json:"group,omitempty"`
+	// ClaimWindow is how long, in seconds, winners have to claim (0: no
+	// window, claims never lapse); RedrawRounds how many times lapsed
+	// prizes may be redrawn. Windows[r] is the claim window of round r (0:
+	// the main draw), opened by its draw; Redraws[r] is redraw round r+1,
+	// committed when Windows[r] opened.
+	ClaimWindow  int            `json:"claim_window,omitempty"`
+	RedrawRounds int            `json:"redraw_rounds,omitempty"`
+	Windows      []claimWindow  `json:"windows,omitempty"`
+	Redraws      []redrawRecord `json:"redraws,omitempty"`
 }
 
 // lockAt is when a time lottery locks (nil for other modes).
@@ -210,7 +218,7 @@ func entriesAt(tx data.Tx, seq uint64, positions []int) map[int]entryRef {
 
 // view builds the public view of a lottery. viewer is the user seq of the
 // caller (0: none, Me stays nil).
-func view(tx data.Tx, seq uint64, r *record, viewer uint64) Lottery {
+func view(tx data.Tx, seq uint64, r *record, viewer uint64, now time.Time) Lottery {
 	l := Lottery{
 		ID:               data.EncodeID(seq, r.Tag),
 		Title:            r.Title,
@@ -229,6 +237,7 @@ func view(tx data.Tx, seq uint64, r *record, viewer uint64) Lottery {
 		CanceledAt:       r.CanceledAt,
 		Fairness:         Fairness{Algorithm: DrawAlgorithm, SeedHash: r.SeedHash},
 		GroupOnly:        r.Group != "",
+		ClaimWindow:      r.claimWindowView(),
 	}
 	switch r.Mode {
 	case ModeTime:
@@ -256,6 +265,7 @@ func view(tx data.Tx, seq uint64, r *record, viewer uint64) Lottery {
 				name := r.Prizes[i].Name
 				l.Me.Prize = &name
 			}
+			l.Me.claimState(tx, seq, viewer, r, wonRound(v), now)
 		}
 	}
 	return l
@@ -268,12 +278,4 @@ func (r *record) entry(id string, joinedAt time.Time) Entry {
 }
 
 // decodeSeed parses the stored hex seed.
-func decodeSeed(r *record) ([32]byte, error) {
-	var seed [32]byte
-	b, err := hex.DecodeString(r.Seed)
-	if err != nil || len(b) != 32 {
-		return seed, fmt.Errorf("lottery seed is corrupt")
-	}
-	copy(seed[:], b)
-	return seed, nil
-}
+func decodeSeed(r *record) ([32]byte, error) { return decodeHexSeed(r.Seed) }

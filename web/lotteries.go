@@ -27,6 +27,8 @@ type createLotteryIn struct {
 	LockBeforeSeconds *int `json:"lock_before_seconds"`
 	// Group restricts the lottery to the creator's WeChat group (groups.go).
 	Group *auth.GroupShare `json:"group"`
+	ClaimWindow       *int `json:"claim_window_seconds"`
+	RedrawRounds      *int `json:"redraw_rounds"`
 }
 
 func (in *createLotteryIn) toInput() (lottery.CreateInput, error) {
@@ -34,6 +36,10 @@ func (in *createLotteryIn) toInput() (lottery.CreateInput, error) {
 		Title: in.Title, Description: in.Description, Prizes: in.Prizes,
 		Draw:              lottery.DrawInput{Mode: in.Draw.Mode, Participants: in.Draw.Participants},
 		LockBeforeSeconds: in.LockBeforeSeconds,
+		RedrawRounds:      in.RedrawRounds,
+	}
+	if in.ClaimWindow != nil {
+		out.ClaimWindowSeconds = *in.ClaimWindow
 	}
 	if in.MaxParticipants != nil {
 		out.MaxParticipants = *in.MaxParticipants

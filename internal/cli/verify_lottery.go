@@ -36,16 +36,29 @@ func verifyLottery(ctx context.Context, raw []byte, f verifyFlags, stdout io.Wri
 	fmt.Fprintf(stdout, "entries:      %d, entries_hash %s\n", len(p.Entries), p.EntriesHash)
 	fmt.Fprintf(stdout, "prizes:       %s (%d in all)\n", strings.Join(prizes, ", "), total)
 	fmt.Fprintf(stdout, "winners:      %d listed\n", len(p.Winners))
+	for _, rd := range p.Redraws {
+		fmt.Fprintf(stdout, "redraw %d:     seed_hash %s committed %s, deadline %s; %d lapsed, %d winners listed\n",
+			rd.Round, rd.SeedHash, rd.CommittedAt, rd.Deadline, len(rd.Lapsed), len(rd.Winners))
+	}
 	if len(from) > 0 {
 		fmt.Fprintf(stdout, "anchored to:  %s\n", strings.Join(from, "; "))
 	}
 	fmt.Fprintln(stdout, "checking:     the algorithm; the lottery id and seed_hash against the commitment; seed_hash =")
 	fmt.Fprintln(stdout, "              SHA-256(seed); entries well formed and hashing to entries_hash; the prizes;")
 	fmt.Fprintln(stdout, "              every winner recomputed from seed and entries, in draw order")
+	if len(p.Redraws) > 0 {
+		fmt.Fprintln(stdout, "              then each redraw round: its seed against its commitment, committed before the")
+		fmt.Fprintln(stdout, "              deadline; the lapsed winners and their prizes; the eligible entries (never won);")
+		fmt.Fprintln(stdout, "              every redraw winner recomputed")
+	}
 	if clash == nil {
 		clash = p.VerifyAgainst(c)
 	}
-	err = verdict(stdout, clash, fmt.Sprintf("winners match (%d winners recomputed from %d entries)", len(p.Winners), len(p.Entries)))
+	ok := fmt.Sprintf("winners match (%d winners recomputed from %d entries)", len(p.Winners), len(p.Entries))
+	if len(p.Redraws) > 0 {
+		ok += fmt.Sprintf(", and the %d redraw rounds", len(p.Redraws))
+	}
+	err = verdict(stdout, clash, ok)
 	if err == nil && c.SeedHash == "" {
 		fmt.Fprintf(stdout, "WARNING: not anchored: nothing ties this proof to the seed_hash lottery %s published when it\n", p.LotteryID)
 		fmt.Fprintln(stdout, "  was created, so a proof re-drawn with another seed would pass as well. Check it against the")

@@ -359,5 +359,7 @@ func buildVectors(t *testing.T) Vectors {
 	}
 	v.Proofs = buildProofs(t)
 	v.SplitCommit, v.Packets = buildPackets(t)
+	v.Proofs = append(v.Proofs, buildChainProofs(t)...)
+	v.Redraws = buildRedraws()
 	return v
 }

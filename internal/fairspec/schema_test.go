@@ -1,5 +1,7 @@
 package fairspec
 
+import "luckbox/lottery"
+
 // Vectors is the content of docs/fairness-vectors.json. 64-bit values are
 // decimal strings (JavaScript numbers cannot hold them); hashes, seeds and
 // salts lowercase hex.
@@ -13,6 +15,7 @@ type Vectors struct {
 	Proofs      []ProofCase   `json:"proofs"`
 	SplitCommit []SplitCase   `json:"split_commit"`
 	Packets     []PacketCase  `json:"packets"`
+	Redraws     []RedrawCase  `json:"redraws"`
 }
 
 // SeedCase: seed_hash = SHA-256 of the raw seed.
@@ -88,4 +91,20 @@ type PacketCase struct {
 	Commit string         `json:"commit"`
 	Valid  bool           `json:"valid"`
 	Rule   string         `json:"rule"`
+}
+
+// RedrawCase: one redraw round alone: the round's seed, the entries, the
+// winners of every earlier round, the prize list and the prizes of the
+// lapsed winners → the eligible entries' hash, the round's prizes and its
+// winners.
+type RedrawCase struct {
+	Name         string           `json:"name"`
+	Seed         string           `json:"seed"`
+	Entries      []string         `json:"entries"`
+	Earlier      []string         `json:"earlier_winners"`
+	PrizeList    []lottery.Prize  `json:"prize_list"`
+	Lapsed       []string         `json:"lapsed_prizes"`
+	EligibleHash string           `json:"eligible_hash"`
+	Prizes       []lottery.Prize  `json:"prizes"`
+	Winners      []lottery.Winner `json:"winners"`
 }

@@ -62,6 +62,8 @@ export interface CreateLottery {
     /** count mode only. */
     participants?: number;
   };
+  /** How long each winner has to leave delivery details after their round's draw: 0 or absent, no window (claims never lapse); otherwise 60 s to 30 days. When it closes, unclaimed prizes lapse and are redrawn (see redraw_rounds). */
+  claim_window_seconds?: number;
   description?: string;
   /** Optional: restricts it to the members of one WeChat group, the one this share info (the creator's own, from wx.getShareInfo or wx.getGroupEnterInfo) proves; the creator's proof is cached as by POST /api/v1/groups/proof. Only users holding a valid proof of the same group may then join or grab (403 forbidden with a reason). */
   group?: GroupShare;
@@ -69,6 +71,8 @@ export interface CreateLottery {
   lock_before_seconds?: number;
   /** 0 or absent: no limit. In count mode 0 or ≥ draw.participants. */
   max_participants?: number;
+  /** How many times lapsed prizes are redrawn among the entrants who have not won, each round with its own claim window (0: never). Absent: 1 with a claim window, 0 without. Needs claim_window_seconds. */
+  redraw_rounds?: number;
 }
 
 /** A user's entry. It names the lottery and the seed_hash the lottery committed to when it was created: keep them, and check the proof published after the draw against them (`luckbox verify --lottery ID --seed-hash HEX`). */
@@ -173,7 +177,7 @@ export interface InboxItem {
   ref: string;
   created_at: string;
   read: boolean;
-  /** Machine-readable facts of the item, null when it has none. A `lottery_result` carries `lottery_id`, `seed_hash` and `entries_hash`: what the lottery's proof must match (`luckbox verify --lottery ID --seed-hash HEX`). */
+  /** Machine-readable facts of the item, null when it has none. A `lottery_result` carries `lottery_id`, `seed_hash` and `entries_hash`: what the lottery's proof must match (`luckbox verify --lottery ID --seed-hash HEX`), and `claim_deadline` when the lottery has a claim window. A `lottery_redraw_won` (a redraw round gave the user a prize) carries `lottery_id`, `round`, `prize`, `claim_deadline` and the round's `seed_hash`; a `lottery_claim_lapsed` (the claim window closed unclaimed) `lottery_id`, `prize` and `redrawn` (`true`/`false`). */
   data?: Record<string, unknown> | null;
 }
 
@@ -233,6 +237,23 @@ export interface Lottery {
     joined: boolean;
     /** The prize the caller won (its name), null otherwise. */
     prize: string | null;
+    /** For a winner of a lottery with a claim window: the deadline of their claim. */
+    claim_deadline?: string;
+    /** For a winner: whether they left delivery details (claimed), may still (pending) or the window closed (lapsed). */
+    claim_status?: "claimed" | "pending" | "lapsed";
+    /** For a winner: the round they won in (0: the main draw). */
+    round?: number;
+  } | null;
+  /** The claim window and its redraws (docs/fairness.md 2.8); null when the lottery has none. */
+  claim_window?: {
+    seconds: number;
+    redraw_rounds: number;
+    /** The current round: 0 the main draw, r redraw round r. */
+    round: number;
+    /** The claim deadline of the current round; null before the draw. */
+    deadline: string | null;
+    /** The redraw rounds committed so far. */
+    redraws: RedrawRound[];
   } | null;
   /** True when only the members of one WeChat group may take part (see POST /api/v1/groups/proof); the group itself is never shown. */
   group_only: boolean;
@@ -268,12 +289,38 @@ export interface LotteryProof {
     user_id: string;
     prize: string;
   }[];
+  /** The redraw rounds, in order; absent when there were none (docs/fairness.md 2.8). */
+  redraws?: {
+    round: number;
+    /** The round's revealed seed, lowercase hex. */
+    seed: string;
+    /** SHA-256 of the seed, published when the previous claim window opened. */
+    seed_hash: string;
+    /** When the seed_hash was published, UTC to the second (2026-12-03T20:00:00Z). */
+    committed_at: string;
+    /** The claim deadline of the previous round, after which this round was drawn; same format. */
+    deadline: string;
+    /** The previous round's winners who did not claim, in its draw order. */
+    lapsed: string[];
+    /** The entries hash of the eligible entries: the entries, in entry order, minus every earlier winner. */
+    eligible_hash: string;
+    /** The lapsed prizes, grouped in the order of the lottery's prize list. */
+    prizes: Prize[];
+    winners: {
+      user_id: string;
+      prize: string;
+    }[];
+  }[];
 }
 
 export interface LotteryWinner {
   user_id: string;
   nickname: string;
   prize: string;
+  /** 0: the main draw; r: redraw round r. */
+  round: number;
+  /** claimed: delivery details left; pending: not yet (the window is open, or the lottery has none); lapsed: the claim window closed unclaimed. */
+  status: "claimed" | "pending" | "lapsed";
 }
 
 export interface Me {
@@ -351,6 +398,17 @@ export interface Prize {
   /** Unique within the lottery. */
   name: string;
   quantity: number;
+}
+
+export interface RedrawRound {
+  round: number;
+  /** SHA-256 of the round's seed, lowercase hex: published when the previous claim window opened, before its deadline. */
+  seed_hash: string;
+  committed_at: string;
+  /** The round's seed, revealed when the round is drawn; null before. */
+  seed: string | null;
+  drawn_at: string | null;
+  winner_count: number;
 }
 
 export interface TopupOrder {

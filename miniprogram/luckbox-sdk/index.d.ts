@@ -107,6 +107,8 @@ export interface LotteryEvents {
   locked: { locked_at: string; entries_hash: string | null; participant_count: number };
   drawn: { drawn_at: string; participant_count: number; winner_count: number; entries_hash: string | null; seed: string | null };
   canceled: { canceled_at: string };
+  /** A redraw round of a lottery with a claim window (after drawn: the stream is closed by then; reload to see it). */
+  redrawn: { round: number; drawn_at: string; winner_count: number; seed: string };
 }
 
 export interface LiveHandlers {

@@ -69,6 +69,8 @@ export async function lotteryNewView(ctx) {
   const at = h('input', { id: 'draw-at', type: 'datetime-local', value: localInput(new Date(Date.now() + 10 * 60000)) });
   const lockBefore = h('input', { id: 'lock-before', type: 'number', min: 0, max: 3600, value: '60' });
   const maxP = h('input', { id: 'max-participants', type: 'number', min: 0, placeholder: t('lottery.noLimit') });
+  const claimWindow = h('input', { id: 'claim-window', type: 'number', min: 0, max: 43200, placeholder: t('lottery.noClaimWindow') });
+  const redrawRounds = h('input', { id: 'redraw-rounds', type: 'number', min: 0, max: 3, value: '1' });
   const countBox = h('div', { class: 'mode-extra', hidden: true }, field(t('lottery.drawWhen'), participants));
   const timeBox = h('div', { class: 'mode-extra', hidden: true }, field(t('lottery.drawAt'), at), field(t('lottery.lockBefore'), lockBefore, t('lottery.lockHint')));
   let mode = 'manual';
@@ -96,6 +98,10 @@ export async function lotteryNewView(ctx) {
       body.lock_before_seconds = Number(lockBefore.value || 0);
     }
     if (maxP.value) body.max_participants = Number(maxP.value);
+    if (Number(claimWindow.value) > 0) {
+      body.claim_window_seconds = Math.round(Number(claimWindow.value) * 60);
+      body.redraw_rounds = Number(redrawRounds.value || 0);
+    }
     try {
       const l = await ctx.api.post('/api/v1/lotteries', body);
       toast(t('lottery.createdToast'), 'ok');
@@ -108,7 +114,7 @@ export async function lotteryNewView(ctx) {
           return row && row.querySelector(pm[2] === 'name' ? '.prize-name' : '.prize-qty');
         }
         return { title, description: desc, prizes, 'draw.mode': modes, 'draw.participants': participants, 'draw.at': at,
-          lock_before_seconds: lockBefore, max_participants: maxP }[name];
+          lock_before_seconds: lockBefore, max_participants: maxP, claim_window_seconds: claimWindow, redraw_rounds: redrawRounds }[name];
       });
     }
   };
@@ -119,6 +125,8 @@ export async function lotteryNewView(ctx) {
       h('div', { class: 'field' }, h('span', { class: 'field-label' }, t('lottery.drawMode')), modes, h('small', { class: 'hint' }, t('lottery.modeHint'))),
       countBox, timeBox,
       field(t('lottery.maxParticipants'), maxP),
+      field(t('lottery.claimWindow'), claimWindow, t('lottery.claimWindowHint')),
+      field(t('lottery.redrawRounds'), redrawRounds),
       status,
       button(t('lottery.create'), submit, { class: 'primary block', id: 'lottery-create' }));
   replace(ctx.view, h('div', { class: 'page-head' }, h('h1', {}, t('lottery.new'))), form);
@@ -207,7 +215,22 @@ export async function lotteryDetailView(ctx) {
     const which = lottery.status === 'open' && lottery.lock_at ? 'lottery.locksIn' : 'lottery.drawsIn';
     countdown.textContent = left > 0 ? t(which, { left: duration(left) }) : t('lottery.drawingSoon');
   };
-  const timer = setInterval(tick, 1000);
+  // The winner's claim countdown: time left to the deadline of their round;
+  // once it has passed the form is closed (the server refuses with 410).
+  const claimCountdown = h('p', { class: 'countdown', id: 'claim-countdown' });
+  const claimTick = () => {
+    const deadline = lottery.me && lottery.me.claim_deadline;
+    if (!deadline) {
+      claimCountdown.textContent = '';
+      return;
+    }
+    const left = new Date(deadline).getTime() - Date.now();
+    claimCountdown.textContent = left > 0 ? t('claim.left', { left: duration(left) }) : t('claim.closed');
+    claimCountdown.dataset.left = String(Math.max(0, Math.ceil(left / 1000)));
+    const submit = root.querySelector('#claim-submit');
+    if (submit) submit.disabled = left <= 0;
+  };
+  const timer = setInterval(() => { tick(); claimTick(); }, 1000);
   ctx.cleanup(() => clearInterval(timer));
 
   function draw() {
@@ -242,11 +265,12 @@ export async function lotteryDetailView(ctx) {
           h('div', { class: 'stat wide' }, h('span', { class: 'stat-text' }, modeText(l)), countdown)),
         h('ul', { class: 'prizes' }, l.prizes.map((p) => h('li', {}, h('span', { class: 'prize-icon' }, icon('trophy')), p.name, h('span', { class: 'qty' }, `× ${p.quantity}`)))),
         l.max_participants ? h('p', { class: 'muted' }, t('lottery.max', { n: l.max_participants })) : null,
+        l.claim_window ? h('p', { class: 'muted', id: 'lottery-claim-window' }, t('claim.window', { left: duration(l.claim_window.seconds * 1000), n: l.claim_window.redraw_rounds })) : null,
         h('div', { class: 'row-between' }, live, joined ? h('span', { class: 'pill ok', id: 'lottery-joined' }, t('lottery.youJoined')) : null),
         h('div', { class: 'actions' }, actions),
         status),
       l.status === 'drawn' ? resultCard(l) : null,
-      l.status === 'drawn' && l.me && l.me.prize ? claimCard(l) : null,
+      l.status === 'drawn' && l.me && l.me.prize ? (l.me.claim_status === 'lapsed' ? lapsedCard(l) : claimCard(l)) : null,
       mine && claims && claims.length ? claimsCard(claims) : null,
       fairnessCard(l),
       h('section', { class: 'card' }, h('h2', {}, t('common.share')),
@@ -254,6 +278,7 @@ export async function lotteryDetailView(ctx) {
           button(t('common.copy'), async () => toast(await copyText(share) ? t('common.copied') : share), { class: 'secondary small' })),
         codeImage(l)));
     tick();
+    claimTick();
   }
 
   function resultCard(l) {
@@ -265,7 +290,9 @@ export async function lotteryDetailView(ctx) {
       winners && winners.length ? h('ol', { class: 'winners', id: 'lottery-winners' }, winners.map((w) =>
         h('li', { 'data-user': w.user_id, 'data-prize': w.prize, class: w.user_id === me.id ? 'me' : '' },
           h('span', { class: 'winner-prize' }, w.prize), h('span', { class: 'winner-name' }, w.nickname || shortID(w.user_id)),
-          w.user_id === me.id ? h('span', { class: 'pill ok' }, t('common.you')) : null)))
+          w.user_id === me.id ? h('span', { class: 'pill ok' }, t('common.you')) : null,
+          w.round > 0 ? h('span', { class: 'pill', 'data-round': String(w.round) }, t('claim.round', { n: w.round })) : null,
+          l.claim_window ? h('span', { class: `pill claim-${w.status}`, 'data-status': w.status }, t(`claim.status.${w.status}`)) : null)))
         : h('p', { class: 'empty', id: 'lottery-winners-empty' }, t('lottery.noWinners')),
       h('p', {}, h('a', { class: 'button secondary', href: `#/lottery/${seg(l.id)}/proof`, id: 'lottery-proof-link' }, icon('shield'), ' ', t('lottery.checkProof'))));
   }
@@ -277,6 +304,8 @@ export async function lotteryDetailView(ctx) {
     const st = h('div', { class: 'status-slot' });
     const form = h('section', { class: 'card', id: 'claim-form' }, h('h2', {}, t('claim.title', { prize: l.me.prize })),
       h('p', { class: 'muted' }, t('claim.hint')),
+      l.me.claim_status ? h('p', {}, h('span', { class: `pill claim-${l.me.claim_status}`, id: 'claim-status', 'data-status': l.me.claim_status }, t(`claim.status.${l.me.claim_status}`))) : null,
+      claimCountdown,
       field(t('claim.name'), name), field(t('claim.phone'), phone), field(t('claim.address'), addr), st,
       button(t('claim.submit'), async () => {
         try {
@@ -288,6 +317,12 @@ export async function lotteryDetailView(ctx) {
         }
       }, { class: 'primary', id: 'claim-submit' }));
     return form;
+  }
+
+  function lapsedCard(l) {
+    const redrawn = l.claim_window && l.claim_window.redraws.some((r) => r.round === l.me.round + 1 && r.drawn_at);
+    return h('section', { class: 'card', id: 'claim-lapsed' },
+      notice('error', t('claim.lapsed', { redrawn: redrawn ? t('claim.lapsedRedrawn') : '' })));
   }
 
   function claimsCard(list) {
@@ -351,7 +386,7 @@ export async function lotteryDetailView(ctx) {
         el.classList.add('bump');
       }
     });
-    for (const name of ['locked', 'drawn', 'canceled']) es.addEventListener(name, () => reload());
+    for (const name of ['locked', 'drawn', 'canceled', 'redrawn']) es.addEventListener(name, () => reload());
     es.onerror = () => setLive(es.readyState === EventSource.CLOSED ? 'off' : 'connecting');
     ctx.cleanup(() => es.close());
   };
