@@ -65,11 +65,22 @@ func (s *Server) handleCreateLottery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in, err := body.toInput()
+	if err == nil {
+		in, err = s.Lotteries.Validate(in)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	flags, err := s.screen(r, lotteryFields(in)...)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	l, err := s.Lotteries.Create(r.Context(), currentUser(r), in)
+	if err == nil {
+		s.recordFlags(r, flagKindLottery, l.ID, flags)
+	}
 	s.writeResult(w, r, http.StatusCreated, l, err)
 }
 

@@ -5,6 +5,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"luckbox/internal/safety"
 	"luckbox/packet"
 )
 
@@ -22,7 +23,7 @@ func (s *Server) handleCreatePacket(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	p, err := s.Packets.Create(r.Context(), currentUser(r), packet.CreateInput{
+	pin, err := s.Packets.Validate(currentUser(r), packet.CreateInput{
 		Kind: in.Kind, Count: in.Count, Amount: in.Amount, AmountEach: in.AmountEach,
 		ToUserID: in.ToUserID, Greeting: in.Greeting, PayWith: in.PayWith,
 	})
@@ -30,6 +31,17 @@ func (s *Server) handleCreatePacket(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	flags, err := s.screen(r, safety.Field{Name: "greeting", Scene: safety.SceneSocialLog, Text: pin.Greeting})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	p, err := s.Packets.Create(r.Context(), currentUser(r), pin)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.recordFlags(r, flagKindPacket, p.ID, flags)
 	writeJSON(w, http.StatusCreated, p)
 }
 

@@ -86,6 +86,7 @@ func routeTable() []route {
 		{"GET", "/api/v1/admin/packets", admin, noRate, noBody, 0, (*Server).handleAdminPackets},
 		{"GET", "/api/v1/admin/packets/{packetID}", admin, noRate, noBody, 0, (*Server).handleAdminPacket},
 		{"GET", "/api/v1/admin/stats", admin, noRate, noBody, 0, (*Server).handleAdminStats},
+		{"GET", "/api/v1/admin/content-flags", admin, noRate, noBody, 0, (*Server).handleContentFlags},
 	}
 }
 

@@ -67,6 +67,11 @@ type serveConfig struct {
 	Rates     web.RateLimits
 	// Streams bound the live event streams open at once.
 	Streams web.StreamLimits
+	// ContentCheck* configure the content safety check (contentcheck.go).
+	ContentCheck, ContentCheckFailure, ContentCheckReview string
+	ContentCheckTimeout                                   time.Duration
+	// FakeRiskyWords are the words the demo's fake WeChat calls risky.
+	FakeRiskyWords string
 
 	certs *certReloader // the served certificate with TLS (set by serve, not a setting)
 }
@@ -123,6 +128,11 @@ func (c *serveConfig) register(fs interface {
 	fs.IntVar(&c.Streams.PerUser, "max-streams-user", c.Streams.PerUser, "live event streams one user may hold open at once")
 	fs.IntVar(&c.Streams.PerIP, "max-streams-ip", c.Streams.PerIP, "live event streams one client IP may hold open at once (loopback is not limited)")
 	fs.IntVar(&c.Streams.Total, "max-streams", c.Streams.Total, "live event streams open at once in all")
+	fs.StringVar(&c.ContentCheck, "content-check", "wechat", "content safety check of titles, descriptions, prize names, greetings and nicknames: wechat (WeChat's msgSecCheck; the fake in demo mode) or off")
+	fs.StringVar(&c.ContentCheckFailure, "content-check-failure", "refuse", "when the content check service fails (timeout, HTTP error, errcode): refuse (503, nothing saved) or allow (save, and list the field for the admin)")
+	fs.StringVar(&c.ContentCheckReview, "content-check-review", "flag", "when the content check suggests a review: refuse (400 like risky text), flag (save, and list the field for the admin) or allow")
+	fs.DurationVar(&c.ContentCheckTimeout, "content-check-timeout", 3*time.Second, "how long the content checks of one request may take before they count as a failure")
+	fs.StringVar(&c.FakeRiskyWords, "fake-risky-words", defaultFakeRiskyWords(), "demo mode: comma-separated words the fake WeChat's content check calls risky")
 }
 
 // validate checks values the flag package can not.
@@ -162,6 +172,9 @@ func (c *serveConfig) validate() error {
 		return err
 	}
 	if err := c.validateRateLimit(); err != nil {
+		return err
+	}
+	if err := c.validateContentCheck(); err != nil {
 		return err
 	}
 	return c.validateTLS()

@@ -42,7 +42,8 @@ func wire(ctx context.Context, cfg *serveConfig, db *data.DB, log *slog.Logger, 
 			return nil, err
 		}
 		demoKeys = &keys
-		a.fake = fake.New(fake.Options{AppID: wcfg.AppID, Secret: wcfg.Secret, Pay: keys.PayOptions(wcfg.AppID, demoMchID, cfg.loopbackClient())})
+		a.fake = fake.New(fake.Options{AppID: wcfg.AppID, Secret: wcfg.Secret, Pay: keys.PayOptions(wcfg.AppID, demoMchID, cfg.loopbackClient()),
+			RiskyWords: cfg.fakeRiskyWords()})
 		nickname = func(openid string) string { return openid } // demo users are named by their openid
 	}
 	a.wx = wechat.New(wcfg)
@@ -53,6 +54,10 @@ func wire(ctx context.Context, cfg *serveConfig, db *data.DB, log *slog.Logger, 
 	a.auth.RegisterBackground(a.background)
 
 	a.deps = web.Deps{DB: db, Auth: a.auth}
+	var err error
+	if a.deps.Safety, err = cfg.contentGuard(a.wx, log); err != nil {
+		return nil, err
+	}
 	a.deps.Exchanges = exchange.NewService(db, a.auth, exchange.Options{ReminderTemplate: cfg.ExchangeTemplate})
 	a.deps.Lotteries = lottery.New(db, a.auth, lottery.Options{Template: cfg.LotteryTemplate, Logger: log})
 	a.deps.Lotteries.RegisterBackground(a.background)
