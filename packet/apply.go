@@ -115,7 +115,9 @@ func (s *Service) fund(tx *bolt.Tx, seq uint64, amount int64, now time.Time) err
 	st.Credited = st.Next
 	switch {
 	case st.Next == st.Count:
-		s.finish(tx, seq, &st, time.Unix(0, last.At))
+		if err := s.finish(tx, seq, &st, time.Unix(0, last.At)); err != nil {
+			return err
+		}
 	case st.expired(now):
 		if err := s.refund(tx, seq, &st, now); err != nil {
 			return err
@@ -127,17 +129,19 @@ func (s *Service) fund(tx *bolt.Tx, seq uint64, amount int64, now time.Time) err
 }
 
 // finish marks a funded packet whose last share was taken at at as finished
-// (the caller writes the state).
-func (s *Service) finish(tx *bolt.Tx, seq uint64, st *state, at time.Time) {
+// and tells its sender (the caller writes the state).
+func (s *Service) finish(tx *bolt.Tx, seq uint64, st *state, at time.Time) error {
 	st.Status = StatusFinished
 	st.FinishedAt = at.UnixNano()
 	if st.Kind == KindLucky {
 		st.Best = uint32(bestIndex(loadShares(tx, seq))) + 1
 	}
+	return s.notifySender(tx, seq, st)
 }
 
 // refund expires a packet: a funded remainder goes back to the sender's
-// balance with a ledger row (the caller writes the state).
+// balance with a ledger row, and the sender is told (the caller writes the
+// state).
 func (s *Service) refund(tx *bolt.Tx, seq uint64, st *state, now time.Time) error {
 	if st.Funded && st.RemainingAmount > 0 {
 		if err := moveMoney(tx, st.Sender, st.RemainingAmount, LedgerPacketRefund, seq, st.Tag, now); err != nil {
@@ -148,7 +152,7 @@ func (s *Service) refund(tx *bolt.Tx, seq uint64, st *state, now time.Time) erro
 		s.db.Count(tx, CountRefunds, 1)
 	}
 	st.Status = StatusExpired
-	return nil
+	return s.notifySender(tx, seq, st)
 }
 
 // CountRefunds is the data.DB.Count counter of committed expiry refunds (the

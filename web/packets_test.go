@@ -66,6 +66,7 @@ func withPacketConfig(o packet.Options, notifyPath string) harnessOption {
 		}
 		o.Now, o.Payments = h.clock.Now, testPayments{pay}
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		o.Notifier, o.Template = h.auth, fake.TemplatePacketResult
 		svc := packet.New(h.db, o)
 		svc.RegisterBackground(h.bg)
 		d.Packets, d.PayNotify = svc, testPayNotify{pay}

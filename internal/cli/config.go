@@ -41,6 +41,10 @@ type serveConfig struct {
 	ExchangeTemplate string
 	// LotteryTemplate is the subscribe-message template id of lottery results.
 	LotteryTemplate string
+	// LotteryCancelTemplate and PacketTemplate are the subscribe-message
+	// template ids of cancellations and of packet results (validated in
+	// notices.go).
+	LotteryCancelTemplate, PacketTemplate string
 	// Red packets and WeChat Pay.
 	PacketMaxCount        int
 	PacketMaxAmount       int64
@@ -97,6 +101,8 @@ func (c *serveConfig) register(fs interface {
 	fs.BoolVar(&c.NoSync, "unsafe-no-sync", false, "skip fsync on commit (benchmarks only: a crash loses acknowledged writes)")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", 15*time.Second, "how long in-flight requests may finish on shutdown")
 	fs.StringVar(&c.LotteryTemplate, "lottery-template", "luckbox_lottery_result", "subscribe-message template id of lottery results (fields thing1 title, phrase2 中奖/未中奖, thing3 prize, time4 draw time)")
+	fs.StringVar(&c.LotteryCancelTemplate, "lottery-cancel-template", "luckbox_lottery_canceled", "subscribe-message template id telling participants a lottery was canceled (fields thing1 title, thing2 note); empty: inbox only")
+	fs.StringVar(&c.PacketTemplate, "packet-template", "luckbox_packet_result", "subscribe-message template id telling senders their red packet finished or expired (fields thing1 what happened, amount2 refunded amount, thing3 shares taken); empty: inbox only")
 	fs.StringVar(&c.ExchangeTemplate, "exchange-template", "luckbox_exchange_reminder", "subscribe-message template id of gift-exchange reminders (fields thing1 title, thing2 text)")
 	fs.IntVar(&c.PacketMaxCount, "packet-max-count", packet.DefaultMaxCount, "most shares in one red packet")
 	fs.Int64Var(&c.PacketMaxAmount, "packet-max-amount", packet.DefaultMaxAmount, "most fen in one red packet")
@@ -175,6 +181,9 @@ func (c *serveConfig) validate() error {
 		return err
 	}
 	if err := c.validateContentCheck(); err != nil {
+		return err
+	}
+	if err := c.validateNotices(); err != nil {
 		return err
 	}
 	return c.validateTLS()

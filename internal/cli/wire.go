@@ -59,7 +59,7 @@ func wire(ctx context.Context, cfg *serveConfig, db *data.DB, log *slog.Logger, 
 		return nil, err
 	}
 	a.deps.Exchanges = exchange.NewService(db, a.auth, exchange.Options{ReminderTemplate: cfg.ExchangeTemplate})
-	a.deps.Lotteries = lottery.New(db, a.auth, lottery.Options{Template: cfg.LotteryTemplate, Logger: log})
+	a.deps.Lotteries = lottery.New(db, a.auth, lottery.Options{Template: cfg.LotteryTemplate, CancelTemplate: cfg.LotteryCancelTemplate, Logger: log})
 	a.deps.Lotteries.RegisterBackground(a.background)
 	a.deps.LotteryCode = wxMiniCode{a.wx}
 	pay, err := newPay(cfg, demoKeys, wcfg.AppID, base)
@@ -69,6 +69,7 @@ func wire(ctx context.Context, cfg *serveConfig, db *data.DB, log *slog.Logger, 
 	a.deps.Packets = packet.New(db, packet.Options{
 		MaxCount: cfg.PacketMaxCount, MaxAmount: cfg.PacketMaxAmount, TTL: cfg.PacketTTL, MaxTopup: cfg.TopupMax,
 		Payments: wxPayments{p: pay, appID: wcfg.AppID}, Logger: log,
+		Notifier: a.auth, Template: cfg.PacketTemplate,
 	})
 	a.deps.Packets.RegisterBackground(a.background)
 	a.deps.PayNotify = wxPayNotify{pay}
