@@ -46,6 +46,22 @@ export interface AuditReport {
   };
 }
 
+export interface ContentFlag {
+  id: string;
+  /** What holds the text. */
+  kind: "lottery" | "packet" | "user";
+  /** The id of the lottery, packet or user. */
+  ref: string;
+  /** The author. */
+  user_id: string;
+  field: string;
+  reason: "check_failed" | "review";
+  text: string;
+  created_at: string;
+  /** WeChat's label of a review verdict (absent when the check failed). */
+  label?: number;
+}
+
 export interface CreateLottery {
   title: string;
   /** Handed out in list order: the first quantity₁ winners get prize 1, and so on. */
@@ -150,13 +166,14 @@ export interface GrabResult {
 
 export interface InboxItem {
   id: string;
+  /** lottery_result, lottery_canceled, packet_finished, packet_expired or exchange_reminder; clients show unknown kinds by title and body. */
   kind: string;
   title: string;
   body: string;
   ref: string;
   created_at: string;
   read: boolean;
-  /** Machine-readable facts of the item, null when it has none. A `lottery_result` carries `lottery_id`, `seed_hash` and `entries_hash`: what the lottery's proof must match (`luckbox verify --lottery ID --seed-hash HEX`). */
+  /** Machine-readable facts of the item (all strings), so a client words it in its reader's language; null when it has none (items stored by versions before these fields, and `exchange_reminder`). `title` and `body` are a Chinese rendering for clients that do not know the kind. A `lottery_result` carries `lottery_id`, `title`, `won` (`true`/`false`), `prize` (when won), `seed_hash` and `entries_hash` (what the lottery's proof must match: `luckbox verify --lottery ID --seed-hash HEX`); a `lottery_canceled` (every participant of a canceled lottery) `lottery_id` and `title`; a `packet_finished` (the sender, when the last share is grabbed) `packet_id`, `count`, `amount_fen` and `grabbed`; a `packet_expired` (the sender of a paid packet, at its expiry) the same and `refunded_fen`. */
   data?: Record<string, unknown> | null;
 }
 
@@ -360,6 +377,12 @@ export interface Responses {
   "GET /api/v1/admin/audit": AuditReport;
   /** Download a consistent snapshot of the database (admin) */
   "GET /api/v1/admin/backup": ArrayBuffer;
+  /** User text accepted without a clean content check (admin) */
+  "GET /api/v1/admin/content-flags": {
+    items: ContentFlag[];
+    /** Pass as cursor for the next page; "" on the last page. */
+    next_cursor: string;
+  };
   /** List gift exchanges, newest first (admin) */
   "GET /api/v1/admin/exchanges": {
     items: Exchange[];
@@ -597,6 +620,12 @@ export interface RequestBodies {
 
 /** The query parameters of each operation that takes some. */
 export interface QueryParams {
+  "GET /api/v1/admin/content-flags": {
+    /** next_cursor of the previous page. */
+    cursor?: string;
+    /** Page size. */
+    limit?: number;
+  };
   "GET /api/v1/admin/exchanges/{id}/results": {
     /** Only those who have (true) or have not (false) drawn. */
     drawn?: boolean;
