@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"strconv"
 	"time"
 	"unicode/utf8"
 
@@ -76,26 +75,7 @@ func (s *Service) FlagContent(ctx context.Context, flags []ContentFlag) error {
 // ContentFlags lists flagged content, newest first, limit at a time; cursor is
 // the next cursor of the previous page ("" for the first).
 func (s *Service) ContentFlags(ctx context.Context, cursor string, limit int) (flags []ContentFlag, next string, err error) {
-	if limit <= 0 || limit > 100 {
-		limit = 50
-	}
-	from, err := data.ParseCursor(cursor)
-	if err != nil {
-		return nil, "", err
-	}
-	err = s.db.View(func(tx *bolt.Tx) error {
-		c := data.MustBucket(tx, bucketContentFlags).Cursor()
-		next, err = data.NewestFirst(c, nil, from, limit, func(seq uint64, v []byte) (bool, error) {
-			var f ContentFlag
-			if err := jsonUnmarshal(v, &f); err != nil {
-				return false, err
-			}
-			f.ID = strconv.FormatUint(seq, 10)
-			flags = append(flags, f)
-			return true, nil
-		})
-		return err
-	})
+	flags, next, err = newestJSON(s.db, bucketContentFlags, nil, cursor, limit, func(f *ContentFlag, id string) { f.ID = id })
 	if err != nil {
 		return nil, "", fmt.Errorf("content flags: %w", err)
 	}
