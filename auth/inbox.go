@@ -74,6 +74,17 @@ func (s *Service) Notify(tx data.Tx, userSeq uint64, n Notification) error {
 // Inbox lists the user's notifications, newest first, limit at a time; cursor
 // is the next cursor of the previous page ("" for the first page).
 func (s *Service) Inbox(ctx context.Context, userSeq uint64, cursor string, limit int) (items []InboxItem, next string, err error) {
+	items, next, err = newestJSON(s.db, bucketInbox, data.U64(userSeq), cursor, limit, func(it *InboxItem, id string) { it.ID = id })
+	if err != nil {
+		return nil, "", fmt.Errorf("inbox: %w", err)
+	}
+	return items, next, nil
+}
+
+// newestJSON reads a page of the JSON list under prefix in bucket, newest
+// first, limit items (1..100, else 50) from cursor, naming each item by its
+// sequence with setID.
+func newestJSON[T any](db *data.DB, bucket, prefix []byte, cursor string, limit int, setID func(*T, string)) (items []T, next string, err error) {
 	if limit <= 0 || limit > 100 {
 		limit = 50
 	}
@@ -81,23 +92,20 @@ func (s *Service) Inbox(ctx context.Context, userSeq uint64, cursor string, limi
 	if err != nil {
 		return nil, "", err
 	}
-	err = s.db.View(func(tx data.Tx) error {
-		c := data.MustBucket(tx, bucketInbox).Cursor()
-		next, err = data.NewestFirst(c, data.U64(userSeq), from, limit, func(seq uint64, v []byte) (bool, error) {
-			var it InboxItem
+	err = db.View(func(tx data.Tx) error {
+		c := data.MustBucket(tx, bucket).Cursor()
+		next, err = data.NewestFirst(c, prefix, from, limit, func(seq uint64, v []byte) (bool, error) {
+			var it T
 			if err := jsonUnmarshal(v, &it); err != nil {
 				return false, err
 			}
-			it.ID = strconv.FormatUint(seq, 10)
+			setID(&it, strconv.FormatUint(seq, 10))
 			items = append(items, it)
 			return true, nil
 		})
 		return err
 	})
-	if err != nil {
-		return nil, "", fmt.Errorf("inbox: %w", err)
-	}
-	return items, next, nil
+	return items, next, err
 }
 
 // MarkRead marks one inbox item (or all, for id "all") as read.

@@ -10,7 +10,7 @@ import (
 )
 
 // Buckets lists the buckets this package uses; pass them to data.Open.
-var Buckets = [][]byte{bucketUsers, bucketUserOpenID, bucketUserPhone, bucketSessions, bucketInbox, bucketGrants, bucketGroupProofs}
+var Buckets = [][]byte{bucketUsers, bucketUserOpenID, bucketUserPhone, bucketSessions, bucketInbox, bucketGrants, bucketGroupProofs, bucketContentFlags}
 
 // Identity is what WeChat's code2session returns for a login code.
 type Identity struct {

@@ -49,7 +49,11 @@ func TestParticipantsHoldTheCommitment(t *testing.T) {
 			t.Fatalf("%s's inbox: %+v, %v", u.OpenID, items, err)
 		}
 		want := map[string]string{"lottery_id": l.ID, "seed_hash": p.SeedHash, "entries_hash": p.EntriesHash}
-		if !maps.Equal(items[0].Data, want) {
+		got := map[string]string{}
+		for k := range want {
+			got[k] = items[0].Data[k]
+		}
+		if !maps.Equal(got, want) {
 			t.Errorf("%s's result item data %v, want %v", u.OpenID, items[0].Data, want)
 		}
 	}

@@ -151,6 +151,10 @@ type Options struct {
 	// results in the inbox only). Its fields: thing1 title, phrase2 result,
 	// thing3 prize, time4 draw time.
 	Template string
+	// CancelTemplate is the subscribe-message template of cancellations
+	// ("" keeps them in the inbox only). Its fields: thing1 title, thing2
+	// note.
+	CancelTemplate string
 	// Page is the mini-program page a result message opens (default
 	// DefaultResultsPage); "?id=<lottery id>" is appended.
 	Page string

@@ -17,8 +17,9 @@ const KindResult = "lottery_result"
 // chinaTime is UTC+8, the time zone of the result message's time field.
 var chinaTime = time.FixedZone("CST", 8*3600)
 
-// deliverResults tells every participant of a drawn lottery the result. The
-// draw enqueues one message per lottery; this handler walks the entries in
+// deliverResults tells every participant of a drawn lottery the result (and
+// of a canceled one the cancellation, cancel_notify.go). The draw (or the
+// cancellation) enqueues one message per lottery; this handler walks the entries in
 // chunks of NotifyChunk, one write operation per chunk: each operation reads
 // the lottery's notified-up-to cursor, records the next chunk's
 // notifications (inbox items, and subscribe messages queued in the outbox
@@ -57,7 +58,7 @@ func (s *Service) notifyChunk(tx data.Tx, seq uint64) (done bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	if !found || r.Status != StatusDrawn || r.NotifyDone {
+	if !found || !r.fansOut() || r.NotifyDone {
 		return true, nil
 	}
 	id := data.EncodeID(seq, r.Tag)
@@ -71,7 +72,7 @@ func (s *Service) notifyChunk(tx data.Tx, seq uint64) (done bool, err error) {
 		if w := won.Get(pairKey(seq, user)); len(w) >= 8 {
 			prize = int(data.ParseU64(w))
 		}
-		if err := s.notify.Notify(tx, user, s.resultNotification(id, &r, prize)); err != nil {
+		if err := s.notify.Notify(tx, user, s.fanOutNotification(id, &r, prize)); err != nil {
 			return false, err
 		}
 		r.NotifiedUpTo = pairSecond(k)
@@ -94,11 +95,14 @@ func (s *Service) resultNotification(id string, r *record, prize int) auth.Notif
 			"thing1": truncate(r.Title, 20),
 			"time4":  r.DrawnAt.In(chinaTime).Format("2006-01-02 15:04"),
 		},
-		// What the proof must match: luckbox verify --lottery --seed-hash.
-		Details: map[string]string{"lottery_id": id, "seed_hash": r.SeedHash, "entries_hash": r.EntriesHash},
+		// What the proof must match: luckbox verify --lottery --seed-hash;
+		// and what a client needs to word the item in its reader's language.
+		Details: map[string]string{"lottery_id": id, "seed_hash": r.SeedHash, "entries_hash": r.EntriesHash,
+			"title": r.Title, "won": "false"},
 	}
 	if prize >= 0 && prize < len(r.Prizes) {
 		name := r.Prizes[prize].Name
+		n.Details["won"], n.Details["prize"] = "true", name
 		n.Body = fmt.Sprintf("恭喜你在「%s」中抽中%s", r.Title, name)
 		n.Data["phrase2"] = "中奖"
 		n.Data["thing3"] = truncate(name, 20)

@@ -200,6 +200,9 @@ func (s *Service) Cancel(ctx context.Context, id string, userSeq uint64) (Lotter
 		}
 		r.Status = StatusCanceled
 		r.CanceledAt = &now
+		if err := s.enqueueCancelNotices(tx, seq, r); err != nil {
+			return err
+		}
 		tx.OnCommit(func() { s.events.publish(seq, EventCanceled, canceledEvent{now}) })
 		return nil
 	})

@@ -113,7 +113,9 @@ func (s *Service) fund(tx data.Tx, seq uint64, amount int64, now time.Time) erro
 	st.Credited = st.Next
 	switch {
 	case st.Next == st.Count:
-		s.finish(tx, seq, &st, time.Unix(0, last.At))
+		if err := s.finish(tx, seq, &st, time.Unix(0, last.At)); err != nil {
+			return err
+		}
 	case st.expired(now):
 		if err := s.refund(tx, seq, &st, now); err != nil {
 			return err
@@ -125,18 +127,20 @@ func (s *Service) fund(tx data.Tx, seq uint64, amount int64, now time.Time) erro
 }
 
 // finish marks a funded packet whose last share was taken at at as finished
-// (the caller writes the state).
-func (s *Service) finish(tx data.Tx, seq uint64, st *state, at time.Time) {
+// and tells its sender (the caller writes the state).
+func (s *Service) finish(tx data.Tx, seq uint64, st *state, at time.Time) error {
 	st.Status = StatusFinished
 	st.FinishedAt = at.UnixNano()
 	if st.Kind == KindLucky {
 		st.Best = uint32(bestIndex(loadShares(tx, seq))) + 1
 	}
+	return s.notifySender(tx, seq, st)
 }
 
 // refund expires a packet: a funded remainder goes back to the payer of a
 // WeChat-paid packet as a WeChat Pay refund (refundToPayer), or else to the
-// sender's balance with a ledger row (the caller writes the state).
+// sender's balance with a ledger row, and the sender is told (the caller
+// writes the state).
 func (s *Service) refund(tx data.Tx, seq uint64, st *state, now time.Time) error {
 	if st.Funded && st.RemainingAmount > 0 {
 		toPayer, err := s.refundToPayer(tx, seq, st, now)
@@ -153,7 +157,7 @@ func (s *Service) refund(tx data.Tx, seq uint64, st *state, now time.Time) error
 		s.db.Count(tx, CountRefunds, 1)
 	}
 	st.Status = StatusExpired
-	return nil
+	return s.notifySender(tx, seq, st)
 }
 
 // CountRefunds is the data.DB.Count counter of committed expiry refunds (the

@@ -152,7 +152,9 @@ func (s *Service) Grab(ctx context.Context, user uint64, id string) (GrabResult,
 			st.Credited = st.Next
 			res.Credited = true
 			if st.Next == st.Count {
-				s.finish(tx, seq, &st, now)
+				if err := s.finish(tx, seq, &st, now); err != nil {
+					return err
+				}
 				res.BestLuck = st.Best == i+1
 			}
 		}

@@ -53,7 +53,20 @@ type Options struct {
 	Rand io.Reader
 	// Logger receives payment warnings (default slog.Default()).
 	Logger *slog.Logger
+	// Notifier tells senders when their packet finishes or expires
+	// (notify.go); nil tells nobody.
+	Notifier Notifier
+	// Template is the subscribe-message template of those notices ("" keeps
+	// them in the inbox only). Its fields: thing1 what happened, amount2 the
+	// refunded amount, thing3 shares taken.
+	Template string
+	// Page is the mini-program page the message opens (default
+	// DefaultPacketPage); "?id=<packet id>" is appended.
+	Page string
 }
+
+// DefaultPacketPage is the mini-program page of a packet.
+const DefaultPacketPage = "pages/packet/detail"
 
 // Service runs wallets, the ledger, red packets and payment orders.
 type Service struct {
@@ -100,6 +113,9 @@ func New(db *data.DB, opts Options) *Service {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
+	}
+	if opts.Page == "" {
+		opts.Page = DefaultPacketPage
 	}
 	return &Service{db: db, opts: opts, log: opts.Logger, now: opts.Now, finals: newFinals(maxFinalGrabbers)}
 }

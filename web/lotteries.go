@@ -26,9 +26,9 @@ type createLotteryIn struct {
 	MaxParticipants   *int `json:"max_participants"`
 	LockBeforeSeconds *int `json:"lock_before_seconds"`
 	// Group restricts the lottery to the creator's WeChat group (groups.go).
-	Group *auth.GroupShare `json:"group"`
-	ClaimWindow       *int `json:"claim_window_seconds"`
-	RedrawRounds      *int `json:"redraw_rounds"`
+	Group        *auth.GroupShare `json:"group"`
+	ClaimWindow  *int             `json:"claim_window_seconds"`
+	RedrawRounds *int             `json:"redraw_rounds"`
 }
 
 func (in *createLotteryIn) toInput() (lottery.CreateInput, error) {
@@ -75,13 +75,24 @@ func (s *Server) handleCreateLottery(w http.ResponseWriter, r *http.Request) {
 	}
 	in, err := body.toInput()
 	if err == nil {
+		in, err = s.Lotteries.Validate(in)
+	}
+	if err == nil {
 		in.Group, err = s.creatorGroup(r, body.Group)
 	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	flags, err := s.screen(r, lotteryFields(in)...)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	l, err := s.Lotteries.Create(r.Context(), currentUser(r), in)
+	if err == nil {
+		s.recordFlags(r, flagKindLottery, l.ID, flags)
+	}
 	s.writeResult(w, r, http.StatusCreated, l, err)
 }
 

@@ -22,7 +22,7 @@ import (
 // lottery template, fan-out in small chunks) and the mini-program codes.
 func withLotteries(h *harness, deps *Deps) {
 	svc := lottery.New(h.db, h.auth, lottery.Options{
-		Now: h.clock.Now, Template: fake.TemplateLotteryResult, NotifyChunk: 7,
+		Now: h.clock.Now, Template: fake.TemplateLotteryResult, CancelTemplate: fake.TemplateLotteryCanceled, NotifyChunk: 7,
 		Logger: slog.New(slog.DiscardHandler),
 	})
 	svc.RegisterBackground(h.bg)

@@ -6,6 +6,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"luckbox/auth"
+	"luckbox/internal/safety"
 	"luckbox/packet"
 )
 
@@ -25,19 +26,28 @@ func (s *Server) handleCreatePacket(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	group, err := s.creatorGroup(r, in.Group)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	p, err := s.Packets.Create(r.Context(), currentUser(r), packet.CreateInput{
+	pin, err := s.Packets.Validate(currentUser(r), packet.CreateInput{
 		Kind: in.Kind, Count: in.Count, Amount: in.Amount, AmountEach: in.AmountEach,
-		ToUserID: in.ToUserID, Greeting: in.Greeting, PayWith: in.PayWith, Group: group,
+		ToUserID: in.ToUserID, Greeting: in.Greeting, PayWith: in.PayWith,
 	})
+	if err == nil {
+		pin.Group, err = s.creatorGroup(r, in.Group)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	flags, err := s.screen(r, safety.Field{Name: "greeting", Scene: safety.SceneSocialLog, Text: pin.Greeting})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	p, err := s.Packets.Create(r.Context(), currentUser(r), pin)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.recordFlags(r, flagKindPacket, p.ID, flags)
 	writeJSON(w, http.StatusCreated, p)
 }
 

@@ -82,6 +82,7 @@ func withPayConfig(o packet.Options, notifyPath string, refunds bool) harnessOpt
 		}
 		o.Withdraw.Transfers = testTransfers{pay, h.ts.URL + "/api/v1/pay/transfer-notify"}
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		o.Notifier, o.Template = h.auth, fake.TemplatePacketResult
 		svc := packet.New(h.db, o)
 		svc.RegisterBackground(h.bg)
 		d.Packets, d.PayNotify, d.RefundNotify, d.TransferNotify = svc, testPayNotify{pay}, testPayNotify{pay}, testTransferNotify{pay}

@@ -100,6 +100,7 @@ func routeTable() []route {
 		{"GET", "/api/v1/admin/reconciliations", admin, noRate, noBody, 0, (*Server).handleReconciliations},
 		{"POST", "/api/v1/admin/reconciliations", admin, classWrite, jsonBody, idempotent, (*Server).handleReconcile},
 		{"GET", "/api/v1/admin/withdrawals", admin, noRate, noBody, 0, (*Server).handleAdminWithdrawals},
+		{"GET", "/api/v1/admin/content-flags", admin, noRate, noBody, 0, (*Server).handleContentFlags},
 	}
 }
 

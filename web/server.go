@@ -12,6 +12,7 @@ import (
 	"luckbox/auth"
 	"luckbox/data"
 	"luckbox/exchange"
+	"luckbox/internal/safety"
 	"luckbox/lottery"
 	"luckbox/packet"
 )
@@ -39,6 +40,9 @@ type Deps struct {
 	// LotteryCode makes the mini-program codes of GET /lotteries/{id}/code.png
 	// (nil: that route answers 404).
 	LotteryCode MiniCode
+	// Safety checks user text before others can see it (contentcheck.go);
+	// nil checks nothing.
+	Safety *safety.Guard
 }
 
 // Options tune the HTTP layer.

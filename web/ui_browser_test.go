@@ -244,6 +244,15 @@ func testUILottery(t *testing.T, b *testBrowser) {
 	// The draw fills every participant's inbox (delivered by the outbox).
 	bob.route("#/inbox")
 	bob.waitFor("inbox item", `document.querySelector('#inbox-list li[data-kind="lottery_result"][data-ref="`+id+`"]')`)
+	// Worded in bob's language (English) from the item's data, not the
+	// Chinese text the server stored.
+	wantInbox := "No prize for you in “"
+	if prizeOf[bobID] != "" {
+		wantInbox = "Congratulations: you won " + prizeOf[bobID] + " in “"
+	}
+	if got := bob.text(`#inbox-list li[data-kind="lottery_result"][data-ref="` + id + `"] p`); !strings.HasPrefix(got, wantInbox) {
+		t.Errorf("bob's inbox item says %q, want it to start %q", got, wantInbox)
+	}
 	bob.shot("inbox")
 
 	// The proof of this lottery verifies in bob's browser.

@@ -7,6 +7,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"luckbox/auth"
+	"luckbox/internal/safety"
 )
 
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
@@ -58,11 +59,24 @@ func (s *Server) handlePatchMe(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	u, err := s.Auth.UpdateProfile(r.Context(), currentUser(r).ID(), auth.ProfileUpdate{Nickname: in.Nickname, AvatarURL: in.AvatarURL})
+	p, err := auth.ProfileUpdate{Nickname: in.Nickname, AvatarURL: in.AvatarURL}.Validate()
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	var flags []safety.Flag
+	if p.Nickname != nil {
+		if flags, err = s.screen(r, safety.Field{Name: "nickname", Scene: safety.SceneProfile, Text: *p.Nickname}); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	u, err := s.Auth.UpdateProfile(r.Context(), currentUser(r).ID(), p)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.recordFlags(r, flagKindUser, u.ID(), flags)
 	writeJSON(w, http.StatusOK, u.Self())
 }
 

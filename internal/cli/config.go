@@ -42,6 +42,10 @@ type serveConfig struct {
 	ExchangeTemplate string
 	// LotteryTemplate is the subscribe-message template id of lottery results.
 	LotteryTemplate string
+	// LotteryCancelTemplate and PacketTemplate are the subscribe-message
+	// template ids of cancellations and of packet results (validated in
+	// notices.go).
+	LotteryCancelTemplate, PacketTemplate string
 	// Red packets and WeChat Pay.
 	PacketMaxCount        int
 	PacketMaxAmount       int64
@@ -81,6 +85,11 @@ type serveConfig struct {
 	AdvertiseURL string
 	// Etcd is how to reach the etcd cluster (etcd mode).
 	Etcd etcdConfig
+	// ContentCheck* configure the content safety check (contentcheck.go).
+	ContentCheck, ContentCheckFailure, ContentCheckReview string
+	ContentCheckTimeout                                   time.Duration
+	// FakeRiskyWords are the words the demo's fake WeChat calls risky.
+	FakeRiskyWords string
 
 	certs *certReloader // the served certificate with TLS (set by serve, not a setting)
 }
@@ -107,6 +116,8 @@ func (c *serveConfig) register(fs interface {
 	fs.BoolVar(&c.NoSync, "unsafe-no-sync", false, "skip fsync on commit (benchmarks only: a crash loses acknowledged writes)")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", 15*time.Second, "how long in-flight requests may finish on shutdown")
 	fs.StringVar(&c.LotteryTemplate, "lottery-template", "luckbox_lottery_result", "subscribe-message template id of lottery results (fields thing1 title, phrase2 中奖/未中奖, thing3 prize, time4 draw time)")
+	fs.StringVar(&c.LotteryCancelTemplate, "lottery-cancel-template", "luckbox_lottery_canceled", "subscribe-message template id telling participants a lottery was canceled (fields thing1 title, thing2 note); empty: inbox only")
+	fs.StringVar(&c.PacketTemplate, "packet-template", "luckbox_packet_result", "subscribe-message template id telling senders their red packet finished or expired (fields thing1 what happened, amount2 refunded amount, thing3 shares taken); empty: inbox only")
 	fs.StringVar(&c.ExchangeTemplate, "exchange-template", "luckbox_exchange_reminder", "subscribe-message template id of gift-exchange reminders (fields thing1 title, thing2 text)")
 	fs.IntVar(&c.PacketMaxCount, "packet-max-count", packet.DefaultMaxCount, "most shares in one red packet")
 	fs.Int64Var(&c.PacketMaxAmount, "packet-max-amount", packet.DefaultMaxAmount, "most fen in one red packet")
@@ -147,6 +158,11 @@ func (c *serveConfig) register(fs interface {
 	fs.StringVar(&c.Store, "store", storeBbolt, "storage engine: bbolt (this machine's --data file) or etcd (several nodes on an etcd cluster; --data is then the local copy)")
 	fs.StringVar(&c.AdvertiseURL, "advertise-url", "", "with --store etcd: this node's URL as the other nodes reach it, e.g. http://10.0.0.2:8080 (writes arriving elsewhere are forwarded to the writer's)")
 	c.Etcd.register(fs)
+	fs.StringVar(&c.ContentCheck, "content-check", "wechat", "content safety check of titles, descriptions, prize names, greetings and nicknames: wechat (WeChat's msgSecCheck; the fake in demo mode) or off")
+	fs.StringVar(&c.ContentCheckFailure, "content-check-failure", "refuse", "when the content check service fails (timeout, HTTP error, errcode): refuse (503, nothing saved) or allow (save, and list the field for the admin)")
+	fs.StringVar(&c.ContentCheckReview, "content-check-review", "flag", "when the content check suggests a review: refuse (400 like risky text), flag (save, and list the field for the admin) or allow")
+	fs.DurationVar(&c.ContentCheckTimeout, "content-check-timeout", 3*time.Second, "how long the content checks of one request may take before they count as a failure")
+	fs.StringVar(&c.FakeRiskyWords, "fake-risky-words", defaultFakeRiskyWords(), "demo mode: comma-separated words the fake WeChat's content check calls risky")
 }
 
 // validate checks values the flag package can not.
@@ -192,6 +208,12 @@ func (c *serveConfig) validate() error {
 		return err
 	}
 	if err := c.validateStore(); err != nil {
+		return err
+	}
+	if err := c.validateContentCheck(); err != nil {
+		return err
+	}
+	if err := c.validateNotices(); err != nil {
 		return err
 	}
 	return c.validateTLS()

@@ -43,7 +43,8 @@ func wire(ctx context.Context, cfg *serveConfig, db *data.DB, log *slog.Logger, 
 			return nil, err
 		}
 		demoKeys = &keys
-		a.fake = fake.New(fake.Options{AppID: wcfg.AppID, Secret: wcfg.Secret, Pay: keys.PayOptions(wcfg.AppID, demoMchID, cfg.loopbackClient())})
+		a.fake = fake.New(fake.Options{AppID: wcfg.AppID, Secret: wcfg.Secret, Pay: keys.PayOptions(wcfg.AppID, demoMchID, cfg.loopbackClient()),
+			RiskyWords: cfg.fakeRiskyWords()})
 		nickname = func(openid string) string { return openid } // demo users are named by their openid
 	}
 	a.wx = wechat.New(wcfg)
@@ -55,8 +56,12 @@ func wire(ctx context.Context, cfg *serveConfig, db *data.DB, log *slog.Logger, 
 	a.auth.RegisterBackground(a.background)
 
 	a.deps = web.Deps{DB: db, Auth: a.auth}
+	var err error
+	if a.deps.Safety, err = cfg.contentGuard(a.wx, log); err != nil {
+		return nil, err
+	}
 	a.deps.Exchanges = exchange.NewService(db, a.auth, exchange.Options{ReminderTemplate: cfg.ExchangeTemplate})
-	a.deps.Lotteries = lottery.New(db, a.auth, lottery.Options{Template: cfg.LotteryTemplate, Logger: log})
+	a.deps.Lotteries = lottery.New(db, a.auth, lottery.Options{Template: cfg.LotteryTemplate, CancelTemplate: cfg.LotteryCancelTemplate, Logger: log})
 	a.deps.Lotteries.RegisterBackground(a.background)
 	a.deps.LotteryCode = wxMiniCode{a.wx}
 	pay, err := newPay(cfg, demoKeys, wcfg.AppID, base)
@@ -72,6 +77,7 @@ func wire(ctx context.Context, cfg *serveConfig, db *data.DB, log *slog.Logger, 
 			Transfers: wxTransfers{p: pay, appID: wcfg.AppID, mchID: pay.MchID(), notifyURL: transferNotifyURL(cfg, base)},
 			Min:       cfg.WithdrawMin, Max: cfg.WithdrawMax, DailyMax: cfg.WithdrawDailyMax, ConfirmWindow: cfg.WithdrawConfirm,
 		},
+		Notifier: a.auth, Template: cfg.PacketTemplate,
 	})
 	a.deps.Packets.RegisterBackground(a.background)
 	a.deps.PayNotify, a.deps.RefundNotify = wxPayNotify{pay}, wxPayNotify{pay}

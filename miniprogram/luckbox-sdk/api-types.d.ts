@@ -42,13 +42,24 @@ export interface AuditReport {
     orders?: number;
     packets?: number;
     paid_orders?: number;
-    /** Fen of succeeded withdrawals (must equal money_out). */
-    paid_withdrawals?: number;
     wallets?: number;
-    /** Fen held for pending withdrawals (part of the conservation check). */
-    withdraw_held?: number;
-    withdrawals?: number;
   };
+}
+
+export interface ContentFlag {
+  id: string;
+  /** What holds the text. */
+  kind: "lottery" | "packet" | "user";
+  /** The id of the lottery, packet or user. */
+  ref: string;
+  /** The author. */
+  user_id: string;
+  field: string;
+  reason: "check_failed" | "review";
+  text: string;
+  created_at: string;
+  /** WeChat's label of a review verdict (absent when the check failed). */
+  label?: number;
 }
 
 export interface CreateLottery {
@@ -62,17 +73,11 @@ export interface CreateLottery {
     /** count mode only. */
     participants?: number;
   };
-  /** How long each winner has to leave delivery details after their round's draw: 0 or absent, no window (claims never lapse); otherwise 60 s to 30 days. When it closes, unclaimed prizes lapse and are redrawn (see redraw_rounds). */
-  claim_window_seconds?: number;
   description?: string;
-  /** Optional: restricts it to the members of one WeChat group, the one this share info (the creator's own, from wx.getShareInfo or wx.getGroupEnterInfo) proves; the creator's proof is cached as by POST /api/v1/groups/proof. Only users holding a valid proof of the same group may then join or grab (403 forbidden with a reason). */
-  group?: GroupShare;
   /** time mode: entries close this long before draw.at. */
   lock_before_seconds?: number;
   /** 0 or absent: no limit. In count mode 0 or ≥ draw.participants. */
   max_participants?: number;
-  /** How many times lapsed prizes are redrawn among the entrants who have not won, each round with its own claim window (0: never). Absent: 1 with a claim window, 0 without. Needs claim_window_seconds. */
-  redraw_rounds?: number;
 }
 
 /** A user's entry. It names the lottery and the seed_hash the lottery committed to when it was created: keep them, and check the proof published after the draw against them (`luckbox verify --lottery ID --seed-hash HEX`). */
@@ -93,8 +98,6 @@ export interface ErrorBody {
     code: "conflict" | "exhausted" | "expired" | "forbidden" | "idempotency_mismatch" | "insufficient_storage" | "internal" | "invalid_argument" | "method_not_allowed" | "not_found" | "rate_limited" | "too_large" | "unauthenticated" | "unavailable";
     message: string;
     details?: FieldError[];
-    /** Why, as a stable word for clients to branch on (absent on most errors). A forbidden join or grab of a group-only lottery or packet names one of: group_proof_required (no valid proof of any group: open it from the group chat and POST /api/v1/groups/proof), group_proof_expired (the proof of this group has expired: prove it again), not_in_group (the proofs name other groups). */
-    reason?: string;
   };
 }
 
@@ -161,31 +164,24 @@ export interface GrabResult {
   credited: boolean;
 }
 
-/** What wx.getShareInfo({shareTicket}) or wx.getGroupEnterInfo gives the mini-program: the group's openGId with a watermark, encrypted with the caller's WeChat session key. The server decrypts it with the session key of the caller's latest login, checks the watermark's app id and that its timestamp is at most 10 minutes old, and caches the proof. A group id sent in clear is never accepted. */
-export interface GroupShare {
-  /** encryptedData, base64 */
-  encrypted_data: string;
-  /** iv, base64 */
-  iv: string;
-}
-
 export interface InboxItem {
   id: string;
+  /** lottery_result, lottery_canceled, packet_finished, packet_expired or exchange_reminder; clients show unknown kinds by title and body. */
   kind: string;
   title: string;
   body: string;
   ref: string;
   created_at: string;
   read: boolean;
-  /** Machine-readable facts of the item, null when it has none. A `lottery_result` carries `lottery_id`, `seed_hash` and `entries_hash`: what the lottery's proof must match (`luckbox verify --lottery ID --seed-hash HEX`), and `claim_deadline` when the lottery has a claim window. A `lottery_redraw_won` (a redraw round gave the user a prize) carries `lottery_id`, `round`, `prize`, `claim_deadline` and the round's `seed_hash`; a `lottery_claim_lapsed` (the claim window closed unclaimed) `lottery_id`, `prize` and `redrawn` (`true`/`false`). */
+  /** Machine-readable facts of the item (all strings), so a client words it in its reader's language; null when it has none (items stored by versions before these fields, and `exchange_reminder`). `title` and `body` are a Chinese rendering for clients that do not know the kind. A `lottery_result` carries `lottery_id`, `title`, `won` (`true`/`false`), `prize` (when won), `seed_hash` and `entries_hash` (what the lottery's proof must match: `luckbox verify --lottery ID --seed-hash HEX`); a `lottery_canceled` (every participant of a canceled lottery) `lottery_id` and `title`; a `packet_finished` (the sender, when the last share is grabbed) `packet_id`, `count`, `amount_fen` and `grabbed`; a `packet_expired` (the sender of a paid packet, at its expiry) the same and `refunded_fen`. */
   data?: Record<string, unknown> | null;
 }
 
 export interface LedgerEntry {
   /** Fen; negative for packet_send. */
   delta: number;
-  kind: "topup" | "packet_send" | "packet_grab" | "packet_refund" | "withdraw" | "withdraw_paid" | "withdraw_return";
-  /** The top-up order id, the packet id or the withdrawal id. */
+  kind: "topup" | "packet_send" | "packet_grab" | "packet_refund";
+  /** The top-up order id or the packet id. */
   ref: string;
   balance_after: number;
   at: string;
@@ -237,26 +233,7 @@ export interface Lottery {
     joined: boolean;
     /** The prize the caller won (its name), null otherwise. */
     prize: string | null;
-    /** For a winner of a lottery with a claim window: the deadline of their claim. */
-    claim_deadline?: string;
-    /** For a winner: whether they left delivery details (claimed), may still (pending) or the window closed (lapsed). */
-    claim_status?: "claimed" | "pending" | "lapsed";
-    /** For a winner: the round they won in (0: the main draw). */
-    round?: number;
   } | null;
-  /** The claim window and its redraws (docs/fairness.md 2.8); null when the lottery has none. */
-  claim_window?: {
-    seconds: number;
-    redraw_rounds: number;
-    /** The current round: 0 the main draw, r redraw round r. */
-    round: number;
-    /** The claim deadline of the current round; null before the draw. */
-    deadline: string | null;
-    /** The redraw rounds committed so far. */
-    redraws: RedrawRound[];
-  } | null;
-  /** True when only the members of one WeChat group may take part (see POST /api/v1/groups/proof); the group itself is never shown. */
-  group_only: boolean;
 }
 
 export interface LotteryClaim {
@@ -289,38 +266,12 @@ export interface LotteryProof {
     user_id: string;
     prize: string;
   }[];
-  /** The redraw rounds, in order; absent when there were none (docs/fairness.md 2.8). */
-  redraws?: {
-    round: number;
-    /** The round's revealed seed, lowercase hex. */
-    seed: string;
-    /** SHA-256 of the seed, published when the previous claim window opened. */
-    seed_hash: string;
-    /** When the seed_hash was published, UTC to the second (2026-12-03T20:00:00Z). */
-    committed_at: string;
-    /** The claim deadline of the previous round, after which this round was drawn; same format. */
-    deadline: string;
-    /** The previous round's winners who did not claim, in its draw order. */
-    lapsed: string[];
-    /** The entries hash of the eligible entries: the entries, in entry order, minus every earlier winner. */
-    eligible_hash: string;
-    /** The lapsed prizes, grouped in the order of the lottery's prize list. */
-    prizes: Prize[];
-    winners: {
-      user_id: string;
-      prize: string;
-    }[];
-  }[];
 }
 
 export interface LotteryWinner {
   user_id: string;
   nickname: string;
   prize: string;
-  /** 0: the main draw; r: redraw round r. */
-  round: number;
-  /** claimed: delivery details left; pending: not yet (the window is open, or the lottery has none); lapsed: the claim window closed unclaimed. */
-  status: "claimed" | "pending" | "lapsed";
 }
 
 export interface Me {
@@ -374,8 +325,6 @@ export interface Packet {
     salt: string | null;
     shares: number[] | null;
   } | null;
-  /** True when only the members of one WeChat group may take part (see POST /api/v1/groups/proof); the group itself is never shown. */
-  group_only: boolean;
 }
 
 /** The refusal WeChat Pay expects (it retries). */
@@ -400,17 +349,6 @@ export interface Prize {
   quantity: number;
 }
 
-export interface RedrawRound {
-  round: number;
-  /** SHA-256 of the round's seed, lowercase hex: published when the previous claim window opened, before its deadline. */
-  seed_hash: string;
-  committed_at: string;
-  /** The round's seed, revealed when the round is drawn; null before. */
-  seed: string | null;
-  drawn_at: string | null;
-  winner_count: number;
-}
-
 export interface TopupOrder {
   order_id: string;
   /** The WeChat Pay merchant order number. */
@@ -424,38 +362,10 @@ export interface TopupOrder {
   pay_params: PayParams | null;
 }
 
-/** The arguments of wx.requestMerchantTransfer (package is WeChat Pay's package_info); null unless the transfer waits for the user's confirmation. */
-export interface TransferParams {
-  mchId: string;
-  appId: string;
-  package: string;
-}
-
 export interface User {
   id: string;
   nickname: string;
   avatar_url: string;
-}
-
-export interface Withdrawal {
-  withdrawal_id: string;
-  /** The merchant transfer bill number at WeChat Pay. */
-  out_bill_no: string;
-  /** pending: the amount is held; succeeded: paid out; failed, cancelled: the amount is back in the balance. */
-  status: "pending" | "succeeded" | "failed" | "cancelled";
-  /** WeChat Pay's last known bill state: empty before its first answer, ACCEPTED, PROCESSING, WAIT_USER_CONFIRM, TRANSFERING, CANCELING, SUCCESS, FAIL or CANCELLED. */
-  state: string;
-  amount: number;
-  created_at: string;
-  /** Unconfirmed after this, the transfer is cancelled and the amount returns. */
-  confirm_by: string;
-  finished_at: string | null;
-  transfer_params: TransferParams | null;
-  fail_reason?: string;
-  /** The user's id (admin lists only). */
-  user_id?: string;
-  /** The user's nickname (admin lists only). */
-  user_nickname?: string;
 }
 
 /** The error codes of the API. */
@@ -467,6 +377,12 @@ export interface Responses {
   "GET /api/v1/admin/audit": AuditReport;
   /** Download a consistent snapshot of the database (admin) */
   "GET /api/v1/admin/backup": ArrayBuffer;
+  /** User text accepted without a clean content check (admin) */
+  "GET /api/v1/admin/content-flags": {
+    items: ContentFlag[];
+    /** Pass as cursor for the next page; "" on the last page. */
+    next_cursor: string;
+  };
   /** List gift exchanges, newest first (admin) */
   "GET /api/v1/admin/exchanges": {
     items: Exchange[];
@@ -515,12 +431,6 @@ export interface Responses {
   "GET /api/v1/admin/packets/{packetID}": Packet;
   /** Activity per minute and money flow (admin) */
   "GET /api/v1/admin/stats": AdminStats;
-  /** Every withdrawal, newest first (admin) */
-  "GET /api/v1/admin/withdrawals": {
-    items: Withdrawal[];
-    /** Pass as cursor for the next page; empty at the end. */
-    next_cursor: string;
-  };
   /** A gift exchange's title and status (any user) */
   "GET /api/v1/exchanges/{id}": {
     id: string;
@@ -539,11 +449,6 @@ export interface Responses {
     drawn: boolean;
     drawn_at: string | null;
     recipient: ExchangeRecipient | null;
-  };
-  /** Prove membership of a WeChat group */
-  "POST /api/v1/groups/proof": {
-    /** When the proof stops counting. */
-    expires_at: string;
   };
   /** Log in with a wx.login code */
   "POST /api/v1/login": Login;
@@ -625,8 +530,6 @@ export interface Responses {
   "POST /api/v1/packets/{packetID}/paid": Packet;
   /** WeChat Pay payment notification (notify_url) */
   "POST /api/v1/pay/notify": null;
-  /** WeChat Pay merchant transfer notification (notify_url of withdrawals) */
-  "POST /api/v1/pay/transfer-notify": null;
   /** The caller's wallet balance */
   "GET /api/v1/wallet": {
     balance: number;
@@ -641,18 +544,6 @@ export interface Responses {
   "POST /api/v1/wallet/topups": TopupOrder;
   /** A top-up order of the caller */
   "GET /api/v1/wallet/topups/{orderID}": TopupOrder;
-  /** The caller's withdrawals, newest first */
-  "GET /api/v1/wallet/withdrawals": {
-    items: Withdrawal[];
-    /** Pass as cursor for the next page; empty at the end. */
-    next_cursor: string;
-  };
-  /** Withdraw part of the balance to WeChat change */
-  "POST /api/v1/wallet/withdrawals": Withdrawal;
-  /** A withdrawal of the caller */
-  "GET /api/v1/wallet/withdrawals/{withdrawalID}": Withdrawal;
-  /** Cancel a pending withdrawal of the caller */
-  "POST /api/v1/wallet/withdrawals/{withdrawalID}/cancel": Withdrawal;
 }
 
 /** The JSON request body of each operation that takes one. */
@@ -669,7 +560,6 @@ export interface RequestBodies {
     name?: string;
     phone?: string;
   };
-  "POST /api/v1/groups/proof": GroupShare;
   "POST /api/v1/login": {
     code: string;
   };
@@ -704,8 +594,6 @@ export interface RequestBodies {
     /** Shares (equal, lucky); absent or 1 for personal. */
     count?: number;
     greeting?: string;
-    /** Optional: restricts it to the members of one WeChat group, the one this share info (the creator's own, from wx.getShareInfo or wx.getGroupEnterInfo) proves; the creator's proof is cached as by POST /api/v1/groups/proof. Only users holding a valid proof of the same group may then join or grab (403 forbidden with a reason). Not for personal packets. */
-    group?: GroupShare;
     pay_with?: "balance" | "wechat";
     /** The recipient of a personal packet (an existing user, not the sender). */
     to_user_id?: string;
@@ -724,33 +612,20 @@ export interface RequestBodies {
     resource_type?: string;
     summary?: string;
   };
-  "POST /api/v1/pay/transfer-notify": {
-    id: string;
-    event_type: string;
-    resource: {
-      algorithm?: string;
-      associated_data?: string;
-      ciphertext?: string;
-      nonce?: string;
-      original_type?: string;
-    };
-    create_time?: string;
-    resource_type?: string;
-    summary?: string;
-  };
   "POST /api/v1/wallet/topups": {
     /** Fen; the maximum is --topup-max (default 1,000,000). */
     amount: number;
   };
-  "POST /api/v1/wallet/withdrawals": {
-    /** Fen; --withdraw-min..--withdraw-max (default 100..20000). */
-    amount: number;
-  };
-  "POST /api/v1/wallet/withdrawals/{withdrawalID}/cancel": Record<string, unknown>;
 }
 
 /** The query parameters of each operation that takes some. */
 export interface QueryParams {
+  "GET /api/v1/admin/content-flags": {
+    /** next_cursor of the previous page. */
+    cursor?: string;
+    /** Page size. */
+    limit?: number;
+  };
   "GET /api/v1/admin/exchanges/{id}/results": {
     /** Only those who have (true) or have not (false) drawn. */
     drawn?: boolean;
@@ -768,10 +643,6 @@ export interface QueryParams {
   "GET /api/v1/admin/stats": {
     /** How far back to count: a duration in whole minutes from 1m to 24h (default 60m), e.g. 15m, 90m, 6h. */
     window?: string;
-  };
-  "GET /api/v1/admin/withdrawals": {
-    /** next_cursor of the previous page. */
-    cursor?: string;
   };
   "GET /api/v1/lotteries/{id}/claims": {
     /** next_cursor of the previous page. */
@@ -802,10 +673,6 @@ export interface QueryParams {
     cursor?: string;
   };
   "GET /api/v1/wallet/ledger": {
-    /** next_cursor of the previous page. */
-    cursor?: string;
-  };
-  "GET /api/v1/wallet/withdrawals": {
     /** next_cursor of the previous page. */
     cursor?: string;
   };

@@ -29,6 +29,9 @@ type Options struct {
 	Templates map[string]map[string]string
 	// Pay configures the WeChat Pay v3 part (see pay.go); nil disables it.
 	Pay *PayOptions
+	// RiskyWords are the words the text security check calls risky
+	// (seccheck.go); nil means DefaultRiskyWords.
+	RiskyWords []string
 }
 
 // Fake is the fake WeChat. It is safe for concurrent use.
@@ -38,8 +41,9 @@ type Fake struct {
 	now  func() time.Time
 
 	mu   sync.Mutex
-	core coreState // login, tokens, phone, messages, codes (core.go)
-	pay  payState  // WeChat Pay orders (pay.go)
+	core coreState     // login, tokens, phone, messages, codes (core.go)
+	pay  payState      // WeChat Pay orders (pay.go)
+	sec  secCheckState // text security check (seccheck.go)
 	// groups are the WeChat groups and share tickets (groups.go).
 	groups groupState
 }
@@ -52,6 +56,7 @@ func New(opts Options) *Fake {
 	}
 	f.registerCore(f.mux)
 	f.registerGroups(f.mux)
+	f.registerSecCheck(f.mux)
 	if opts.Pay != nil {
 		f.registerPay(f.mux)
 	}

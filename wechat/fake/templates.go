@@ -25,6 +25,12 @@ const (
 	// TemplateExchangeReminder reminds a gift-exchange participant: thing1
 	// exchange title, thing2 text.
 	TemplateExchangeReminder = "luckbox_exchange_reminder"
+	// TemplateLotteryCanceled tells a participant a lottery was canceled:
+	// thing1 lottery title, thing2 note.
+	TemplateLotteryCanceled = "luckbox_lottery_canceled"
+	// TemplatePacketResult tells a sender their packet finished or expired:
+	// thing1 what happened, amount2 refunded amount, thing3 shares taken.
+	TemplatePacketResult = "luckbox_packet_result"
 )
 
 // DefaultTemplates returns the templates the fake knows without options:
@@ -35,6 +41,8 @@ func DefaultTemplates() map[string]map[string]string {
 			"thing1": "thing", "phrase2": "phrase", "thing3": "thing", "time4": "time",
 		},
 		TemplateExchangeReminder: {"thing1": "thing", "thing2": "thing"},
+		TemplateLotteryCanceled:  {"thing1": "thing", "thing2": "thing"},
+		TemplatePacketResult:     {"thing1": "thing", "amount2": "amount", "thing3": "thing"},
 	}
 }
 

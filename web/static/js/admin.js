@@ -42,6 +42,7 @@ const routes = [
   [/^\/withdrawals$/, (ctx) => withdrawalsView(ctx, api)],
   [/^\/lotteries$/, lotteriesView],
   [/^\/refunds$/, refundsView],
+  [/^\/flags$/, flagsView],
   [/^\/audit$/, auditView],
   [/^\/backup$/, backupView],
 ];
@@ -53,6 +54,7 @@ const nav = [
   ['packets', '#/packets', 'packet', ['/packet']],
   ['refunds', '#/refunds', 'pay', ['/refunds']],
   ['withdrawals', '#/withdrawals', 'wallet', ['/withdrawals']],
+  ['flags', '#/flags', 'shield', ['/flags']],
   ['audit', '#/audit', 'scale', ['/audit']],
   ['backup', '#/backup', 'database', ['/backup']],
 ];
@@ -511,6 +513,50 @@ async function reconcileCard(ctx) {
   show().catch((err) => replace(list, errorBox(err)));
   return card(t('admin.rc.title'), h('p', { class: 'muted' }, t('admin.rc.explain')),
     field(t('admin.rc.date'), date), h('div', { class: 'actions' }, button(t('admin.rc.run'), run, { class: 'secondary', id: 'rc-run' })), list);
+}
+
+// flagLink is where the admin sees the flagged text in place.
+function flagLink(f) {
+  if (f.kind === 'packet') return `#/packet/${seg(f.ref)}`;
+  return null;
+}
+
+// flagsView lists user text saved without a clean pass of the content check
+// (the check failed under --content-check-failure allow, or asked for a review).
+async function flagsView(ctx) {
+  const available = await hasEndpoint('/api/v1/admin/content-flags');
+  if (!ctx.alive()) return;
+  const head = h('div', { class: 'page-head' }, h('h1', {}, t('admin.nav.flags')));
+  if (!available) {
+    replace(ctx.view, head, card('', notice('info', t('admin.fl.noEndpoint'))));
+    return;
+  }
+  const wrap = h('div', {}, loading());
+  const body = h('tbody');
+  const load = async (cursor = '') => {
+    const page = await api.get(`/api/v1/admin/content-flags${q({ cursor })}`);
+    if (!ctx.alive()) return;
+    if (!cursor) {
+      replace(wrap, page.items.length ? h('div', { class: 'table-wrap' }, h('table', { id: 'admin-flags' },
+        h('thead', {}, h('tr', {}, [t('admin.fl.at'), t('admin.fl.where'), t('admin.fl.field'), t('admin.fl.text'), t('admin.fl.reason'), t('admin.fl.author')].map((x) => h('th', {}, x)))),
+        body)) : empty(t('admin.fl.none')));
+    }
+    body.append(...page.items.map((f) => {
+      const href = flagLink(f);
+      const where = `${t(`admin.fl.kind.${f.kind}`)} ${shortID(f.ref)}`;
+      return h('tr', { 'data-id': f.id, 'data-kind': f.kind, 'data-ref': f.ref, 'data-reason': f.reason },
+        h('td', {}, dateTime(f.created_at)),
+        h('td', {}, href ? h('a', { href }, where) : where),
+        h('td', {}, h('code', {}, f.field)),
+        h('td', {}, f.text),
+        h('td', {}, has(`admin.fl.reason.${f.reason}`) ? t(`admin.fl.reason.${f.reason}`) : f.reason),
+        h('td', {}, h('code', {}, shortID(f.user_id))));
+    }));
+    wrap.querySelector('.more')?.remove();
+    if (page.next_cursor) wrap.append(button(t('common.more'), () => load(page.next_cursor), { class: 'secondary more' }));
+  };
+  replace(ctx.view, head, card('', h('p', { class: 'muted' }, t('admin.fl.explain')), wrap));
+  await load();
 }
 
 // ---- Audit and backup ----

@@ -25,6 +25,7 @@ const RULES = [
   [/^must be later than now/, () => t('ferr.drawAtSoon')],
   [/^must be within a year/, () => t('ferr.drawAtFar')],
   [/malformed phone|not a (mainland )?phone/i, () => t('ferr.phone')],
+  [/refused by the content safety check/, () => t('ferr.unsafe')],
 ];
 
 /** reasonText is the localized text of one field error ({field, reason}). */
