@@ -42,7 +42,18 @@ export interface AuditReport {
     orders?: number;
     packets?: number;
     paid_orders?: number;
+    /** Fen of succeeded withdrawals (with refunded_out, money_out). */
+    paid_withdrawals?: number;
+    /** Fen of successful refunds (part of money_out). */
+    refunded_out?: number;
+    /** Refund records. */
+    refunds?: number;
+    /** Fen of refunds not finished (requested, processing, closed, abnormal): out of escrow or balances, not out of the system yet. */
+    refunds_in_flight?: number;
     wallets?: number;
+    /** Fen held for pending withdrawals (part of the conservation check). */
+    withdraw_held?: number;
+    withdrawals?: number;
   };
 }
 
@@ -73,11 +84,17 @@ export interface CreateLottery {
     /** count mode only. */
     participants?: number;
   };
+  /** How long each winner has to leave delivery details after their round's draw: 0 or absent, no window (claims never lapse); otherwise 60 s to 30 days. When it closes, unclaimed prizes lapse and are redrawn (see redraw_rounds). */
+  claim_window_seconds?: number;
   description?: string;
+  /** Optional: restricts it to the members of one WeChat group, the one this share info (the creator's own, from wx.getShareInfo or wx.getGroupEnterInfo) proves; the creator's proof is cached as by POST /api/v1/groups/proof. Only users holding a valid proof of the same group may then join or grab (403 forbidden with a reason). */
+  group?: GroupShare;
   /** time mode: entries close this long before draw.at. */
   lock_before_seconds?: number;
   /** 0 or absent: no limit. In count mode 0 or ≥ draw.participants. */
   max_participants?: number;
+  /** How many times lapsed prizes are redrawn among the entrants who have not won, each round with its own claim window (0: never). Absent: 1 with a claim window, 0 without. Needs claim_window_seconds. */
+  redraw_rounds?: number;
 }
 
 /** A user's entry. It names the lottery and the seed_hash the lottery committed to when it was created: keep them, and check the proof published after the draw against them (`luckbox verify --lottery ID --seed-hash HEX`). */
@@ -98,6 +115,8 @@ export interface ErrorBody {
     code: "conflict" | "exhausted" | "expired" | "forbidden" | "idempotency_mismatch" | "insufficient_storage" | "internal" | "invalid_argument" | "method_not_allowed" | "not_found" | "rate_limited" | "too_large" | "unauthenticated" | "unavailable";
     message: string;
     details?: FieldError[];
+    /** Why, as a stable word for clients to branch on (absent on most errors). A forbidden join or grab of a group-only lottery or packet names one of: group_proof_required (no valid proof of any group: open it from the group chat and POST /api/v1/groups/proof), group_proof_expired (the proof of this group has expired: prove it again), not_in_group (the proofs name other groups). */
+    reason?: string;
   };
 }
 
@@ -164,24 +183,33 @@ export interface GrabResult {
   credited: boolean;
 }
 
+/** What wx.getShareInfo({shareTicket}) or wx.getGroupEnterInfo gives the mini-program: the group's openGId with a watermark, encrypted with the caller's WeChat session key. The server decrypts it with the session key of the caller's latest login, checks the watermark's app id and that its timestamp is at most 10 minutes old, and caches the proof. A group id sent in clear is never accepted. */
+export interface GroupShare {
+  /** encryptedData, base64 */
+  encrypted_data: string;
+  /** iv, base64 */
+  iv: string;
+}
+
 export interface InboxItem {
   id: string;
-  /** lottery_result, lottery_canceled, packet_finished, packet_expired or exchange_reminder; clients show unknown kinds by title and body. */
+  /** lottery_result, lottery_canceled, lottery_redraw_won, lottery_claim_lapsed, packet_finished, packet_expired or exchange_reminder; clients show unknown kinds by title and body. */
   kind: string;
   title: string;
   body: string;
   ref: string;
   created_at: string;
   read: boolean;
-  /** Machine-readable facts of the item (all strings), so a client words it in its reader's language; null when it has none (items stored by versions before these fields, and `exchange_reminder`). `title` and `body` are a Chinese rendering for clients that do not know the kind. A `lottery_result` carries `lottery_id`, `title`, `won` (`true`/`false`), `prize` (when won), `seed_hash` and `entries_hash` (what the lottery's proof must match: `luckbox verify --lottery ID --seed-hash HEX`); a `lottery_canceled` (every participant of a canceled lottery) `lottery_id` and `title`; a `packet_finished` (the sender, when the last share is grabbed) `packet_id`, `count`, `amount_fen` and `grabbed`; a `packet_expired` (the sender of a paid packet, at its expiry) the same and `refunded_fen`. */
+  /** Machine-readable facts of the item (all strings), so a client words it in its reader's language; null when it has none (items stored by versions before these fields, and `exchange_reminder`). `title` and `body` are a Chinese rendering for clients that do not know the kind. A `lottery_result` carries `lottery_id`, `title`, `won` (`true`/`false`), `prize` (when won), `seed_hash` and `entries_hash` (what the lottery's proof must match: `luckbox verify --lottery ID --seed-hash HEX`); a `lottery_canceled` (every participant of a canceled lottery) `lottery_id` and `title`; a `packet_finished` (the sender, when the last share is grabbed) `packet_id`, `count`, `amount_fen` and `grabbed`; a `packet_expired` (the sender of a paid packet, at its expiry) the same and `refunded_fen`; a `lottery_result` of a lottery with a claim window also `claim_deadline`; a `lottery_redraw_won` (a redraw round gave the user a prize) `lottery_id`, `round`, `prize`, `claim_deadline` and the round's `seed_hash`; a `lottery_claim_lapsed` (the claim window closed unclaimed) `lottery_id`, `prize` and `redrawn` (`true`/`false`). */
   data?: Record<string, unknown> | null;
 }
 
 export interface LedgerEntry {
   /** Fen; negative for packet_send. */
   delta: number;
-  kind: "topup" | "packet_send" | "packet_grab" | "packet_refund";
-  /** The top-up order id or the packet id. */
+  /** refund_hold: an admin's refund of a top-up took the amount (ref: the refund); refund_return: a refund that did not go out came back to the balance (ref: the refund); withdraw: a withdrawal to WeChat change holds the amount; withdraw_paid: the held amount left (delta 0); withdraw_return: a failed or cancelled withdrawal returned it. */
+  kind: "topup" | "packet_send" | "packet_grab" | "packet_refund" | "refund_hold" | "refund_return" | "withdraw" | "withdraw_paid" | "withdraw_return";
+  /** The top-up order id, the packet id or the withdrawal id. */
   ref: string;
   balance_after: number;
   at: string;
@@ -233,6 +261,25 @@ export interface Lottery {
     joined: boolean;
     /** The prize the caller won (its name), null otherwise. */
     prize: string | null;
+    /** For a winner of a lottery with a claim window: the deadline of their claim. */
+    claim_deadline?: string;
+    /** For a winner: whether they left delivery details (claimed), may still (pending) or the window closed (lapsed). */
+    claim_status?: "claimed" | "pending" | "lapsed";
+    /** For a winner: the round they won in (0: the main draw). */
+    round?: number;
+  } | null;
+  /** True when only the members of one WeChat group may take part (see POST /api/v1/groups/proof); the group itself is never shown. */
+  group_only: boolean;
+  /** The claim window and its redraws (docs/fairness.md 2.8); null when the lottery has none. */
+  claim_window?: {
+    seconds: number;
+    redraw_rounds: number;
+    /** The current round: 0 the main draw, r redraw round r. */
+    round: number;
+    /** The claim deadline of the current round; null before the draw. */
+    deadline: string | null;
+    /** The redraw rounds committed so far. */
+    redraws: RedrawRound[];
   } | null;
 }
 
@@ -266,12 +313,38 @@ export interface LotteryProof {
     user_id: string;
     prize: string;
   }[];
+  /** The redraw rounds, in order; absent when there were none (docs/fairness.md 2.8). */
+  redraws?: {
+    round: number;
+    /** The round's revealed seed, lowercase hex. */
+    seed: string;
+    /** SHA-256 of the seed, published when the previous claim window opened. */
+    seed_hash: string;
+    /** When the seed_hash was published, UTC to the second (2026-12-03T20:00:00Z). */
+    committed_at: string;
+    /** The claim deadline of the previous round, after which this round was drawn; same format. */
+    deadline: string;
+    /** The previous round's winners who did not claim, in its draw order. */
+    lapsed: string[];
+    /** The entries hash of the eligible entries: the entries, in entry order, minus every earlier winner. */
+    eligible_hash: string;
+    /** The lapsed prizes, grouped in the order of the lottery's prize list. */
+    prizes: Prize[];
+    winners: {
+      user_id: string;
+      prize: string;
+    }[];
+  }[];
 }
 
 export interface LotteryWinner {
   user_id: string;
   nickname: string;
   prize: string;
+  /** 0: the main draw; r: redraw round r. */
+  round: number;
+  /** claimed: delivery details left; pending: not yet (the window is open, or the lottery has none); lapsed: the claim window closed unclaimed. */
+  status: "claimed" | "pending" | "lapsed";
 }
 
 export interface Me {
@@ -325,6 +398,8 @@ export interface Packet {
     salt: string | null;
     shares: number[] | null;
   } | null;
+  /** True when only the members of one WeChat group may take part (see POST /api/v1/groups/proof); the group itself is never shown. */
+  group_only: boolean;
 }
 
 /** The refusal WeChat Pay expects (it retries). */
@@ -349,6 +424,77 @@ export interface Prize {
   quantity: number;
 }
 
+export interface Reconciliation {
+  /** The bill day (Beijing time). */
+  date: string;
+  ran_at: string;
+  /** Records in the trade bill (payments and refunds). */
+  bill_rows: number;
+  /** luckbox orders paid that day. */
+  payments: number;
+  /** luckbox refunds that succeeded that day. */
+  refunds: number;
+  mismatches: ({
+    /** missing_in_luckbox: a bill record luckbox has no order or refund for; missing_in_bill: paid or refunded in luckbox that day, not in the bill; amount: the amounts differ; state: the bill has it paid or refunded, luckbox does not. */
+    kind: "missing_in_luckbox" | "missing_in_bill" | "amount" | "state";
+    /** out_trade_no or out_refund_no */
+    ref: string;
+    /** Fen (0 if not in the bill). */
+    bill_amount: number;
+    /** Fen (0 if unknown to luckbox). */
+    luckbox_amount: number;
+    detail: string;
+  })[];
+  /** Why the bill could not be had (download, hash or format); empty when it was compared. */
+  error: string;
+}
+
+export interface RedrawRound {
+  round: number;
+  /** SHA-256 of the round's seed, lowercase hex: published when the previous claim window opened, before its deadline. */
+  seed_hash: string;
+  committed_at: string;
+  /** The round's seed, revealed when the round is drawn; null before. */
+  seed: string | null;
+  drawn_at: string | null;
+  winner_count: number;
+}
+
+export interface Refund {
+  refund_id: string;
+  /** packet: the unclaimed remainder of an expired WeChat-paid packet; topup: an admin's refund of an unspent top-up. */
+  kind: "packet" | "topup";
+  /** requested: recorded, the request to WeChat Pay not answered yet; processing: accepted by WeChat Pay; success: the money reached the payer (final); closed / abnormal: WeChat Pay gave up, the money is held until an admin retries or credits it (a closed top-up refund returns to the balance at once: credited); credited: returned to the user's balance (final). */
+  status: "requested" | "processing" | "success" | "closed" | "abnormal" | "credited";
+  /** Fen. */
+  amount: number;
+  /** The payer (the packet's sender or the top-up's payer). */
+  user_seq: number;
+  /** The payment order refunded. */
+  order_id: string;
+  out_trade_no: string;
+  transaction_id: string;
+  packet_id: string | null;
+  reason: string;
+  /** 1, then one more per admin retry. */
+  attempt: number;
+  /** The merchant refund number of the current attempt: RF + the refund id in upper case, -N from the second attempt. Requests of one attempt are re-sent with the same number (idempotent at WeChat Pay). */
+  out_refund_no: string;
+  /** WeChat Pay's refund_id, once known. */
+  wx_refund_id: string;
+  created_at: string;
+  updated_at: string;
+  /** closed or abnormal: an admin can retry it or credit it to the balance. */
+  retryable: boolean;
+  history: {
+    at: string;
+    status: string;
+    /** expiry, admin, request, notification, query, retry or credit */
+    source: string;
+    note: string;
+  }[];
+}
+
 export interface TopupOrder {
   order_id: string;
   /** The WeChat Pay merchant order number. */
@@ -362,10 +508,38 @@ export interface TopupOrder {
   pay_params: PayParams | null;
 }
 
+/** The arguments of wx.requestMerchantTransfer (package is WeChat Pay's package_info); null unless the transfer waits for the user's confirmation. */
+export interface TransferParams {
+  mchId: string;
+  appId: string;
+  package: string;
+}
+
 export interface User {
   id: string;
   nickname: string;
   avatar_url: string;
+}
+
+export interface Withdrawal {
+  withdrawal_id: string;
+  /** The merchant transfer bill number at WeChat Pay. */
+  out_bill_no: string;
+  /** pending: the amount is held; succeeded: paid out; failed, cancelled: the amount is back in the balance. */
+  status: "pending" | "succeeded" | "failed" | "cancelled";
+  /** WeChat Pay's last known bill state: empty before its first answer, ACCEPTED, PROCESSING, WAIT_USER_CONFIRM, TRANSFERING, CANCELING, SUCCESS, FAIL or CANCELLED. */
+  state: string;
+  amount: number;
+  created_at: string;
+  /** Unconfirmed after this, the transfer is cancelled and the amount returns. */
+  confirm_by: string;
+  finished_at: string | null;
+  transfer_params: TransferParams | null;
+  fail_reason?: string;
+  /** The user's id (admin lists only). */
+  user_id?: string;
+  /** The user's nickname (admin lists only). */
+  user_nickname?: string;
 }
 
 /** The error codes of the API. */
@@ -429,8 +603,32 @@ export interface Responses {
   };
   /** A packet (admin) */
   "GET /api/v1/admin/packets/{packetID}": Packet;
+  /** Reconciliations with WeChat Pay's trade bills (admin) */
+  "GET /api/v1/admin/reconciliations": {
+    items: Reconciliation[];
+  };
+  /** Reconcile one day now (admin) */
+  "POST /api/v1/admin/reconciliations": Reconciliation;
+  /** Refunds, newest first (admin) */
+  "GET /api/v1/admin/refunds": {
+    items: Refund[];
+    /** Pass as cursor for the next page; empty at the end. */
+    next_cursor: string;
+  };
+  /** Credit a closed or abnormal refund to the balance (admin) */
+  "POST /api/v1/admin/refunds/{refundID}/credit": Refund;
+  /** Retry a closed or abnormal refund (admin) */
+  "POST /api/v1/admin/refunds/{refundID}/retry": Refund;
   /** Activity per minute and money flow (admin) */
   "GET /api/v1/admin/stats": AdminStats;
+  /** Refund (part of) an unspent top-up to the payer (admin) */
+  "POST /api/v1/admin/topups/{orderID}/refunds": Refund;
+  /** Every withdrawal, newest first (admin) */
+  "GET /api/v1/admin/withdrawals": {
+    items: Withdrawal[];
+    /** Pass as cursor for the next page; empty at the end. */
+    next_cursor: string;
+  };
   /** A gift exchange's title and status (any user) */
   "GET /api/v1/exchanges/{id}": {
     id: string;
@@ -449,6 +647,11 @@ export interface Responses {
     drawn: boolean;
     drawn_at: string | null;
     recipient: ExchangeRecipient | null;
+  };
+  /** Prove membership of a WeChat group */
+  "POST /api/v1/groups/proof": {
+    /** When the proof stops counting. */
+    expires_at: string;
   };
   /** Log in with a wx.login code */
   "POST /api/v1/login": Login;
@@ -530,6 +733,10 @@ export interface Responses {
   "POST /api/v1/packets/{packetID}/paid": Packet;
   /** WeChat Pay payment notification (notify_url) */
   "POST /api/v1/pay/notify": null;
+  /** WeChat Pay refund notification (refund notify_url) */
+  "POST /api/v1/pay/refunds/notify": null;
+  /** WeChat Pay merchant transfer notification (notify_url of withdrawals) */
+  "POST /api/v1/pay/transfer-notify": null;
   /** The caller's wallet balance */
   "GET /api/v1/wallet": {
     balance: number;
@@ -544,6 +751,18 @@ export interface Responses {
   "POST /api/v1/wallet/topups": TopupOrder;
   /** A top-up order of the caller */
   "GET /api/v1/wallet/topups/{orderID}": TopupOrder;
+  /** The caller's withdrawals, newest first */
+  "GET /api/v1/wallet/withdrawals": {
+    items: Withdrawal[];
+    /** Pass as cursor for the next page; empty at the end. */
+    next_cursor: string;
+  };
+  /** Withdraw part of the balance to WeChat change */
+  "POST /api/v1/wallet/withdrawals": Withdrawal;
+  /** A withdrawal of the caller */
+  "GET /api/v1/wallet/withdrawals/{withdrawalID}": Withdrawal;
+  /** Cancel a pending withdrawal of the caller */
+  "POST /api/v1/wallet/withdrawals/{withdrawalID}/cancel": Withdrawal;
 }
 
 /** The JSON request body of each operation that takes one. */
@@ -560,6 +779,18 @@ export interface RequestBodies {
     name?: string;
     phone?: string;
   };
+  "POST /api/v1/admin/reconciliations": {
+    date: string;
+  };
+  "POST /api/v1/admin/refunds/{refundID}/credit": Record<string, unknown>;
+  "POST /api/v1/admin/refunds/{refundID}/retry": Record<string, unknown>;
+  "POST /api/v1/admin/topups/{orderID}/refunds": {
+    /** Fen. */
+    amount: number;
+    /** Shown to the payer by WeChat Pay. */
+    reason: string;
+  };
+  "POST /api/v1/groups/proof": GroupShare;
   "POST /api/v1/login": {
     code: string;
   };
@@ -594,6 +825,8 @@ export interface RequestBodies {
     /** Shares (equal, lucky); absent or 1 for personal. */
     count?: number;
     greeting?: string;
+    /** Optional: restricts it to the members of one WeChat group, the one this share info (the creator's own, from wx.getShareInfo or wx.getGroupEnterInfo) proves; the creator's proof is cached as by POST /api/v1/groups/proof. Only users holding a valid proof of the same group may then join or grab (403 forbidden with a reason). Not for personal packets. */
+    group?: GroupShare;
     pay_with?: "balance" | "wechat";
     /** The recipient of a personal packet (an existing user, not the sender). */
     to_user_id?: string;
@@ -612,10 +845,43 @@ export interface RequestBodies {
     resource_type?: string;
     summary?: string;
   };
+  "POST /api/v1/pay/refunds/notify": {
+    id: string;
+    event_type: string;
+    resource: {
+      algorithm?: string;
+      associated_data?: string;
+      ciphertext?: string;
+      nonce?: string;
+      original_type?: string;
+    };
+    create_time?: string;
+    resource_type?: string;
+    summary?: string;
+  };
+  "POST /api/v1/pay/transfer-notify": {
+    id: string;
+    event_type: string;
+    resource: {
+      algorithm?: string;
+      associated_data?: string;
+      ciphertext?: string;
+      nonce?: string;
+      original_type?: string;
+    };
+    create_time?: string;
+    resource_type?: string;
+    summary?: string;
+  };
   "POST /api/v1/wallet/topups": {
     /** Fen; the maximum is --topup-max (default 1,000,000). */
     amount: number;
   };
+  "POST /api/v1/wallet/withdrawals": {
+    /** Fen; --withdraw-min..--withdraw-max (default 100..20000). */
+    amount: number;
+  };
+  "POST /api/v1/wallet/withdrawals/{withdrawalID}/cancel": Record<string, unknown>;
 }
 
 /** The query parameters of each operation that takes some. */
@@ -640,9 +906,20 @@ export interface QueryParams {
     /** next_cursor of the previous page. */
     cursor?: string;
   };
+  "GET /api/v1/admin/refunds": {
+    /** next_cursor of the previous page. */
+    cursor?: string;
+    status?: "requested" | "processing" | "success" | "closed" | "abnormal" | "credited";
+    /** Page size (default and maximum 50). */
+    limit?: number;
+  };
   "GET /api/v1/admin/stats": {
     /** How far back to count: a duration in whole minutes from 1m to 24h (default 60m), e.g. 15m, 90m, 6h. */
     window?: string;
+  };
+  "GET /api/v1/admin/withdrawals": {
+    /** next_cursor of the previous page. */
+    cursor?: string;
   };
   "GET /api/v1/lotteries/{id}/claims": {
     /** next_cursor of the previous page. */
@@ -673,6 +950,10 @@ export interface QueryParams {
     cursor?: string;
   };
   "GET /api/v1/wallet/ledger": {
+    /** next_cursor of the previous page. */
+    cursor?: string;
+  };
+  "GET /api/v1/wallet/withdrawals": {
     /** next_cursor of the previous page. */
     cursor?: string;
   };
