@@ -21,6 +21,12 @@ import (
 // (notification or query) settles it: SUCCESS pays the held money out
 // (money out), FAIL and CANCELLED return it to the balance. A bill the user
 // does not confirm within ConfirmWindow is cancelled through the API.
+//
+// The money returns only when WeChat Pay will never pay the bill: a
+// cancel while the transfer request has no answer (it may be on its way,
+// or its answer lost) only records the request; the transfer's sender (the
+// outbox handler) settles it when WeChat Pay has no bill, and any answer
+// about a bill waiting for the user cancels that bill at WeChat Pay.
 
 // Transfers is the part of WeChat Pay's merchant transfer this package
 // needs; main adapts the wechat client to it.
@@ -168,6 +174,10 @@ type withdrawal struct {
 	ConfirmBy      time.Time `json:"confirm_by"`
 	FinishedAt     time.Time `json:"finished_at,omitzero"`
 	Queries        int       `json:"queries,omitempty"`
+	// CancelRequested: the user (or the confirm window's expiry) asked to
+	// cancel. The money stays held until WeChat Pay's bill is CANCELLED or
+	// FAIL, or the transfer's sender knows the bill never existed.
+	CancelRequested bool `json:"cancel_requested,omitempty"`
 }
 
 func (w *withdrawal) final() bool { return w.Status != WithdrawPending }
@@ -193,6 +203,10 @@ type Withdrawal struct {
 	CreatedAt  time.Time  `json:"created_at"`
 	ConfirmBy  time.Time  `json:"confirm_by"`
 	FinishedAt *time.Time `json:"finished_at"`
+	// CancelRequested is true once a cancel was asked for while the
+	// transfer was not answered yet: the money stays held until WeChat Pay
+	// cancels the bill (or it turns out it never existed).
+	CancelRequested bool `json:"cancel_requested"`
 	// TransferParams is set while the transfer waits for the user's
 	// confirmation: pass it to wx.requestMerchantTransfer.
 	TransferParams *TransferParams `json:"transfer_params"`
@@ -324,12 +338,14 @@ func (s *Service) Withdraw(ctx context.Context, user auth.User, amount int64) (W
 // withdrawalView renders w (admin lists name the user: withAdminUser).
 func (s *Service) withdrawalView(seq uint64, w withdrawal) Withdrawal {
 	v := Withdrawal{ID: data.EncodeID(seq, w.Tag), OutBillNo: w.OutBillNo, Status: w.Status, State: w.State,
-		Amount: w.Amount, FailReason: w.FailReason, CreatedAt: w.CreatedAt.UTC(), ConfirmBy: w.ConfirmBy.UTC()}
+		Amount: w.Amount, FailReason: w.FailReason, CreatedAt: w.CreatedAt.UTC(), ConfirmBy: w.ConfirmBy.UTC(),
+		CancelRequested: w.CancelRequested}
 	if !w.FinishedAt.IsZero() {
 		t := w.FinishedAt.UTC()
 		v.FinishedAt = &t
 	}
-	if t := s.opts.Withdraw.Transfers; t != nil && !w.final() && w.State == TransferWaitUserConfirm && w.PackageInfo != "" {
+	if t := s.opts.Withdraw.Transfers; t != nil && !w.final() && !w.CancelRequested &&
+		w.State == TransferWaitUserConfirm && w.PackageInfo != "" {
 		v.TransferParams = &TransferParams{MchID: t.MchID(), AppID: t.AppID(), Package: w.PackageInfo}
 	}
 	return v

@@ -104,10 +104,12 @@ func (s *Service) settle(tx data.Tx, seq uint64, w *withdrawal, now time.Time) e
 	return nil
 }
 
-// deliverTransfer is the outbox handler of a transfer request: it sends the
-// withdrawal's transfer to WeChat Pay (again, after a crash or a failed
-// attempt: the out_bill_no makes it the same bill) and applies the answer.
-// A refused request fails the withdrawal (the money returns).
+// deliverTransfer is the outbox handler of a transfer request, the only
+// sender of transfers: it sends the withdrawal's transfer to WeChat Pay
+// (again, after a crash or a failed attempt: the out_bill_no makes it the
+// same bill) and applies the answer. A refused request fails the withdrawal
+// (the money returns). A withdrawal with a cancel request is not sent: its
+// bill is queried instead (an earlier attempt may have created it).
 func (s *Service) deliverTransfer(ctx context.Context, m data.Message) error {
 	var msg transferMessage
 	if err := json.Unmarshal(m.Payload, &msg); err != nil {
@@ -125,7 +127,21 @@ func (s *Service) deliverTransfer(ctx context.Context, m data.Message) error {
 	}
 	t := s.opts.Withdraw.Transfers
 	if !found || w.final() || w.State != "" || t == nil {
-		return nil // answered already, or settled (a user's cancel before the request)
+		return nil // answered already, or settled
+	}
+	if w.CancelRequested {
+		// Cancelled before an answer: an earlier attempt may have reached
+		// WeChat Pay. No bill there: this handler, the only sender, will not
+		// send it, so the money returns; a bill: its state applies and it
+		// is cancelled if it waits for the user.
+		b, err := t.QueryTransfer(ctx, w.OutBillNo)
+		if errors.Is(err, ErrTransferNotExist) {
+			return s.cancelUnsent(ctx, msg.Seq)
+		}
+		if err != nil {
+			return fmt.Errorf("query transfer %s of a cancel request: %w", w.OutBillNo, err)
+		}
+		return s.applyAnswer(ctx, msg.Seq, b)
 	}
 	b, err := t.Transfer(ctx, TransferRequest{OutBillNo: w.OutBillNo, OpenID: w.OpenID, Amount: w.Amount, Remark: withdrawRemark})
 	if errors.Is(err, ErrTransferRefused) {
@@ -139,10 +155,11 @@ func (s *Service) deliverTransfer(ctx context.Context, m data.Message) error {
 	return s.applyAnswer(ctx, msg.Seq, b)
 }
 
-// applyAnswer applies an answer of WeChat Pay about a bill; if the
-// withdrawal was settled meanwhile (a user's cancel before the request
-// was answered) while the bill still waits for the user, the bill is
-// cancelled so nobody can confirm it.
+// applyAnswer applies an answer of WeChat Pay about a bill. A bill that
+// waits for the user while its withdrawal has a cancel request is cancelled
+// at WeChat Pay (cancelBill); so is one whose withdrawal was settled
+// cancelled meanwhile (a sender's request still on its way when the bill
+// was found missing), so nobody can confirm it.
 func (s *Service) applyAnswer(ctx context.Context, seq uint64, b TransferBill) error {
 	if _, err := s.ApplyTransfer(ctx, b); err != nil {
 		return err
@@ -151,10 +168,32 @@ func (s *Service) applyAnswer(ctx context.Context, seq uint64, b TransferBill) e
 	if err != nil {
 		return err
 	}
-	if w.final() && w.State == TransferCancelled && b.State == TransferWaitUserConfirm {
+	switch {
+	case !w.final() && w.CancelRequested && w.State == TransferWaitUserConfirm:
+		return s.cancelBill(ctx, w.OutBillNo)
+	case w.final() && w.State == TransferCancelled && b.State == TransferWaitUserConfirm:
 		if _, err := s.opts.Withdraw.Transfers.CancelTransfer(ctx, b.OutBillNo); err != nil && !errors.Is(err, ErrTransferNotCancelable) {
 			return fmt.Errorf("cancel transfer %s of a cancelled withdrawal: %w", b.OutBillNo, err)
 		}
+	}
+	return nil
+}
+
+// cancelBill cancels a bill waiting for the user at WeChat Pay and applies
+// the answer (CANCELING: the money returns when the bill is CANCELLED). If
+// the user confirmed first (not cancelable), the bill's state is queried
+// and applied: the transfer goes on and the money leaves once.
+func (s *Service) cancelBill(ctx context.Context, outBillNo string) error {
+	t := s.opts.Withdraw.Transfers
+	b, err := t.CancelTransfer(ctx, outBillNo)
+	if errors.Is(err, ErrTransferNotCancelable) {
+		b, err = t.QueryTransfer(ctx, outBillNo)
+	}
+	if err != nil {
+		return fmt.Errorf("cancel transfer %s: %w", outBillNo, err)
+	}
+	if _, err := s.ApplyTransfer(ctx, b); err != nil {
+		return err
 	}
 	return nil
 }
@@ -172,9 +211,11 @@ func (s *Service) withdrawalAt(seq uint64) (withdrawal, error) {
 
 // handleWithdrawQuery runs when a withdrawal is not final QueryAfter after
 // its creation (and again, backing off): it queries the bill and applies
-// its state; a bill still waiting for the user past ConfirmBy is cancelled.
-// A bill WeChat Pay does not know (the request never arrived) is left to
-// the outbox until ConfirmBy, and cancelled after it.
+// its state (applyAnswer: a bill waiting for the user with a cancel request
+// is cancelled). Past ConfirmBy it records a cancel request first, as a
+// user's cancel does. A bill WeChat Pay does not know is left to the
+// outbox, the only sender: the request may still be on its way, and only
+// the sender knows it will not send it (it settles a cancel request).
 func (s *Service) handleWithdrawQuery(ctx context.Context, d data.Due) error {
 	seq := data.ParseU64(d.Ref)
 	w, err := s.withdrawalAt(seq)
@@ -183,13 +224,18 @@ func (s *Service) handleWithdrawQuery(ctx context.Context, d data.Due) error {
 		return err
 	}
 	now := s.now().UTC()
+	if !now.Before(w.ConfirmBy) && !w.CancelRequested {
+		if _, err := s.requestCancel(ctx, seq, false); err != nil {
+			if data.IsRejection(err) {
+				return nil // settled meanwhile
+			}
+			return err
+		}
+	}
 	b, err := t.QueryTransfer(ctx, w.OutBillNo)
 	switch {
 	case errors.Is(err, ErrTransferNotExist):
-		if now.Before(w.ConfirmBy) {
-			return s.scheduleWithdrawQuery(ctx, seq, now)
-		}
-		return s.cancelUnsent(ctx, seq)
+		return s.scheduleWithdrawQuery(ctx, seq, now)
 	case err != nil:
 		return fmt.Errorf("query transfer %s: %w", w.OutBillNo, err)
 	}
@@ -205,26 +251,15 @@ func (s *Service) handleWithdrawQuery(ctx context.Context, d data.Due) error {
 	if b.Final() {
 		return nil
 	}
-	if b.State == TransferWaitUserConfirm && !now.Before(w.ConfirmBy) {
-		cb, err := t.CancelTransfer(ctx, w.OutBillNo)
-		switch {
-		case errors.Is(err, ErrTransferNotCancelable): // confirmed meanwhile: query again
-		case err != nil:
-			return fmt.Errorf("cancel expired transfer %s: %w", w.OutBillNo, err)
-		default:
-			if _, err := s.ApplyTransfer(ctx, cb); err != nil {
-				return err
-			}
-		}
-	}
 	return s.scheduleWithdrawQuery(ctx, seq, now)
 }
 
 // Final reports whether the bill's state is final.
 func (b TransferBill) Final() bool { return transferRank[b.State] == 9 }
 
-// cancelUnsent cancels a withdrawal whose transfer WeChat Pay never
-// received (its money returns); a withdrawal answered meanwhile is left.
+// cancelUnsent cancels a withdrawal whose transfer WeChat Pay does not have
+// and never will (only the sender, deliverTransfer, knows that): its money
+// returns; a withdrawal answered meanwhile is left.
 func (s *Service) cancelUnsent(ctx context.Context, seq uint64) error {
 	now := s.now().UTC()
 	err := s.db.Update(ctx, func(tx data.Tx) error {
@@ -279,11 +314,43 @@ func (s *Service) CheckWithdrawal(ctx context.Context, id string) error {
 	return s.handleWithdrawQuery(ctx, data.Due{At: s.now(), Kind: dueWithdrawQuery, Ref: data.U64(seq)})
 }
 
-// CancelWithdrawal cancels the user's pending withdrawal: one whose
-// transfer was not sent yet is cancelled at once (the money returns); a
-// bill waiting for the user's confirmation is cancelled at WeChat Pay (the
-// answer says CANCELING; the money returns when the bill is CANCELLED). A
-// final withdrawal, or one the user already confirmed, is a conflict.
+// requestCancel records a cancel request on pending withdrawal seq in one
+// operation (a final one is a conflict, before any write); with
+// onlyUnanswered, one answered meanwhile is left as it is. It returns the
+// withdrawal as stored.
+func (s *Service) requestCancel(ctx context.Context, seq uint64, onlyUnanswered bool) (withdrawal, error) {
+	var w withdrawal
+	err := s.db.Update(ctx, func(tx data.Tx) error {
+		var found bool
+		var err error
+		w, found, err = loadWithdrawal(tx, seq)
+		switch {
+		case err != nil:
+			return err
+		case !found:
+			return data.Errorf(data.ENotFound, "no such withdrawal")
+		case w.final():
+			return data.Errorf(data.EConflict, "the withdrawal is already %s", w.Status)
+		case w.CancelRequested || (onlyUnanswered && w.State != ""):
+			return nil
+		}
+		w.CancelRequested = true
+		return putWithdrawal(tx, seq, w)
+	})
+	if err != nil {
+		return w, fmt.Errorf("cancel request of withdrawal %d: %w", seq, err)
+	}
+	return w, nil
+}
+
+// CancelWithdrawal cancels the user's pending withdrawal. One whose
+// transfer request has no answer yet (it may be on its way to WeChat Pay)
+// only gets a cancel request: the answer shows it pending with
+// cancel_requested, the money stays held, and it returns once WeChat Pay
+// cannot pay the bill (see deliverTransfer and applyAnswer). A bill waiting
+// for the user's confirmation is cancelled at WeChat Pay (the answer says
+// CANCELING; the money returns when the bill is CANCELLED). A final
+// withdrawal, or one the user already confirmed, is a conflict.
 func (s *Service) CancelWithdrawal(ctx context.Context, userSeq uint64, id string) (Withdrawal, error) {
 	seq, w, err := s.lookupWithdrawal(userSeq, id)
 	if err != nil {
@@ -292,31 +359,29 @@ func (s *Service) CancelWithdrawal(ctx context.Context, userSeq uint64, id strin
 	if w.final() {
 		return Withdrawal{}, data.Errorf(data.EConflict, "the withdrawal is already %s", w.Status)
 	}
+	if s.opts.Withdraw.Transfers == nil {
+		return Withdrawal{}, data.Errorf(data.EConflict, "withdrawals are not configured on this server")
+	}
 	if w.State == "" {
-		if err := s.cancelUnsent(ctx, seq); err != nil {
+		if w, err = s.requestCancel(ctx, seq, true); err != nil {
 			return Withdrawal{}, err
 		}
+		if w.State == "" {
+			return s.withdrawalView(seq, w), nil
+		}
+	}
+	b, err := s.opts.Withdraw.Transfers.CancelTransfer(ctx, w.OutBillNo)
+	if errors.Is(err, ErrTransferNotCancelable) {
+		return Withdrawal{}, data.Errorf(data.EConflict, "the transfer can no longer be cancelled")
+	}
+	if err != nil {
+		return Withdrawal{}, fmt.Errorf("cancel withdrawal: %w", err)
+	}
+	if _, err := s.ApplyTransfer(ctx, b); err != nil {
+		return Withdrawal{}, fmt.Errorf("cancel withdrawal: %w", err)
 	}
 	if w, err = s.withdrawalAt(seq); err != nil {
 		return Withdrawal{}, fmt.Errorf("cancel withdrawal: %w", err)
-	}
-	if !w.final() {
-		if s.opts.Withdraw.Transfers == nil {
-			return Withdrawal{}, data.Errorf(data.EConflict, "withdrawals are not configured on this server")
-		}
-		b, err := s.opts.Withdraw.Transfers.CancelTransfer(ctx, w.OutBillNo)
-		if errors.Is(err, ErrTransferNotCancelable) {
-			return Withdrawal{}, data.Errorf(data.EConflict, "the transfer can no longer be cancelled")
-		}
-		if err != nil {
-			return Withdrawal{}, fmt.Errorf("cancel withdrawal: %w", err)
-		}
-		if _, err := s.ApplyTransfer(ctx, b); err != nil {
-			return Withdrawal{}, fmt.Errorf("cancel withdrawal: %w", err)
-		}
-		if w, err = s.withdrawalAt(seq); err != nil {
-			return Withdrawal{}, fmt.Errorf("cancel withdrawal: %w", err)
-		}
 	}
 	return s.withdrawalView(seq, w), nil
 }

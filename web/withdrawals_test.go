@@ -71,12 +71,13 @@ func (w testTransferNotify) ParseTransferNotification(h http.Header, body []byte
 
 // withdrawalOut is a withdrawal as the API answers it.
 type withdrawalOut struct {
-	ID             string `json:"withdrawal_id"`
-	OutBillNo      string `json:"out_bill_no"`
-	Status         string `json:"status"`
-	State          string `json:"state"`
-	Amount         int64  `json:"amount"`
-	TransferParams *struct {
+	ID              string `json:"withdrawal_id"`
+	OutBillNo       string `json:"out_bill_no"`
+	Status          string `json:"status"`
+	State           string `json:"state"`
+	Amount          int64  `json:"amount"`
+	CancelRequested bool   `json:"cancel_requested"`
+	TransferParams  *struct {
 		MchID   string `json:"mchId"`
 		AppID   string `json:"appId"`
 		Package string `json:"package"`

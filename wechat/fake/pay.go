@@ -65,8 +65,12 @@ type payState struct {
 	refunds   map[string]*payRefund    // by out_refund_no (pay_refund.go)
 	tamper    map[string]*billTamper   // by bill date (bills.go)
 	transfers map[string]*transferBill // by out_bill_no (pay_transfer.go)
-	// holdTransfers: transfer requests create their bill but get no answer.
+	// holdTransfers: transfer requests create their bill but get no answer
+	// until transferRelease closes released.
 	holdTransfers bool
+	released      chan struct{}
+	// dropTransfers: transfer requests never arrive (503, no bill).
+	dropTransfers bool
 	randMu        sync.Mutex
 }
 

@@ -96,6 +96,8 @@ func (f *Fake) registerTransfer(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+p+"/out-bill-no/{no}/cancel", f.transferCancel)
 	mux.HandleFunc("POST /transfer/confirm", f.transferConfirm)
 	mux.HandleFunc("POST /transfer/hold", f.transferHold)
+	mux.HandleFunc("POST /transfer/drop", f.transferDrop)
+	mux.HandleFunc("POST /transfer/release", f.transferRelease)
 	mux.HandleFunc("GET /transfer/{no}", f.transferShow)
 	mux.HandleFunc("POST /transfer/{no}/{action}", f.transferControl)
 }
@@ -122,6 +124,11 @@ func (f *Fake) transferCreate(w http.ResponseWriter, r *http.Request) {
 	canon, _ := json.Marshal(req)
 	now := f.now()
 	f.mu.Lock()
+	if f.pay.dropTransfers {
+		f.mu.Unlock()
+		f.payError(w, r, http.StatusServiceUnavailable, "SYSTEM_ERROR", "系统繁忙，请稍后重试")
+		return
+	}
 	b, exists := f.pay.transfers[req.OutBillNo]
 	switch {
 	case !exists:
@@ -136,23 +143,54 @@ func (f *Fake) transferCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	f.transferExpire(b)
 	out := b.answer(true)
-	hold := f.pay.holdTransfers
+	hold, released := f.pay.holdTransfers, f.pay.released
 	f.mu.Unlock()
 	if hold {
-		// The bill exists, but its answer never leaves (the crash test
-		// kills the server while its request waits here).
-		<-r.Context().Done()
-		return
+		// The bill exists, but its answer waits for POST /transfer/release
+		// (the crash test kills the server while its request waits here).
+		// The released answer is the one of the creation: a late answer.
+		select {
+		case <-r.Context().Done():
+			return
+		case <-released:
+		}
 	}
 	f.payReply(w, r, http.StatusOK, out)
 }
 
 // transferHold serves the control route POST /transfer/hold: from now on
-// the fake creates transfer bills but never answers the requests (a lost
-// answer; the crash test kills the server meanwhile).
+// the fake creates transfer bills but holds the answers until POST
+// /transfer/release (a late or lost answer; the crash test kills the
+// server meanwhile).
 func (f *Fake) transferHold(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
-	f.pay.holdTransfers = true
+	if !f.pay.holdTransfers {
+		f.pay.holdTransfers, f.pay.released = true, make(chan struct{})
+	}
+	f.mu.Unlock()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// transferDrop serves the control route POST /transfer/drop: from now on
+// transfer requests never arrive (answered 503 SYSTEM_ERROR, no bill is
+// created), until POST /transfer/release.
+func (f *Fake) transferDrop(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	f.pay.dropTransfers = true
+	f.mu.Unlock()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// transferRelease serves the control route POST /transfer/release: ends
+// /transfer/hold and /transfer/drop; the held answers go out now (each
+// still the answer of its bill's creation, as a late answer would be).
+func (f *Fake) transferRelease(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	if f.pay.holdTransfers {
+		close(f.pay.released)
+		f.pay.holdTransfers, f.pay.released = false, nil
+	}
+	f.pay.dropTransfers = false
 	f.mu.Unlock()
 	w.WriteHeader(http.StatusNoContent)
 }
