@@ -534,6 +534,8 @@ export interface Withdrawal {
   /** Unconfirmed after this, the transfer is cancelled and the amount returns. */
   confirm_by: string;
   finished_at: string | null;
+  /** True once a cancel was asked for (by the user, or by the server at confirm_by) while the transfer was not answered: the withdrawal stays pending with the amount held until WeChat Pay's bill is cancelled or known never to exist (then cancelled, the amount back), or the user's confirmation got there first (then succeeded). transfer_params is null meanwhile. */
+  cancel_requested: boolean;
   transfer_params: TransferParams | null;
   fail_reason?: string;
   /** The user's id (admin lists only). */
