@@ -18,16 +18,10 @@ func heldWithdrawal(t *testing.T) (*harness, string, withdrawalOut) {
 	wantStatus(t, r, 201, "")
 	var w withdrawalOut
 	r.JSON(t, &w)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if _, ok := h.fake.Transfer(w.OutBillNo); ok {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the transfer request never reached the fake")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitFor(t, "the transfer request to reach the fake", func() bool {
+		_, ok := h.fake.Transfer(w.OutBillNo)
+		return ok
+	})
 	return h, alice, w
 }
 
@@ -117,6 +111,8 @@ func TestWithdrawCancelBeforeArrival(t *testing.T) {
 	wantStatus(t, r, 201, "")
 	var w withdrawalOut
 	r.JSON(t, &w)
+	// The outbox's first attempt is refused; its retry waits for the clock.
+	waitFor(t, "the first transfer attempt", func() bool { return h.fake.DroppedTransfers() > 0 })
 	wantCancelRequested(t, h, alice, h.cancel(alice, w))
 	wantStatus(t, h.do("POST", "/_fake/wechat/transfer/release", "", nil), 204, "")
 	h.clock.Add(10 * time.Minute) // past the outbox's backoff

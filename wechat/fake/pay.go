@@ -69,8 +69,10 @@ type payState struct {
 	// until transferRelease closes released.
 	holdTransfers bool
 	released      chan struct{}
-	// dropTransfers: transfer requests never arrive (503, no bill).
+	// dropTransfers: transfer requests never arrive (503, no bill);
+	// dropped counts them.
 	dropTransfers bool
+	dropped       int
 	randMu        sync.Mutex
 }
 

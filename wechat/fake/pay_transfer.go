@@ -125,6 +125,7 @@ func (f *Fake) transferCreate(w http.ResponseWriter, r *http.Request) {
 	now := f.now()
 	f.mu.Lock()
 	if f.pay.dropTransfers {
+		f.pay.dropped++
 		f.mu.Unlock()
 		f.payError(w, r, http.StatusServiceUnavailable, "SYSTEM_ERROR", "系统繁忙，请稍后重试")
 		return
@@ -169,6 +170,14 @@ func (f *Fake) transferHold(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Unlock()
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// DroppedTransfers counts the transfer requests refused under POST
+// /transfer/drop (they never created a bill).
+func (f *Fake) DroppedTransfers() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.pay.dropped
 }
 
 // transferDrop serves the control route POST /transfer/drop: from now on
