@@ -6,18 +6,25 @@ import (
 	"time"
 )
 
-// heldWithdrawal tops alice up with 1000, makes the fake WeChat Pay hold
-// transfer answers, withdraws 300 and waits until the fake has the bill:
-// the request arrived, its answer has not.
-func heldWithdrawal(t *testing.T) (*harness, string, withdrawalOut) {
+// faultyWithdrawal tops alice up with 1000, switches the fake WeChat
+// Pay's transfers to mode (hold: answers held; drop: requests never
+// arrive) and withdraws 300.
+func faultyWithdrawal(t *testing.T, mode string) (*harness, string, withdrawalOut) {
 	h := newHarness(t, withPackets)
 	alice, _ := h.login("alice")
 	h.topup(alice, 1000)
-	wantStatus(t, h.do("POST", "/_fake/wechat/transfer/hold", "", nil), 204, "")
+	wantStatus(t, h.do("POST", "/_fake/wechat/transfer/"+mode, "", nil), 204, "")
 	r := h.do("POST", "/api/v1/wallet/withdrawals", alice, map[string]int64{"amount": 300})
 	wantStatus(t, r, 201, "")
 	var w withdrawalOut
 	r.JSON(t, &w)
+	return h, alice, w
+}
+
+// heldWithdrawal is faultyWithdrawal with held answers, once the fake has
+// the bill: the request arrived, its answer has not.
+func heldWithdrawal(t *testing.T) (*harness, string, withdrawalOut) {
+	h, alice, w := faultyWithdrawal(t, "hold")
 	waitFor(t, "the transfer request to reach the fake", func() bool {
 		_, ok := h.fake.Transfer(w.OutBillNo)
 		return ok
@@ -103,14 +110,7 @@ func TestWithdrawCancelRaceCancelled(t *testing.T) {
 // the withdrawal cancelled instead of sending: the money returns once and
 // no bill is ever created.
 func TestWithdrawCancelBeforeArrival(t *testing.T) {
-	h := newHarness(t, withPackets)
-	alice, _ := h.login("alice")
-	h.topup(alice, 1000)
-	wantStatus(t, h.do("POST", "/_fake/wechat/transfer/drop", "", nil), 204, "")
-	r := h.do("POST", "/api/v1/wallet/withdrawals", alice, map[string]int64{"amount": 300})
-	wantStatus(t, r, 201, "")
-	var w withdrawalOut
-	r.JSON(t, &w)
+	h, alice, w := faultyWithdrawal(t, "drop")
 	// The outbox's first attempt is refused; its retry waits for the clock.
 	waitFor(t, "the first transfer attempt", func() bool { return h.fake.DroppedTransfers() > 0 })
 	wantCancelRequested(t, h, alice, h.cancel(alice, w))
