@@ -64,6 +64,16 @@ func TestMigrateRoundTrip(t *testing.T) {
 	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
 		t.Fatalf("the copy out left files beside it: %v", entries)
 	}
+	// backup reads the cluster at one revision into a checked file.
+	out.Reset()
+	bak := filepath.Join(t.TempDir(), "etcd.bak")
+	if err := Run(context.Background(), []string{"backup", "--out", bak, "--etcd-endpoints", c.Endpoints()[0]}, noEnv, &out, io.Discard); err != nil ||
+		!strings.Contains(out.String(), "at revision") || !strings.Contains(out.String(), "balances 1234 + escrow 0 fen") {
+		t.Fatalf("backup of etcd: %v\n%s", err, out.String())
+	}
+	if err := Run(context.Background(), []string{"backup", "--out", bak + "2", "--etcd-endpoints", c.Endpoints()[0], "--data", live}, noEnv, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "one of them") {
+		t.Fatalf("backup of etcd and a file at once: %v", err)
+	}
 	if err := Run(context.Background(), []string{"migrate", "--from", to, "--to", live}, noEnv, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "exists") {
 		t.Fatalf("migrate onto an existing file: %v", err)
 	}
