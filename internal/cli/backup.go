@@ -74,23 +74,18 @@ func runBackup(ctx context.Context, args []string, env func(string) string, stdo
 	switch {
 	case fromEtcd:
 		src = "etcd at " + ec.Endpoints + " (" + ec.Prefix + ")"
-		err = tmp.Close()
-		if err == nil {
-			err = backupEtcd(ctx, &ec, tmp.Name(), stdout, stderr)
-		}
+		err = backupEtcd(ctx, tmp, &ec, filepath.Dir(*out), stdout, stderr)
 	case *server != "" && (cmdline["server"] || !cmdline["data"]): // the command line wins over the environment
 		src = *server
 		err = fetchBackup(ctx, tmp, *server, *token, *caCert)
 	default:
 		err = copyStopped(tmp, *dataFile, stderr)
 	}
-	if !fromEtcd {
-		if err == nil {
-			err = tmp.Sync()
-		}
-		if cerr := tmp.Close(); err == nil {
-			err = cerr
-		}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
 	}
 	if err != nil {
 		return err
@@ -164,19 +159,26 @@ func fetchBackup(ctx context.Context, w io.Writer, server, token, caCert string)
 	return nil
 }
 
-// backupEtcd writes etcd's data at one revision into the new file path.
-func backupEtcd(ctx context.Context, ec *etcdConfig, path string, stdout, stderr io.Writer) error {
+// backupEtcd writes a snapshot of etcd's data at one revision to w (read
+// into a scratch database file in dir first, which the snapshot compacts).
+func backupEtcd(ctx context.Context, w io.Writer, ec *etcdConfig, dir string, stdout, stderr io.Writer) error {
 	cli, err := ec.client(ctx)
 	if err != nil {
 		return err
 	}
 	defer cli.Close()
-	rev, err := copyOutOfEtcd(ctx, ec.engineConfig(cli), path, stderr)
+	scratch, err := os.CreateTemp(dir, ".luckbox-backup-etcd-*")
+	if err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	scratch.Close()
+	defer os.Remove(scratch.Name())
+	rev, err := copyOutOfEtcd(ctx, ec.engineConfig(cli), scratch.Name(), stderr)
 	if err != nil {
 		return fmt.Errorf("copy etcd into the backup: %w", err)
 	}
 	fmt.Fprintf(stdout, "read etcd at revision %d\n", rev)
-	return nil
+	return copyStopped(w, scratch.Name(), stderr)
 }
 
 // copyStopped writes a snapshot of the database file of a stopped server.
