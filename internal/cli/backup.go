@@ -24,8 +24,9 @@ import (
 
 // runBackup is `luckbox backup --out FILE` with either --server URL
 // --admin-token T (a hot backup of a running server through GET
-// /api/v1/admin/backup) or --data FILE (the file of a stopped server, opened
-// read-only). The copy is written next to --out, checked (it opens as a
+// /api/v1/admin/backup), --data FILE (the file of a stopped server, opened
+// read-only) or --etcd-endpoints (an etcd cluster's data, read at one
+// revision: the source of truth, not any node's copy, which may lag). The copy is written next to --out, checked (it opens as a
 // luckbox database of a known schema, passes bbolt's integrity check and the
 // money audit), then moved into place: --out is either a complete, checked
 // backup or not there.
@@ -37,6 +38,8 @@ func runBackup(ctx context.Context, args []string, env func(string) string, stdo
 	caCert := fs.String("ca-cert", "", "PEM certificate to trust for an https --server with a self-signed certificate")
 	dataFile := fs.String("data", "", "database file of a stopped server (opened read-only), instead of --server")
 	force := fs.Bool("force", false, "replace an existing --out")
+	var ec etcdConfig
+	ec.register(fs)
 	if err := parseFlags(fs, args, env); err != nil {
 		return err
 	}
@@ -45,11 +48,17 @@ func runBackup(ctx context.Context, args []string, env func(string) string, stdo
 	}
 	cmdline := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { cmdline[f.Name] = true })
+	fromEtcd := cmdline["etcd-endpoints"] || (ec.Endpoints != "" && !cmdline["server"] && !cmdline["data"])
 	switch {
-	case cmdline["server"] && cmdline["data"]:
-		return errors.New("invalid --server/--data: back up a running server (--server) or a stopped one's file (--data), not both")
-	case *server == "" && *dataFile == "":
-		return errors.New("missing --server or --data: back up a running server (--server URL --admin-token T) or a stopped one's file (--data FILE)")
+	case cmdline["server"] && cmdline["data"], fromEtcd && (cmdline["server"] || cmdline["data"]):
+		return errors.New("invalid --server/--data/--etcd-endpoints: back up a running server (--server), a stopped one's file (--data) or an etcd cluster (--etcd-endpoints), one of them")
+	case *server == "" && *dataFile == "" && !fromEtcd:
+		return errors.New("missing --server, --data or --etcd-endpoints: back up a running server (--server URL --admin-token T), a stopped one's file (--data FILE) or an etcd cluster (--etcd-endpoints h1:2379,…)")
+	}
+	if fromEtcd {
+		if err := ec.validate(); err != nil {
+			return err
+		}
 	}
 	if !*force {
 		if _, err := os.Stat(*out); err == nil {
@@ -62,10 +71,14 @@ func runBackup(ctx context.Context, args []string, env func(string) string, stdo
 	}
 	defer os.Remove(tmp.Name()) // a no-op once moved into place
 	src := *dataFile
-	if *server != "" && (cmdline["server"] || !cmdline["data"]) { // the command line wins over the environment
+	switch {
+	case fromEtcd:
+		src = "etcd at " + ec.Endpoints + " (" + ec.Prefix + ")"
+		err = backupEtcd(ctx, tmp, &ec, filepath.Dir(*out), stdout, stderr)
+	case *server != "" && (cmdline["server"] || !cmdline["data"]): // the command line wins over the environment
 		src = *server
 		err = fetchBackup(ctx, tmp, *server, *token, *caCert)
-	} else {
+	default:
 		err = copyStopped(tmp, *dataFile, stderr)
 	}
 	if err == nil {
@@ -144,6 +157,28 @@ func fetchBackup(ctx context.Context, w io.Writer, server, token, caCert string)
 		return fmt.Errorf("backup download interrupted: %d of %d bytes", n, res.ContentLength)
 	}
 	return nil
+}
+
+// backupEtcd writes a snapshot of etcd's data at one revision to w (read
+// into a scratch database file in dir first, which the snapshot compacts).
+func backupEtcd(ctx context.Context, w io.Writer, ec *etcdConfig, dir string, stdout, stderr io.Writer) error {
+	cli, err := ec.client(ctx)
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	scratch, err := os.CreateTemp(dir, ".luckbox-backup-etcd-*")
+	if err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	scratch.Close()
+	defer os.Remove(scratch.Name())
+	rev, err := copyOutOfEtcd(ctx, ec.engineConfig(cli), scratch.Name(), stderr)
+	if err != nil {
+		return fmt.Errorf("copy etcd into the backup: %w", err)
+	}
+	fmt.Fprintf(stdout, "read etcd at revision %d\n", rev)
+	return copyStopped(w, scratch.Name(), stderr)
 }
 
 // copyStopped writes a snapshot of the database file of a stopped server.

@@ -190,7 +190,7 @@ func TestBackupOfStoppedFile(t *testing.T) {
 	if !strings.Contains(stdout.String(), "balances 1234 + escrow 0 fen") {
 		t.Fatalf("backup report:\n%s", stdout.String())
 	}
-	if err := Run(context.Background(), []string{"backup", "--out", out}, noEnv, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "--server or --data") {
+	if err := Run(context.Background(), []string{"backup", "--out", out}, noEnv, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "--server, --data or --etcd-endpoints") {
 		t.Errorf("backup without a source: %v", err)
 	}
 

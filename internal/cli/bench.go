@@ -57,7 +57,7 @@ func runBench(ctx context.Context, args []string, env func(string) string, stdou
 	var cfg benchConfig
 	d := loadgen.Defaults
 	fs := newFlagSet("bench", stdout)
-	fs.StringVar(&cfg.URL, "url", "", "base URL of a running demo-mode server; empty: start one on a temporary file")
+	fs.StringVar(&cfg.URL, "url", "", "base URL of a running demo-mode server; empty: start one on a temporary file. Nodes of one cluster (--store etcd): a comma-separated list, the writer first (set-up, metrics and checks go to it; measured requests round-robin to all)")
 	fs.StringVar(&cfg.AdminToken, "admin-token", "", "admin token of the --url server (exchange scenario and audits)")
 	fs.StringVar(&cfg.Data, "data", "", "database file of the started server (default: a temporary file, removed afterwards)")
 	fs.BoolVar(&cfg.KeepData, "keep-data", false, "keep the temporary database file (its path is printed)")
@@ -100,6 +100,16 @@ func runBench(ctx context.Context, args []string, env func(string) string, stdou
 	}
 	if cfg.URL != "" && (cfg.Data != "" || cfg.Profile != "" || len(cfg.ServerArgs) > 0) {
 		return errors.New("--data, --cpuprofile and --server-arg need a started server: leave out --url")
+	}
+	if strings.Contains(cfg.URL, ",") {
+		urls, err := strictList("--url", cfg.URL)
+		if err != nil {
+			return err
+		}
+		if cfg.Opt.NetHTTP {
+			return errors.New("invalid --url list with --net-http: only the lean client spreads requests over nodes")
+		}
+		cfg.URL, cfg.Opt.Spread = urls[0], urls[1:]
 	}
 	return bench(ctx, &cfg, levels, scenarios, stdout, stderr)
 }

@@ -18,8 +18,8 @@ import (
 	"luckbox/internal/loadgen"
 )
 
-// clusterTestEnv switches TestClusterProcesses on: it needs the etcd engine
-// (data/etcdstore) and takes a minute or more.
+// clusterTestEnv switches TestClusterProcesses to its full length (three
+// rounds, about 35 s here); without it the test runs one round (CI).
 const clusterTestEnv = "LUCKBOX_CLUSTER_TEST"
 
 // clusterNode is one luckbox process of the cluster test.
@@ -38,16 +38,21 @@ func (n *clusterNode) url() string { return "http://" + n.addr }
 // the nodes, kill -9s the writer, measures how long until writes succeed
 // again, restarts it and checks that every acknowledged response is there
 // exactly once and the audit passes (crashState's checks); then it stops
-// an etcd member and checks again. LUCKBOX_CRASH_POINTS sets the rounds
-// (default 3).
+// an etcd member and checks again. The short version (the default) runs
+// one round; LUCKBOX_CLUSTER_TEST=1 runs three (LUCKBOX_CRASH_POINTS sets
+// them) and fails when writes take over 10 s to resume.
 func TestClusterProcesses(t *testing.T) {
-	if os.Getenv(clusterTestEnv) != "1" {
-		t.Skip("set " + clusterTestEnv + "=1 to run three etcd members and three luckbox processes")
+	if testing.Short() {
+		t.Skip("three etcd members and three luckbox processes (-short)")
 	}
 	if os.Getenv(crashChildEnv) != "" {
 		t.Skip("running as a server process")
 	}
-	rounds := 3
+	full := os.Getenv(clusterTestEnv) == "1"
+	rounds := 1
+	if full {
+		rounds = 3
+	}
 	if os.Getenv("LUCKBOX_CRASH_POINTS") != "" {
 		rounds = crashPoints(t)
 	}
@@ -154,7 +159,7 @@ func TestClusterProcesses(t *testing.T) {
 		})
 		t.Logf("round %d: writer %s killed after %s; writes resumed %s later (%d grabs, %d joins, %d credits acknowledged)",
 			round, victim.addr, delay, took.Round(time.Millisecond), s.grabsRun.Load(), s.joinsRun.Load(), s.paidRun.Load())
-		if took > 10*time.Second { // the lease TTL is 5 s; generous for a loaded machine
+		if full && took > 10*time.Second { // the lease TTL is 5 s; generous for a loaded machine
 			t.Errorf("round %d: writes resumed %s after the writer was killed", round, took)
 		}
 		start(victim)

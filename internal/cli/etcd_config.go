@@ -14,6 +14,8 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
+
+	"luckbox/data/etcdstore"
 )
 
 // etcdConfig is how luckbox reaches an etcd cluster (serve --store etcd,
@@ -204,6 +206,12 @@ func (c *etcdConfig) client(ctx context.Context) (*clientv3.Client, error) {
 		return nil, fmt.Errorf("etcd at %s does not answer: %w", c.Endpoints, err)
 	}
 	return cli, nil
+}
+
+// engineConfig is the etcd engine's configuration for these settings over
+// the client cli (no fence: add one to write).
+func (c *etcdConfig) engineConfig(cli *clientv3.Client) etcdstore.Config {
+	return etcdstore.Config{Client: cli, Prefix: c.Prefix, MaxTxnOps: c.MaxTxnOps, MaxRequestBytes: c.MaxRequestBytes}
 }
 
 // Storage engines of --store.

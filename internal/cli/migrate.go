@@ -5,9 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"luckbox/data"
+	"luckbox/data/etcdstore"
 )
 
 // runMigrate is `luckbox migrate --from FILE --to etcd://h1:2379,h2:2379`
@@ -69,10 +73,11 @@ func migrateIn(ctx context.Context, file string, ec *etcdConfig, stdout, stderr 
 		return err
 	}
 	defer cli.Close()
-	if err := copyIntoEtcd(ctx, file, etcdEngineConfig{Client: cli, Prefix: ec.Prefix, MaxTxnOps: ec.MaxTxnOps, MaxRequestBytes: ec.MaxRequestBytes}); err != nil {
+	rev, err := copyIntoEtcd(ctx, file, ec.engineConfig(cli), stderr)
+	if err != nil {
 		return fmt.Errorf("copy %s into etcd: %w", file, err)
 	}
-	fmt.Fprintf(stdout, "copied %s into etcd at %s under %s\n", file, ec.Endpoints, ec.Prefix)
+	fmt.Fprintf(stdout, "copied %s into etcd at %s under %s (revision %d)\n", file, ec.Endpoints, ec.Prefix, rev)
 	return nil
 }
 
@@ -91,7 +96,8 @@ func migrateOut(ctx context.Context, ec *etcdConfig, file string, stdout, stderr
 	defer cli.Close()
 	tmp := filepath.Join(filepath.Dir(file), "."+filepath.Base(file)+".migrate-tmp")
 	defer os.Remove(tmp) // a no-op once renamed
-	if err := copyOutOfEtcd(ctx, etcdEngineConfig{Client: cli, Prefix: ec.Prefix, MaxTxnOps: ec.MaxTxnOps, MaxRequestBytes: ec.MaxRequestBytes}, tmp); err != nil {
+	rev, err := copyOutOfEtcd(ctx, ec.engineConfig(cli), tmp, stderr)
+	if err != nil {
 		return fmt.Errorf("copy etcd into %s: %w", file, err)
 	}
 	info, err := inspectBackup(tmp, stderr)
@@ -108,22 +114,31 @@ func migrateOut(ctx context.Context, ec *etcdConfig, file string, stdout, stderr
 	if err := syncDir(filepath.Dir(file)); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "copied etcd at %s (%s) into %s\n", ec.Endpoints, ec.Prefix, file)
+	fmt.Fprintf(stdout, "copied etcd at %s (%s) at revision %d into %s\n", ec.Endpoints, ec.Prefix, rev, file)
 	return nil
 }
 
-// copyIntoEtcd is the one call site of etcdstore.CopyIn.
-//
-// MERGE: replace the body with etcdstore.CopyIn(ctx, path, etcdstore.Config{…from cfg…}).
-func copyIntoEtcd(ctx context.Context, path string, cfg etcdEngineConfig) error {
-	_, _, _ = ctx, path, cfg
-	return errEtcdNotBuilt
+// copyIntoEtcd copies the database file at path (opened read-only) into
+// etcd and returns the revision of the last transaction.
+func copyIntoEtcd(ctx context.Context, path string, cfg etcdstore.Config, stderr io.Writer) (int64, error) {
+	db, err := openReadOnly(path, stderr)
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	return etcdstore.CopyIn(ctx, db, cfg)
 }
 
-// copyOutOfEtcd is the one call site of etcdstore.CopyOut.
-//
-// MERGE: replace the body with etcdstore.CopyOut(ctx, etcdstore.Config{…from cfg…}, path).
-func copyOutOfEtcd(ctx context.Context, cfg etcdEngineConfig, path string) error {
-	_, _, _ = ctx, cfg, path
-	return errEtcdNotBuilt
+// copyOutOfEtcd writes etcd's data at one revision into a new database
+// file at path and returns that revision.
+func copyOutOfEtcd(ctx context.Context, cfg etcdstore.Config, path string, stderr io.Writer) (int64, error) {
+	db, err := data.Open(path, data.Options{NoPopulate: true, Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	if err != nil {
+		return 0, err
+	}
+	rev, err := etcdstore.CopyOut(ctx, cfg, db)
+	if cerr := db.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("close %s: %w", path, cerr)
+	}
+	return rev, err
 }

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 
@@ -11,6 +10,7 @@ import (
 
 	"luckbox/cluster"
 	"luckbox/data"
+	"luckbox/data/etcdstore"
 	"luckbox/lottery"
 )
 
@@ -19,41 +19,6 @@ import (
 // etcd transactions fenced on this node's election key), forward writes to
 // the writer, and act as the writer (background work, serving writes) only
 // after the local copy caught up with etcd at the start of each term.
-
-// errEtcdNotBuilt is the answer of the engine's call sites until the etcd
-// engine (package data/etcdstore) is part of this binary.
-var errEtcdNotBuilt = errors.New("--store etcd: the etcd storage engine is not built into this binary yet (package data/etcdstore); use --store bbolt")
-
-// etcdEngine is what serve needs of an opened etcdstore.Store.
-type etcdEngine interface {
-	DB() *data.DB
-	// Revision is the etcd revision the local copy has applied.
-	Revision() int64
-	// WaitRevision returns once the local copy applied rev.
-	WaitRevision(ctx context.Context, rev int64) error
-	Close() error
-}
-
-// etcdEngineConfig mirrors etcdstore.Config.
-type etcdEngineConfig struct {
-	Client          *clientv3.Client
-	Prefix          string
-	Fence           interface{ Fence() (string, int64, bool) }
-	MaxTxnOps       int
-	MaxRequestBytes int
-}
-
-// openEtcdEngine is the one call site of etcdstore.Open (a variable so the
-// wiring test can run the cluster side over a stand-in engine).
-//
-// MERGE: replace the body with
-//
-//	return etcdstore.Open(ctx, path, etcdstore.Config{Client: cfg.Client, Prefix: cfg.Prefix,
-//		Fence: cfg.Fence, MaxTxnOps: cfg.MaxTxnOps, MaxRequestBytes: cfg.MaxRequestBytes}, opts)
-var openEtcdEngine = func(ctx context.Context, path string, cfg etcdEngineConfig, opts data.Options) (etcdEngine, error) {
-	_, _, _, _ = ctx, path, cfg, opts
-	return nil, errEtcdNotBuilt
-}
 
 // openEtcdStore connects, joins the election and opens the engine.
 func openEtcdStore(ctx context.Context, cfg *serveConfig, opts data.Options, log *slog.Logger) (*store, error) {
@@ -66,10 +31,9 @@ func openEtcdStore(ctx context.Context, cfg *serveConfig, opts data.Options, log
 		cli.Close()
 		return nil, err
 	}
-	engine, err := openEtcdEngine(ctx, cfg.Data, etcdEngineConfig{
-		Client: cli, Prefix: cfg.Etcd.Prefix, Fence: node,
-		MaxTxnOps: cfg.Etcd.MaxTxnOps, MaxRequestBytes: cfg.Etcd.MaxRequestBytes,
-	}, opts)
+	ecfg := cfg.Etcd.engineConfig(cli)
+	ecfg.Fence, ecfg.Logger = node, log
+	engine, err := etcdstore.Open(ctx, cfg.Data, ecfg, opts)
 	if err != nil {
 		node.Close()
 		cli.Close()

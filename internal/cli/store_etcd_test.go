@@ -6,8 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"luckbox/cluster/clustertest"
 )
 
 // etcdArgs are a complete production configuration in etcd mode against
@@ -65,15 +63,5 @@ func TestServeEtcdSettingsAreChecked(t *testing.T) {
 	args := withArg(withArg(base, "--etcd-user", "luckbox"), "--etcd-password-file", pw)
 	if err := Run(context.Background(), append([]string{"serve"}, args...), noEnv, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "does not answer") || strings.Contains(err.Error(), "secret") {
 		t.Errorf("unreachable etcd: %v", err)
-	}
-}
-
-// Until the etcd engine is merged, --store etcd stops at start with a
-// clear error, after connecting and joining the cluster.
-func TestServeEtcdEngineCallSite(t *testing.T) {
-	c := clustertest.Start(t, 1)
-	err := Run(context.Background(), append([]string{"serve"}, etcdArgs(t, strings.Join(c.Endpoints(), ","))...), noEnv, io.Discard, io.Discard)
-	if err == nil || !strings.Contains(err.Error(), "not built") {
-		t.Fatalf("serve --store etcd: %v", err)
 	}
 }

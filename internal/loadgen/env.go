@@ -43,6 +43,11 @@ type Options struct {
 	// NetHTTP makes measured phases use net/http's client instead of the
 	// lean FastPool (to see what the generator's own cost does to the figures).
 	NetHTTP bool
+	// Spread lists more base URLs, of other nodes of the --url server's
+	// cluster: the measured requests of the lean client go round-robin by
+	// worker to the server and these (set-up, metrics and checks use the
+	// server alone).
+	Spread []string
 	// Log receives progress lines (nil: discarded).
 	Log io.Writer
 	// OnMeasure, if set, is called as a measured phase starts, with its
@@ -277,7 +282,7 @@ func (e *Env) measure(ctx context.Context, scenario string, l Load, step Step) R
 		if e.fast != nil {
 			e.fast.Close()
 		}
-		fp, err := NewFastPool(e.C.Base(), max(l.Workers, e.Opt.Concurrency))
+		fp, err := NewFastPool(e.C.Base(), max(l.Workers, e.Opt.Concurrency), e.Opt.Spread...)
 		if err != nil {
 			return Result{Errors: 1, ErrorSamples: []string{err.Error()}, Outcomes: map[string]*Histogram{}, All: &Histogram{}}
 		}

@@ -24,7 +24,7 @@ import (
 // several times more. A Response's Body is valid until the worker's next
 // request.
 type FastPool struct {
-	host  string // host:port
+	hosts []string // host:port of each server; connection i goes to hosts[i mod len]
 	conns []*fastConn
 }
 
@@ -36,13 +36,17 @@ type fastConn struct {
 	body []byte
 }
 
-// NewFastPool returns a pool of workers connections to the server at base.
-func NewFastPool(base string, workers int) (*FastPool, error) {
-	u, err := url.Parse(base)
-	if err != nil || u.Scheme != "http" || u.Host == "" {
-		return nil, fmt.Errorf("fast client needs an http://host:port URL, got %q", base)
+// NewFastPool returns a pool of workers connections to the server at base,
+// or spread round-robin over base and more (nodes of one cluster).
+func NewFastPool(base string, workers int, more ...string) (*FastPool, error) {
+	p := &FastPool{conns: make([]*fastConn, workers)}
+	for _, b := range append([]string{base}, more...) {
+		u, err := url.Parse(b)
+		if err != nil || u.Scheme != "http" || u.Host == "" {
+			return nil, fmt.Errorf("fast client needs an http://host:port URL, got %q", b)
+		}
+		p.hosts = append(p.hosts, u.Host)
 	}
-	p := &FastPool{host: u.Host, conns: make([]*fastConn, workers)}
 	for i := range p.conns {
 		p.conns[i] = &fastConn{}
 	}
@@ -65,13 +69,14 @@ func (p *FastPool) Close() {
 // and once more if the server had closed an idle connection). body may be
 // nil; it is sent as application/json.
 func (p *FastPool) Do(ctx context.Context, worker int, method, path, token string, body []byte) (Response, error) {
-	fc := p.conns[worker%len(p.conns)]
+	i := worker % len(p.conns)
+	fc, host := p.conns[i], p.hosts[i%len(p.hosts)]
 	fc.mu.Lock()
 	defer fc.mu.Unlock()
 	reused := fc.c != nil
-	r, err := fc.do(ctx, p.host, method, path, token, body)
+	r, err := fc.do(ctx, host, method, path, token, body)
 	if err != nil && reused && isStale(err) && ctx.Err() == nil {
-		r, err = fc.do(ctx, p.host, method, path, token, body)
+		r, err = fc.do(ctx, host, method, path, token, body)
 	}
 	if err != nil {
 		return Response{}, fmt.Errorf("%s %s: %w", method, path, err)

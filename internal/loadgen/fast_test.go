@@ -82,3 +82,33 @@ func TestFastPool(t *testing.T) {
 		t.Error("https accepted")
 	}
 }
+
+// TestFastPoolSpread: a pool over several servers sends worker i's requests
+// to server i mod n.
+func TestFastPoolSpread(t *testing.T) {
+	var hits [3]atomic.Int64
+	var urls []string
+	for i := range hits {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { hits[i].Add(1) }))
+		defer srv.Close()
+		urls = append(urls, srv.URL)
+	}
+	p, err := NewFastPool(urls[0], 6, urls[1:]...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	for w := range 6 {
+		if r, err := p.Do(context.Background(), w, "GET", "/", "", nil); err != nil || r.Status != 200 {
+			t.Fatalf("worker %d: %v %d", w, err, r.Status)
+		}
+	}
+	for i := range hits {
+		if hits[i].Load() != 2 {
+			t.Errorf("server %d got %d requests, want 2", i, hits[i].Load())
+		}
+	}
+	if _, err := NewFastPool(urls[0], 1, "https://x:1"); err == nil {
+		t.Error("an https URL in the spread list was accepted")
+	}
+}
