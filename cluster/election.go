@@ -120,6 +120,9 @@ func (n *Node) campaign(ctx context.Context, s *concurrency.Session) {
 		n.log.Warn("writer election: session lost; not the writer")
 		return
 	case <-ctx.Done():
+		// Campaign ends with sctx and resigns its own attempt; wait for it
+		// so the two never use the election at once.
+		<-won
 		n.resign(e)
 		return
 	case err := <-won:

@@ -26,7 +26,26 @@ type Cluster struct {
 
 // Start starts an n-member cluster on loopback ports under t.TempDir and
 // stops it when the test ends.
+//
+// The members' ports are picked free but may be taken by another process
+// before etcd binds them (test packages run in parallel), so a failed start
+// is tried again on fresh ports, twice.
 func Start(t testing.TB, n int) *Cluster {
+	t.Helper()
+	var err error
+	for range 3 {
+		var c *Cluster
+		if c, err = start(t, n); err == nil {
+			t.Cleanup(c.Close)
+			return c
+		}
+	}
+	t.Fatal(err)
+	return nil
+}
+
+// start makes one attempt of Start.
+func start(t testing.TB, n int) (*Cluster, error) {
 	t.Helper()
 	c := &Cluster{t: t, stopped: map[int]bool{}}
 	peers := make([]string, n)
@@ -52,20 +71,32 @@ func Start(t testing.TB, n int) *Cluster {
 		cfg.InitialClusterToken = "luckbox-test"
 		e, err := embed.StartEtcd(cfg)
 		if err != nil {
-			t.Fatalf("start etcd member %d: %v", i, err)
+			c.abandon()
+			return nil, fmt.Errorf("start etcd member %d: %w", i, err)
 		}
 		c.Members = append(c.Members, e)
 		ready[i] = e.Server.ReadyNotify()
 	}
-	t.Cleanup(c.Close)
 	for i, r := range ready {
 		select {
 		case <-r:
 		case <-time.After(60 * time.Second):
-			t.Fatalf("etcd member %d not ready after a minute", i)
+			c.abandon()
+			return nil, fmt.Errorf("etcd member %d not ready after a minute", i)
 		}
 	}
-	return c
+	return c, nil
+}
+
+// abandon stops the members of a failed start without waiting more than a
+// few seconds: a member that never reached quorum may not stop at all.
+func (c *Cluster) abandon() {
+	done := make(chan struct{})
+	go func() { c.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+	}
 }
 
 // Endpoints are the client URLs of the members.

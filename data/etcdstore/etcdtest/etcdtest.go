@@ -41,8 +41,20 @@ func freeURL() (url.URL, error) {
 }
 
 // Start starts an n-member cluster with its data under dir (fsync off:
-// throwaway data) and waits until every member serves.
+// throwaway data) and waits until every member serves. The members' ports
+// are picked free but may be taken by another process before etcd binds
+// them (test packages run in parallel), so a failed start is tried again
+// on fresh ports, twice.
 func Start(dir string, n int, opts Options) (*Cluster, error) {
+	c, err := start(dir, n, opts)
+	for try := 1; err != nil && try < 3; try++ {
+		c, err = start(filepath.Join(dir, fmt.Sprintf("retry%d", try)), n, opts)
+	}
+	return c, err
+}
+
+// start makes one attempt of Start.
+func start(dir string, n int, opts Options) (*Cluster, error) {
 	cfgs := make([]*embed.Config, n)
 	var initial []string
 	for i := range cfgs {
@@ -78,7 +90,7 @@ func Start(dir string, n int, opts Options) (*Cluster, error) {
 		cfg.InitialCluster = strings.Join(initial, ",")
 		e, err := embed.StartEtcd(cfg)
 		if err != nil {
-			c.Close()
+			c.abandon()
 			return nil, fmt.Errorf("start etcd member %s: %w", cfg.Name, err)
 		}
 		c.members = append(c.members, e)
@@ -88,7 +100,7 @@ func Start(dir string, n int, opts Options) (*Cluster, error) {
 		select {
 		case <-e.Server.ReadyNotify():
 		case <-time.After(30 * time.Second):
-			c.Close()
+			c.abandon()
 			return nil, errors.New("etcd cluster not ready after 30 s")
 		}
 	}
@@ -108,6 +120,17 @@ func (c *Cluster) Stop(i int) {
 	if e := c.members[i]; e != nil {
 		e.Close()
 		c.members[i] = nil
+	}
+}
+
+// abandon stops the members of a failed start without waiting more than a
+// few seconds: a member that never reached quorum may not stop at all.
+func (c *Cluster) abandon() {
+	done := make(chan struct{})
+	go func() { c.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
 	}
 }
 
