@@ -15,7 +15,7 @@ import (
 // SessionTTL is the lease TTL of a node's election session, in seconds: a
 // writer that dies (or loses etcd) is replaced about this long after its
 // last keep-alive.
-const SessionTTL = 5
+const SessionTTL = 3
 
 // electionName is the key prefix, under the cluster prefix, of the writer election.
 const electionName = "writer"

@@ -148,7 +148,7 @@ func TestElectionCloseResigns(t *testing.T) {
 	}
 	defer b.Close()
 	waitFor(t, "b knows a", func() bool { return b.LeaderURL() == "http://a" })
-	a.Close() // resigns: b takes over without waiting for a's lease (TTL 5 s)
+	a.Close() // resigns: b takes over without waiting for a's lease
 	if a.IsLeader() || gate.IsLeader() {
 		t.Fatal("a still leads after Close")
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,6 +26,25 @@ type Leadership interface {
 // (503) rather than forwarding it again: two nodes with stale ideas of the
 // writer never bounce a request between them.
 const ForwardedHeader = "X-Luckbox-Forwarded"
+
+// RevisionHeader carries, on the writer's answer to a forwarded write, the
+// etcd revision its local copy had when it answered: at or past the commit
+// of that write. The forwarding node waits until its own copy has reached
+// that revision before it answers (and drops the header), so a client that
+// sent a write to a node reads it back from that node.
+const RevisionHeader = "X-Luckbox-Revision"
+
+// Replica is a node's local copy of the cluster's data (etcdstore.Store).
+type Replica interface {
+	// CommittedRevision is the revision the local copy reflects.
+	CommittedRevision() int64
+	// WaitRevision returns once the local copy reflects rev.
+	WaitRevision(ctx context.Context, rev int64) error
+}
+
+// revisionWait bounds how long a follower holds a forwarded answer for its
+// copy to catch up; past it the answer goes out anyway (logged).
+const revisionWait = 2 * time.Second
 
 // forwardWrites sends writes (POST, PUT, PATCH, DELETE, payment
 // notifications included) arriving at a node that is not the writer to the
@@ -50,6 +70,7 @@ func (s *Server) forwardWrites(next http.Handler) http.Handler {
 		Transport: forwardTransport,
 		ModifyResponse: func(res *http.Response) error {
 			res.Header.Del("X-Request-Id") // this node already answers the same id
+			s.awaitRevision(res)
 			return nil
 		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
@@ -64,6 +85,11 @@ func (s *Server) forwardWrites(next http.Handler) http.Handler {
 		// writer's answers all of it.
 		fake := strings.HasPrefix(r.URL.Path, "/_fake/")
 		if !(writeMethods[strings.ToLower(r.Method)] || fake) || l.IsLeader() {
+			if rep := s.opts.Replica; rep != nil && r.Header.Get(ForwardedHeader) != "" {
+				wrapWriter(w).beforeHeader = func(h http.Header) {
+					h.Set(RevisionHeader, strconv.FormatInt(rep.CommittedRevision(), 10))
+				}
+			}
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -79,6 +105,24 @@ func (s *Server) forwardWrites(next http.Handler) http.Handler {
 		}
 		proxy.ServeHTTP(w, r.WithContext(withForwardTarget(r.Context(), target)))
 	})
+}
+
+// awaitRevision holds the writer's answer to a forwarded write until this
+// node's copy reflects the revision the writer stamped on it.
+func (s *Server) awaitRevision(res *http.Response) {
+	v := res.Header.Get(RevisionHeader)
+	res.Header.Del(RevisionHeader)
+	rep := s.opts.Replica
+	rev, err := strconv.ParseInt(v, 10, 64)
+	if rep == nil || err != nil || rev <= 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(res.Request.Context(), revisionWait)
+	defer cancel()
+	if err := rep.WaitRevision(ctx, rev); err != nil {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "answering a forwarded write before this node's copy caught up",
+			slog.String("request_id", requestID(res.Request.Context())), slog.Int64("revision", rev), slog.String("err", err.Error()))
+	}
 }
 
 // forwardTransport keeps connections to the writer open between requests.

@@ -16,6 +16,10 @@ type responseWriter struct {
 	status  int
 	bytes   int64
 	capture io.Writer // the copies of the body, nil when none is wanted
+	// beforeHeader, when set, runs once just before the status line is
+	// written: the last moment to add a header that depends on the work
+	// the handler did (forward.go's revision stamp).
+	beforeHeader func(http.Header)
 }
 
 // wrapWriter returns w's responseWriter, wrapping w if it has none.
@@ -40,6 +44,7 @@ func (w *responseWriter) tee(buf *bytes.Buffer) (stop func()) {
 func (w *responseWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
+		w.headerDue()
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
@@ -47,6 +52,7 @@ func (w *responseWriter) WriteHeader(code int) {
 func (w *responseWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
+		w.headerDue()
 	}
 	if w.capture != nil {
 		w.capture.Write(b)
@@ -54,6 +60,14 @@ func (w *responseWriter) Write(b []byte) (int, error) {
 	n, err := w.ResponseWriter.Write(b)
 	w.bytes += int64(n)
 	return n, err
+}
+
+// headerDue runs beforeHeader, once.
+func (w *responseWriter) headerDue() {
+	if f := w.beforeHeader; f != nil {
+		w.beforeHeader = nil
+		f(w.Header())
+	}
 }
 
 // Unwrap lets http.ResponseController reach the underlying writer (flush, deadlines).

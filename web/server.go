@@ -72,6 +72,10 @@ type Options struct {
 	// Leadership, in a cluster, forwards writes arriving at a node that is
 	// not the writer to the writer (forward.go); nil: a single node.
 	Leadership Leadership
+	// Replica, in a cluster, gives a follower read-your-writes: the writer
+	// stamps the answer to a forwarded write with its copy's revision and
+	// the follower answers only once its own copy has reached it.
+	Replica Replica
 }
 
 // Server is the HTTP layer. Use Handler to serve it.

@@ -135,6 +135,17 @@ func (s *Store) DB() *data.DB { return s.db }
 // Revision is the etcd revision the local copy is known to be current at.
 func (s *Store) Revision() int64 { return s.rev.Load() }
 
+// CommittedRevision is the etcd revision the local file reflects, read
+// from the file itself: on the writer it includes the batch it just
+// committed, before the watch reports that batch back (web.Replica).
+func (s *Store) CommittedRevision() int64 {
+	rev, err := s.db.ReplicaRevision()
+	if err != nil {
+		return s.Revision()
+	}
+	return max(rev, s.Revision())
+}
+
 func (s *Store) setRevision(rev int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -15,6 +15,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 
+	"luckbox/cluster"
 	"luckbox/data/etcdstore"
 )
 
@@ -29,6 +30,9 @@ type etcdConfig struct {
 	MaxTxnOps       int
 	MaxRequestBytes int
 	DialTimeout     time.Duration
+	// LeaseTTL is the writer election's session lease (serve only): how
+	// long a dead writer keeps the role before another node takes over.
+	LeaseTTL time.Duration
 }
 
 // Defaults: etcd's own defaults of --max-txn-ops and --max-request-bytes,
@@ -37,6 +41,7 @@ const (
 	defaultEtcdPrefix          = "/luckbox/"
 	defaultEtcdMaxTxnOps       = 128
 	defaultEtcdMaxRequestBytes = 1536 * 1024
+	defaultEtcdLeaseTTL        = cluster.SessionTTL * time.Second
 )
 
 func (c *etcdConfig) register(fs interface {
@@ -45,6 +50,7 @@ func (c *etcdConfig) register(fs interface {
 	IntVar(*int, string, int, string)
 }) {
 	fs.StringVar(&c.Endpoints, "etcd-endpoints", "", "comma-separated etcd client endpoints, host:port or http(s)://host:port (with --store etcd)")
+	fs.DurationVar(&c.LeaseTTL, "etcd-lease-ttl", defaultEtcdLeaseTTL, "lease of the writer election, whole seconds: a writer that dies is replaced within about this long (shorter: faster failover, more false ones on a stalled node)")
 	c.registerAccess(fs)
 }
 
@@ -86,6 +92,9 @@ func (c *etcdConfig) validate() error {
 	}
 	if c.DialTimeout < 100*time.Millisecond || c.DialTimeout > 5*time.Minute {
 		return fmt.Errorf("invalid --etcd-dial-timeout %s: must be 100ms..5m", c.DialTimeout)
+	}
+	if c.LeaseTTL != 0 && (c.LeaseTTL < 2*time.Second || c.LeaseTTL > time.Minute || c.LeaseTTL%time.Second != 0) {
+		return fmt.Errorf("invalid --etcd-lease-ttl %s: must be whole seconds, 2s..1m", c.LeaseTTL)
 	}
 	if (c.Cert == "") != (c.Key == "") {
 		return errors.New("invalid --etcd-cert/--etcd-key: set both or neither")

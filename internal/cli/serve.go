@@ -110,7 +110,7 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.Wr
 		return err
 	}
 	srv := web.New(app.deps, web.Options{Logger: log, Registry: reg, CORSOrigins: splitList(cfg.CORSOrigins),
-		RateLimits: cfg.rateLimits(), TrustProxy: cfg.TrustProxy, Streams: cfg.Streams, Leadership: st.leadership})
+		RateLimits: cfg.rateLimits(), TrustProxy: cfg.TrustProxy, Streams: cfg.Streams, Leadership: st.leadership, Replica: st.replica})
 
 	generated, err := app.auth.SetupAdminToken(ctx, cfg.AdminToken)
 	if err != nil {

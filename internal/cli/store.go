@@ -17,6 +17,8 @@ type store struct {
 	db *data.DB
 	// leadership forwards writes to the writer (nil: one node, no forwarding).
 	leadership web.Leadership
+	// replica gives followers read-your-writes on forwarded writes (nil: one node).
+	replica web.Replica
 	// runBackground runs the scheduler, outbox and order queries: at once
 	// on one node, only while this node is the writer in a cluster.
 	runBackground func(ctx context.Context, work func(context.Context))

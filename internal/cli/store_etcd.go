@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
@@ -26,7 +27,7 @@ func openEtcdStore(ctx context.Context, cfg *serveConfig, opts data.Options, log
 	if err != nil {
 		return nil, err
 	}
-	node, err := cluster.Join(ctx, cli, cfg.Etcd.Prefix, cfg.AdvertiseURL, cluster.JoinOptions{Logger: log})
+	node, err := cluster.Join(ctx, cli, cfg.Etcd.Prefix, cfg.AdvertiseURL, cluster.JoinOptions{Logger: log, TTL: int(cfg.Etcd.LeaseTTL / time.Second)})
 	if err != nil {
 		cli.Close()
 		return nil, err
@@ -57,6 +58,7 @@ func openEtcdStore(ctx context.Context, cfg *serveConfig, opts data.Options, log
 	return &store{
 		db:         engine.DB(),
 		leadership: gate,
+		replica:    engine,
 		runBackground: func(ctx context.Context, work func(context.Context)) {
 			cluster.WhileLeader(ctx, node, log, catchUp, work)
 		},

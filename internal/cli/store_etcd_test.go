@@ -37,6 +37,8 @@ func TestServeEtcdSettingsAreChecked(t *testing.T) {
 		{withArg(base, "--etcd-max-txn-ops", "4"), "invalid --etcd-max-txn-ops"},
 		{withArg(base, "--etcd-max-request-bytes", "100"), "invalid --etcd-max-request-bytes"},
 		{withArg(base, "--etcd-dial-timeout", "1ms"), "invalid --etcd-dial-timeout"},
+		{withArg(base, "--etcd-lease-ttl", "1s"), "invalid --etcd-lease-ttl"},
+		{withArg(base, "--etcd-lease-ttl", "2500ms"), "invalid --etcd-lease-ttl"},
 		{withArg(base, "--etcd-cert", pw), "invalid --etcd-cert/--etcd-key: set both"},
 		{withArg(withArg(base, "--etcd-cert", pw), "--etcd-key", pw), "invalid --etcd-cert/--etcd-key"},
 		{withArg(base, "--etcd-ca", pw), "invalid --etcd-ca"},
