@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
@@ -30,6 +31,14 @@ const (
 // Commit is the data.Replicator of the writer: it commits ws to etcd as one
 // transaction fenced on the writer's election key and on the head revision
 // the local copy had, and returns the transaction's revision.
+//
+// The head's value is a token naming the batch (the term's fence revision
+// and a counter), which makes an unclear outcome exact: when etcd answers
+// that it lost track of the request (a leader change, a server-side
+// timeout: see unclear), the same transaction is sent once more, and a
+// refusal whose head holds this batch's token means an earlier attempt was
+// applied. Both attempts compare the same head revision, so at most one of
+// them applies.
 func (s *Store) Commit(ctx context.Context, ws *data.WriteSet) (int64, error) {
 	if s.cfg.Fence == nil {
 		return 0, data.ErrNotWriter
@@ -38,31 +47,77 @@ func (s *Store) Commit(ctx context.Context, ws *data.WriteSet) (int64, error) {
 	if !ok {
 		return 0, data.ErrNotWriter
 	}
-	ops, err := s.ops(ws)
+	token := strconv.FormatInt(fenceRev, 10) + "." + strconv.FormatUint(s.batches.Add(1), 10)
+	ops, err := s.ops(ws, token)
 	if err != nil {
 		return 0, err
 	}
-	head := s.cfg.headKey()
 	// A big transaction takes etcd longer: 1 s more per 10,000 operations.
 	timeout := s.cfg.CommitTimeout + time.Duration(len(ops)/10000)*time.Second
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	resp, err := s.cfg.Client.Txn(clientv3.WithRequireLeader(ctx)).
-		If(clientv3.Compare(clientv3.CreateRevision(fenceKey), "=", fenceRev),
-			clientv3.Compare(clientv3.ModRevision(head), "=", ws.Base)).
-		Then(ops...).
-		Else(clientv3.OpGet(fenceKey, clientv3.WithKeysOnly()), clientv3.OpGet(head, clientv3.WithKeysOnly())).
-		Commit()
-	if err != nil {
-		if errors.Is(err, rpctypes.ErrTooManyOps) || errors.Is(err, rpctypes.ErrRequestTooLarge) {
-			return 0, fmt.Errorf("%w: etcd: %v", data.ErrWriteSetTooLarge, err)
+	var resp *clientv3.TxnResponse
+	for attempt := 1; ; attempt++ {
+		resp, err = s.txn(ctx, timeout, fenceKey, fenceRev, ws.Base, ops)
+		if err == nil || attempt == 2 || !unclear(err) || ctx.Err() != nil {
+			break
 		}
-		return 0, fmt.Errorf("etcd commit: %w", err)
+		s.log.Warn("etcd commit without an answer: sending it again", "err", err)
+	}
+	if err != nil {
+		return 0, err
 	}
 	if !resp.Succeeded {
+		if rev, ok := appliedEarlier(resp, token); ok {
+			return rev, nil
+		}
 		return 0, s.refused(resp, fenceKey, fenceRev, ws.Base)
 	}
 	return resp.Header.Revision, nil
+}
+
+// txn sends the fenced transaction once.
+func (s *Store) txn(ctx context.Context, timeout time.Duration, fenceKey string, fenceRev, base int64, ops []clientv3.Op) (*clientv3.TxnResponse, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	head := s.cfg.headKey()
+	resp, err := s.cfg.Client.Txn(clientv3.WithRequireLeader(ctx)).
+		If(clientv3.Compare(clientv3.CreateRevision(fenceKey), "=", fenceRev),
+			clientv3.Compare(clientv3.ModRevision(head), "=", base)).
+		Then(ops...).
+		Else(clientv3.OpGet(fenceKey, clientv3.WithKeysOnly()), clientv3.OpGet(head)).
+		Commit()
+	if err != nil {
+		if errors.Is(err, rpctypes.ErrTooManyOps) || errors.Is(err, rpctypes.ErrRequestTooLarge) {
+			return nil, fmt.Errorf("%w: etcd: %v", data.ErrWriteSetTooLarge, err)
+		}
+		return nil, fmt.Errorf("etcd commit: %w", err)
+	}
+	return resp, nil
+}
+
+// unclear reports whether a failed request may or may not have been
+// applied and is worth sending again at once: etcd lost its leader or timed
+// out while the proposal was in flight, or shed it under load. Not a
+// missing leader (quorum lost: fail fast) nor the client's own deadline
+// (the commit timeout already passed).
+func unclear(err error) bool {
+	for _, e := range []error{rpctypes.ErrLeaderChanged, rpctypes.ErrTimeout, rpctypes.ErrTimeoutDueToLeaderFail,
+		rpctypes.ErrTimeoutDueToConnectionLost, rpctypes.ErrTooManyRequests} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// appliedEarlier reports whether a refused transaction's head holds token:
+// an earlier attempt of the same batch was applied, at the head's revision.
+func appliedEarlier(resp *clientv3.TxnResponse, token string) (int64, bool) {
+	if r := resp.Responses; len(r) == 2 {
+		if kvs := r[1].GetResponseRange().GetKvs(); len(kvs) > 0 && string(kvs[0].Value) == token {
+			return kvs[0].ModRevision, true
+		}
+	}
+	return 0, false
 }
 
 // refused explains a transaction whose compares failed.
@@ -84,9 +139,10 @@ func (s *Store) refused(resp *clientv3.TxnResponse, fenceKey string, fenceRev, b
 	return errBehind
 }
 
-// ops turns ws into the transaction's operations (with the head put),
+// ops turns ws into the transaction's operations (with the head put, its
+// value the batch's token),
 // refusing a write set larger than etcd's limits.
-func (s *Store) ops(ws *data.WriteSet) ([]clientv3.Op, error) {
+func (s *Store) ops(ws *data.WriteSet, token string) ([]clientv3.Op, error) {
 	n := len(ws.Writes) + 1
 	if n > s.cfg.MaxTxnOps {
 		return nil, fmt.Errorf("%w: %d operations, etcd takes %d (--max-txn-ops)", data.ErrWriteSetTooLarge, n, s.cfg.MaxTxnOps)
@@ -107,5 +163,5 @@ func (s *Store) ops(ws *data.WriteSet) ([]clientv3.Op, error) {
 	if size > s.cfg.MaxRequestBytes {
 		return nil, fmt.Errorf("%w: about %d bytes, etcd takes %d (--max-request-bytes)", data.ErrWriteSetTooLarge, size, s.cfg.MaxRequestBytes)
 	}
-	return append(ops, clientv3.OpPut(s.cfg.headKey(), "")), nil
+	return append(ops, clientv3.OpPut(s.cfg.headKey(), token)), nil
 }

@@ -13,6 +13,8 @@
 //	Then(put/delete every entry, put head)
 //
 // and only then commits the local file, recording the etcd revision in it.
+// The head's value names the batch (a token), so a commit whose outcome
+// etcd could not report is sent once more and settled exactly (Commit).
 // The fence compare refuses a deposed writer; the head compare (head is one
 // key every luckbox transaction writes, base the revision the local copy
 // had when the operations read it) refuses a writer whose copy is behind.

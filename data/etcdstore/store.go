@@ -86,7 +86,8 @@ type Store struct {
 	cancel context.CancelFunc
 	done   chan struct{} // closed when the watch loop ended
 
-	rev     atomic.Int64 // the etcd revision the local copy is current at
+	rev     atomic.Int64  // the etcd revision the local copy is current at
+	batches atomic.Uint64 // batches committed: the head token's counter
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced when rev moves
 }
