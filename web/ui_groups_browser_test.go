@@ -79,3 +79,72 @@ func TestBrowserGroupPacket(t *testing.T) {
 		t.Errorf("%d grabs, want bob's only", n)
 	}
 }
+
+// TestBrowserGroupLottery: the lottery form's group field makes a
+// group-only lottery shared into the group; a member who opens the link
+// from the group proves it and joins, an outsider and someone who opened
+// it without the ticket are refused with the reason in their language.
+func TestBrowserGroupLottery(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser tests are not short: skipped with -short")
+	}
+	b := startBrowser(t)
+	h := newHarness(t, append(allFeatures, withGroupClock)...)
+	alice := b.newTab(t, "alice", h.ts.URL)
+	alice.login("alice", "en")
+	aliceToken, _ := h.login("alice")
+
+	alice.route("#/groups")
+	alice.fill("#group-name", "family")
+	alice.fill("#group-openid", "bob")
+	alice.click("#group-add")
+	alice.waitFor("family listed", `document.querySelector('#group-list [data-group="family"]')`)
+
+	alice.route("#/lotteries/new")
+	alice.fill("#new-title", "Family draw")
+	alice.fill("#lottery-group", "family")
+	alice.click("#lottery-create")
+	alice.waitVisible("#lottery-group-only")
+	share := eval[string](alice, `document.querySelector('#lottery-share').value`)
+	if !strings.Contains(share, "/g/") {
+		t.Fatalf("the share link of a group-only lottery carries no share ticket: %q", share)
+	}
+	link := strings.TrimPrefix(share, h.ts.URL)
+	bare := link[:strings.Index(link, "/g/")]
+	id := eval[string](alice, `document.querySelector('#lottery').dataset.id`)
+
+	bob := b.newTab(t, "bob", h.ts.URL)
+	bob.login("bob", "en")
+	bob.open(link)
+	bob.waitFor("bob proven", `document.querySelector('#lottery-group-only[data-membership="proven"]')`)
+	bob.click("#lottery-join")
+	bob.waitVisible("#lottery-joined")
+	bob.shot("group-lottery-member")
+
+	carol := b.newTab(t, "carol", h.ts.URL)
+	carol.login("carol", "en")
+	carol.open(link)
+	carol.waitFor("carol not a member", `document.querySelector('#lottery-group-only[data-membership="notMember"]')`)
+	carol.click("#lottery-join")
+	carol.waitVisible("#lottery-group-refused")
+	if got := carol.text("#lottery-group-refused"); !strings.Contains(got, "This lottery is for the members of one WeChat group") {
+		t.Errorf("carol's refusal: %q", got)
+	}
+
+	dave := b.newTab(t, "dave", h.ts.URL)
+	dave.login("dave", "zh")
+	dave.open(bare)
+	dave.click("#lottery-join")
+	dave.waitText("#lottery-group-refused", "群专属抽奖")
+
+	r := h.do("GET", "/api/v1/lotteries/"+id, aliceToken, nil)
+	wantStatus(t, r, 200, "")
+	var l struct {
+		GroupOnly        bool `json:"group_only"`
+		ParticipantCount int  `json:"participant_count"`
+	}
+	r.JSON(t, &l)
+	if !l.GroupOnly || l.ParticipantCount != 1 {
+		t.Errorf("lottery %+v: want group-only with bob's entry only", l)
+	}
+}

@@ -26,6 +26,7 @@ const routes = [
   [/^\/lotteries$/, lotteryListView, true],
   [/^\/lotteries\/new$/, lotteryNewView, true],
   [/^\/lottery\/([^/]+)$/, lotteryDetailView, true],
+  [/^\/lottery\/([^/]+)\/g\/([^/]+)$/, lotteryDetailView, true],
   [/^\/lottery\/([^/]+)\/proof$/, proofView, true],
   [/^\/verify$/, verifyView, false],
   [/^\/wallet$/, walletView, true],

@@ -44,10 +44,13 @@ export async function proveFromTicket(api, openid, ticket) {
   return 'proven';
 }
 
-/** groupRefusal is the text of a refused group-only grab or join, or ''. */
-export function groupRefusal(err) {
+/**
+ * groupRefusal is the text of a refused group-only grab (kind 'packet') or
+ * join (kind 'lottery'), or ''.
+ */
+export function groupRefusal(err, kind = 'packet') {
   if (!(err instanceof ApiError) || err.status !== 403 || !err.reason) return '';
-  return t(`group.reason.${err.reason}`);
+  return t(kind === 'lottery' ? `group.lotteryReason.${err.reason}` : `group.reason.${err.reason}`);
 }
 
 /** groupsView is the demo panel: the fake's groups, and a form to add users. */

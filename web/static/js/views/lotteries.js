@@ -5,6 +5,7 @@ import { q, seg } from '../api.js';
 import { dateTime, duration, localInput, shortID } from '../format.js';
 import { card, errorBox, badge, loading, empty, toast, tabs, notice, confirmAction } from '../ui.js';
 import { formError, clearFieldErrors } from '../fielderrors.js';
+import { senderShare, proveFromTicket, groupRefusal } from '../groups.js';
 import { icon } from '../icons.js';
 
 let listRole = 'created';
@@ -71,6 +72,7 @@ export async function lotteryNewView(ctx) {
   const maxP = h('input', { id: 'max-participants', type: 'number', min: 0, placeholder: t('lottery.noLimit') });
   const claimWindow = h('input', { id: 'claim-window', type: 'number', min: 0, max: 43200, placeholder: t('lottery.noClaimWindow') });
   const redrawRounds = h('input', { id: 'redraw-rounds', type: 'number', min: 0, max: 3, value: '1' });
+  const group = h('input', { id: 'lottery-group', maxlength: 32, placeholder: t('group.lotteryFieldHint'), autocomplete: 'off' });
   const countBox = h('div', { class: 'mode-extra', hidden: true }, field(t('lottery.drawWhen'), participants));
   const timeBox = h('div', { class: 'mode-extra', hidden: true }, field(t('lottery.drawAt'), at), field(t('lottery.lockBefore'), lockBefore, t('lottery.lockHint')));
   let mode = 'manual';
@@ -103,9 +105,13 @@ export async function lotteryNewView(ctx) {
       body.redraw_rounds = Number(redrawRounds.value || 0);
     }
     try {
+      // Group only: share into the group first (the fake gives the share
+      // ticket and the creator's share info), then bind the lottery to it.
+      const shared = group.value.trim() ? await senderShare(ctx.api, ctx.session.openid, group.value.trim()) : null;
+      if (shared) body.group = shared.share;
       const l = await ctx.api.post('/api/v1/lotteries', body);
       toast(t('lottery.createdToast'), 'ok');
-      ctx.go(`#/lottery/${seg(l.id)}`);
+      ctx.go(`#/lottery/${seg(l.id)}${shared ? `/g/${seg(shared.ticket)}` : ''}`);
     } catch (err) {
       formError(form, status, err, (name) => {
         const pm = /^prizes\[(\d+)\]\.(name|quantity)$/.exec(name);
@@ -114,7 +120,7 @@ export async function lotteryNewView(ctx) {
           return row && row.querySelector(pm[2] === 'name' ? '.prize-name' : '.prize-qty');
         }
         return { title, description: desc, prizes, 'draw.mode': modes, 'draw.participants': participants, 'draw.at': at,
-          lock_before_seconds: lockBefore, max_participants: maxP, claim_window_seconds: claimWindow, redraw_rounds: redrawRounds }[name];
+          lock_before_seconds: lockBefore, max_participants: maxP, claim_window_seconds: claimWindow, redraw_rounds: redrawRounds, group }[name];
       });
     }
   };
@@ -127,6 +133,7 @@ export async function lotteryNewView(ctx) {
       field(t('lottery.maxParticipants'), maxP),
       field(t('lottery.claimWindow'), claimWindow, t('lottery.claimWindowHint')),
       field(t('lottery.redrawRounds'), redrawRounds),
+      field(t('group.field'), group, h('a', { href: '#/groups', id: 'lottery-groups-link' }, t('group.manage'))),
       status,
       button(t('lottery.create'), submit, { class: 'primary block', id: 'lottery-create' }));
   replace(ctx.view, h('div', { class: 'page-head' }, h('h1', {}, t('lottery.new'))), form);
@@ -138,13 +145,21 @@ export async function lotteryNewView(ctx) {
  * open page shows the winners the moment the draw commits.
  */
 export async function lotteryDetailView(ctx) {
-  const [id] = ctx.params;
+  const [id, ticket] = ctx.params;
   const me = ctx.session.user;
   let lottery = await ctx.api.get(`/api/v1/lotteries/${seg(id)}`);
   let winners = null;
   let claims = null;
   let liveState = 'connecting';
   if (!ctx.alive()) return;
+  // Opened from the group chat (a link with the share ticket): prove
+  // membership as the mini-program would, before joining.
+  let membership = ''; // 'proven' | 'notMember'
+  if (ticket && lottery.group_only) {
+    membership = await proveFromTicket(ctx.api, ctx.session.openid, ticket).catch(() => '');
+    if (!ctx.alive()) return;
+  }
+  let refusal = ''; // why a group-only join was refused
 
   const root = h('div', { class: 'lottery-detail', id: 'lottery', 'data-id': id });
   replace(ctx.view, root);
@@ -239,7 +254,17 @@ export async function lotteryDetailView(ctx) {
     const joined = l.me && l.me.joined;
     const live = h('span', { class: `live ${liveState}`, id: 'lottery-live', title: t(`live.${liveState}`) }, '●', ' ', t(`live.${liveState}`));
     const actions = [];
-    if (l.status === 'open' && !joined) actions.push(button(t('lottery.join'), act(() => ctx.api.post(`/api/v1/lotteries/${seg(id)}/entries`, {}, { idempotencyKey: false })), { class: 'primary', id: 'lottery-join' }));
+    if (l.status === 'open' && !joined) {
+      actions.push(button(t('lottery.join'), act(async () => {
+        refusal = '';
+        try {
+          await ctx.api.post(`/api/v1/lotteries/${seg(id)}/entries`, {}, { idempotencyKey: false });
+        } catch (err) {
+          refusal = groupRefusal(err, 'lottery');
+          if (!refusal) throw err;
+        }
+      }), { class: 'primary', id: 'lottery-join' }));
+    }
     if (l.status === 'open' && joined) actions.push(button(t('lottery.leave'), act(() => ctx.api.del(`/api/v1/lotteries/${seg(id)}/entries/me`)), { class: 'secondary', id: 'lottery-leave' }));
     if (mine && (l.status === 'open' || l.status === 'locked')) {
       // Drawing cannot be undone: ask first.
@@ -254,7 +279,7 @@ export async function lotteryDetailView(ctx) {
         if (await confirmAction(t('lottery.cancelConfirm'), t('lottery.cancelConfirmOk'), { danger: true })) await ctx.api.del(`/api/v1/lotteries/${seg(id)}`);
       }), { class: 'danger', id: 'lottery-cancel' }));
     }
-    const share = `${location.origin}${location.pathname}#/lottery/${id}`;
+    const share = `${location.origin}${location.pathname}#/lottery/${id}${ticket ? `/g/${ticket}` : ''}`;
     replace(root,
       h('section', { class: 'card lottery-head' },
         h('div', { class: 'row-between' }, h('h1', { id: 'lottery-title' }, l.title), badge(l.status)),
@@ -264,10 +289,13 @@ export async function lotteryDetailView(ctx) {
           h('div', { class: 'stat' }, h('span', { class: 'stat-num' }, String(l.prizes.reduce((n, p) => n + p.quantity, 0))), h('span', { class: 'stat-label' }, t('lottery.prizeCount'))),
           h('div', { class: 'stat wide' }, h('span', { class: 'stat-text' }, modeText(l)), countdown)),
         h('ul', { class: 'prizes' }, l.prizes.map((p) => h('li', {}, h('span', { class: 'prize-icon' }, icon('trophy')), p.name, h('span', { class: 'qty' }, `× ${p.quantity}`)))),
+        l.group_only ? h('p', { class: 'muted', id: 'lottery-group-only', 'data-membership': membership }, icon('users'), ' ', t('group.lotteryOnly'),
+          membership ? ` · ${t(`group.${membership}`)}` : '') : null,
         l.max_participants ? h('p', { class: 'muted' }, t('lottery.max', { n: l.max_participants })) : null,
         l.claim_window ? h('p', { class: 'muted', id: 'lottery-claim-window' }, t('claim.window', { left: duration(l.claim_window.seconds * 1000), n: l.claim_window.redraw_rounds })) : null,
         h('div', { class: 'row-between' }, live, joined ? h('span', { class: 'pill ok', id: 'lottery-joined' }, t('lottery.youJoined')) : null),
         h('div', { class: 'actions' }, actions),
+        refusal && !joined ? h('div', { id: 'lottery-group-refused' }, notice('error', refusal)) : null,
         status),
       l.status === 'drawn' ? resultCard(l) : null,
       l.status === 'drawn' && l.me && l.me.prize ? (l.me.claim_status === 'lapsed' ? lapsedCard(l) : claimCard(l)) : null,
