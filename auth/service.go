@@ -56,6 +56,9 @@ type Service struct {
 	admin adminToken
 	// sessions caches decoded sessions for Authenticate.
 	sessions *sessionCache
+	// owned: only this process writes db (not a replicated copy), so the
+	// session cache is the truth (session_cache.go).
+	owned bool
 }
 
 // New returns a Service over db using wx for logins.
@@ -75,7 +78,7 @@ func New(db *data.DB, wx WeChat, opts Options) *Service {
 	if opts.DefaultNickname == nil {
 		opts.DefaultNickname = func(string) string { return "微信用户" }
 	}
-	return &Service{db: db, wx: wx, opts: opts, sessions: newSessionCache()}
+	return &Service{db: db, wx: wx, opts: opts, sessions: newSessionCache(), owned: !db.Replicated()}
 }
 
 // RegisterBackground registers the scheduled and outbox work of this package.

@@ -85,7 +85,7 @@ func (s *Service) Login(ctx context.Context, code string) (Login, error) {
 		if id.UnionID != "" {
 			u.UnionID = id.UnionID
 		}
-		if err := putUser(tx, u); err != nil {
+		if err := s.putUser(tx, u); err != nil {
 			return err
 		}
 		h := tokenHash(token)
@@ -118,6 +118,17 @@ func (s *Service) Authenticate(ctx context.Context, token string) (User, error) 
 	}
 	now := s.opts.Now()
 	h := tokenHash(token)
+	if s.owned {
+		// Only this process writes: a cached decoding is current (see
+		// sessionCache).
+		if e := s.sessions.get(h); e != nil {
+			if !now.Before(e.expires) {
+				return User{}, errUnauthenticated()
+			}
+			return e.u, nil
+		}
+	}
+	gen := s.sessions.generation()
 	var u User
 	var ok bool
 	err := s.db.View(func(tx data.Tx) error {
@@ -145,7 +156,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (User, error) 
 			return fmt.Errorf("decode user %d: %w", ss.UserSeq, err)
 		}
 		u.Seq = ss.UserSeq
-		s.sessions.store(h, sv, uv, ss.ExpiresAt, u)
+		s.sessions.store(gen, h, sv, uv, ss.ExpiresAt, u)
 		ok = now.Before(ss.ExpiresAt)
 		return nil
 	})
@@ -162,12 +173,12 @@ func (s *Service) Authenticate(ctx context.Context, token string) (User, error) 
 func (s *Service) Logout(ctx context.Context, token string) error {
 	h := tokenHash(token)
 	err := s.db.Update(ctx, func(tx data.Tx) error {
+		tx.OnCommit(func() { s.sessions.forget(h) })
 		return data.MustBucket(tx, bucketSessions).Delete(h[:])
 	})
 	if err != nil {
 		return fmt.Errorf("logout: %w", err)
 	}
-	s.sessions.forget(h) // no longer needed: the deleted session never matches again
 	return nil
 }
 
@@ -180,6 +191,11 @@ func (s *Service) expireSession(ctx context.Context, d data.Due) error {
 		found, err := data.GetJSON(b, d.Ref, &ss)
 		if err != nil || !found || now.Before(ss.ExpiresAt) {
 			return err
+		}
+		if len(d.Ref) == 32 {
+			var h [32]byte
+			copy(h[:], d.Ref)
+			tx.OnCommit(func() { s.sessions.forget(h) })
 		}
 		return b.Delete(d.Ref)
 	})

@@ -10,14 +10,25 @@ import (
 const maxCachedSessions = 1 << 16
 
 // sessionCache keeps the decoded session and user of recently seen tokens,
-// with the stored values they were decoded from. Authenticate still reads
-// both values in its read transaction, but when they are byte for byte what
-// was decoded before it skips the two JSON decodes (the costly part of
-// authenticating a request). Nothing needs invalidating: a changed user or a
-// deleted session shows as different (or missing) bytes.
+// with the stored values they were decoded from.
+//
+// On a database only this process writes (not a replicated copy), every
+// write of a session or a user goes through this package, which forgets the
+// entries it changes once the write has committed (forget, forgetUser).
+// There an entry is the truth and Authenticate answers from it without a
+// read transaction. A generation, bumped by every forgetting, keeps a
+// decoding read before a commit from being stored after that commit's
+// forgetting: store takes the generation seen before the read and stores
+// nothing if it moved.
+//
+// On a replicated copy other nodes' writes arrive without passing here, so
+// Authenticate still reads both values and uses an entry only when they are
+// byte for byte what it was decoded from (skipping the two JSON decodes).
 type sessionCache struct {
 	mu      sync.Mutex
+	gen     uint64
 	entries map[[32]byte]*cachedSession
+	byUser  map[uint64][][32]byte // the token hashes cached for each user
 }
 
 type cachedSession struct {
@@ -27,32 +38,59 @@ type cachedSession struct {
 }
 
 func newSessionCache() *sessionCache {
-	return &sessionCache{entries: map[[32]byte]*cachedSession{}}
+	return &sessionCache{entries: map[[32]byte]*cachedSession{}, byUser: map[uint64][][32]byte{}}
 }
 
-// get returns the cached decoding for token hash h, or nil; the caller
-// compares its stored bytes with the current ones before using it.
+// get returns the cached decoding for token hash h, or nil.
 func (c *sessionCache) get(h [32]byte) *cachedSession {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.entries[h]
 }
 
-// store remembers a decoding (sv and uv are copied: bbolt's are valid only
-// inside the transaction).
-func (c *sessionCache) store(h [32]byte, sv, uv []byte, expires time.Time, u User) {
-	e := &cachedSession{session: bytes.Clone(sv), user: bytes.Clone(uv), expires: expires, u: u}
+// generation is the generation to pass to store for a read starting now.
+func (c *sessionCache) generation() uint64 {
 	c.mu.Lock()
-	if len(c.entries) >= maxCachedSessions {
-		clear(c.entries) // rare: start over rather than track recency
-	}
-	c.entries[h] = e
-	c.mu.Unlock()
+	defer c.mu.Unlock()
+	return c.gen
 }
 
-// forget drops the decoding for token hash h (after a logout).
+// store remembers a decoding read after generation gen was current, unless
+// something was forgotten since (sv and uv are copied: bbolt's are valid
+// only inside the transaction).
+func (c *sessionCache) store(gen uint64, h [32]byte, sv, uv []byte, expires time.Time, u User) {
+	e := &cachedSession{session: bytes.Clone(sv), user: bytes.Clone(uv), expires: expires, u: u}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen {
+		return
+	}
+	if len(c.entries) >= maxCachedSessions {
+		clear(c.entries) // rare: start over rather than track recency
+		clear(c.byUser)
+	}
+	if _, ok := c.entries[h]; !ok {
+		c.byUser[u.Seq] = append(c.byUser[u.Seq], h)
+	}
+	c.entries[h] = e
+}
+
+// forget drops the decoding for token hash h (its session was deleted).
 func (c *sessionCache) forget(h [32]byte) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
 	delete(c.entries, h)
-	c.mu.Unlock()
+}
+
+// forgetUser drops every decoding of user seq's sessions (the user
+// changed).
+func (c *sessionCache) forgetUser(seq uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	for _, h := range c.byUser[seq] {
+		delete(c.entries, h)
+	}
+	delete(c.byUser, seq)
 }

@@ -2,6 +2,8 @@ package auth
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -60,5 +62,60 @@ func TestAuthenticateCacheSeesEveryChange(t *testing.T) {
 	}
 	if _, err := s.Authenticate(ctx, l3.Token); data.ErrorCode(err) != data.EUnauthenticated {
 		t.Fatalf("after logout: %v", err)
+	}
+}
+
+// TestAuthenticateCacheRace: while other goroutines authenticate the same
+// token without pause (filling and hitting the cache), a profile change and
+// then a logout commit; from the moment each returns, every authentication
+// sees it. A decoding read before the commit must never be stored after
+// the commit's forgetting (the cache's generation).
+func TestAuthenticateCacheRace(t *testing.T) {
+	s, wx, _, _ := newTestService(t)
+	ctx := context.Background()
+	for round := range 60 {
+		code := fmt.Sprintf("r%d", round)
+		wx.issue(code, fmt.Sprintf("racer%d", round))
+		l, err := s.Login(ctx, code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+						s.Authenticate(ctx, l.Token)
+					}
+				}
+			}()
+		}
+		name := fmt.Sprintf("name-%d", round)
+		if _, err := s.UpdateProfile(ctx, l.User.ID(), ProfileUpdate{Nickname: &name}); err != nil {
+			t.Fatal(err)
+		}
+		for range 200 {
+			if u, err := s.Authenticate(ctx, l.Token); err != nil || u.Nickname != name {
+				close(stop)
+				t.Fatalf("round %d: after the profile change: %q %v", round, u.Nickname, err)
+			}
+		}
+		if err := s.Logout(ctx, l.Token); err != nil {
+			t.Fatal(err)
+		}
+		for range 200 {
+			if _, err := s.Authenticate(ctx, l.Token); data.ErrorCode(err) != data.EUnauthenticated {
+				close(stop)
+				t.Fatalf("round %d: after logout: %v", round, err)
+			}
+		}
+		close(stop)
+		wg.Wait()
 	}
 }

@@ -77,7 +77,10 @@ func getUser(tx data.Tx, seq uint64) (User, bool, error) {
 	return u, ok, err
 }
 
-func putUser(tx data.Tx, u User) error {
+// putUser stores u inside tx; once tx committed, the sessions cached for
+// u are forgotten (session_cache.go). Every write of a user goes through it.
+func (s *Service) putUser(tx data.Tx, u User) error {
+	tx.OnCommit(func() { s.sessions.forgetUser(u.Seq) })
 	return data.PutJSON(data.MustBucket(tx, bucketUsers), data.U64(u.Seq), u)
 }
 
@@ -212,7 +215,7 @@ func (s *Service) modifyUser(ctx context.Context, userID, what string, change fu
 		if err := change(tx, &u); err != nil {
 			return err
 		}
-		return putUser(tx, u)
+		return s.putUser(tx, u)
 	})
 	if err != nil {
 		return User{}, fmt.Errorf("%s: %w", what, err)

@@ -273,6 +273,11 @@ func (db *DB) Close() error {
 // state. Values read are valid only inside fn.
 func (db *DB) View(fn func(tx Tx) error) error { return viewBolt(db.bolt, fn) }
 
+// Replicated reports whether the database is one node's copy of a
+// replicated store (Options.Replicator): then other nodes' writes reach it
+// too (ApplyRemote), not only this process's operations.
+func (db *DB) Replicated() bool { return db.opts.Replicator != nil }
+
 // Bolt exposes the underlying bbolt handle for tests and tools.
 func (db *DB) Bolt() *bolt.DB { return db.bolt }
 

@@ -18,12 +18,23 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		http.Error(w, `{"error":{"code":"internal","message":"internal error"}}`, http.StatusInternalServerError)
 		return
 	}
+	writeJSONBody(w, status, append(buf, '\n'))
+}
+
+// The header values of every JSON answer, shared (never written into:
+// Set replaces a value, Add appends to a full slice, which copies it).
+var (
+	jsonContentType = []string{"application/json; charset=utf-8"}
+	noStore         = []string{"no-store"}
+)
+
+// writeJSONBody sends body, an encoded JSON document ending in a newline.
+func writeJSONBody(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
+	h["Content-Type"] = jsonContentType
+	h["Cache-Control"] = noStore
 	w.WriteHeader(status)
-	w.Write(buf)
-	w.Write([]byte{'\n'})
+	w.Write(body)
 }
 
 // decodeJSON reads the request body into v. An empty body (or `{}`) leaves v

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -51,6 +52,35 @@ type httpMetrics struct {
 	latency     *prometheus.HistogramVec
 	grabs       prometheus.Counter
 	rateLimited *prometheus.CounterVec
+	// bySeries holds the two series of each (method, route, status) seen,
+	// so a request does not hash its label values twice to find them; the
+	// labels are bounded (methodLabel, route patterns, the server's own
+	// status codes), so is this map.
+	bySeries sync.Map // seriesKey → *requestSeries
+}
+
+type seriesKey struct {
+	method, route string
+	status        int
+}
+
+type requestSeries struct {
+	requests prometheus.Counter
+	latency  prometheus.Observer
+}
+
+// series returns the request series of one label combination.
+func (m *httpMetrics) series(method, route string, status int) *requestSeries {
+	k := seriesKey{method, route, status}
+	if v, ok := m.bySeries.Load(k); ok {
+		return v.(*requestSeries)
+	}
+	st := strconv.Itoa(status)
+	v, _ := m.bySeries.LoadOrStore(k, &requestSeries{
+		requests: m.requests.WithLabelValues(method, route, st),
+		latency:  m.latency.WithLabelValues(method, route, st),
+	})
+	return v.(*requestSeries)
 }
 
 func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
@@ -102,9 +132,9 @@ func (s *Server) observe(method, route string, status int, d time.Duration) {
 		return
 	}
 	method = methodLabel(method)
-	st := strconv.Itoa(status)
-	s.metrics.requests.WithLabelValues(method, route, st).Inc()
-	s.metrics.latency.WithLabelValues(method, route, st).Observe(d.Seconds())
+	ser := s.metrics.series(method, route, status)
+	ser.requests.Inc()
+	ser.latency.Observe(d.Seconds())
 	if status == http.StatusCreated && method == http.MethodPost && route == grabRoute {
 		s.metrics.grabs.Inc()
 	}

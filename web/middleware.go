@@ -3,11 +3,13 @@ package web
 import (
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -37,15 +39,35 @@ func validRequestID(id string) bool {
 	return true
 }
 
+// requestIDs makes the server's request ids: 24 hex digits, a random
+// prefix drawn once per process and a counter, so ids are unique across
+// restarts and nodes without a random draw (a system call) per request.
+var requestIDs = func() *requestIDSource {
+	src := &requestIDSource{}
+	rand.Read(src.prefix[:])
+	return src
+}()
+
+type requestIDSource struct {
+	prefix [6]byte
+	seq    atomic.Uint64
+}
+
+// next returns a new id.
+func (s *requestIDSource) next() string {
+	var b [12]byte // the prefix, then the counter's low 6 bytes
+	binary.BigEndian.PutUint64(b[4:], s.seq.Add(1))
+	copy(b[:6], s.prefix[:])
+	return hex.EncodeToString(b[:])
+}
+
 // withRequestID gives every request an id (the client's X-Request-Id if it
 // sent a valid one) and echoes it in the response header.
 func withRequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-Id")
 		if !validRequestID(id) {
-			var b [12]byte
-			rand.Read(b[:])
-			id = hex.EncodeToString(b[:])
+			id = requestIDs.next()
 		}
 		w.Header().Set("X-Request-Id", id)
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
