@@ -2,6 +2,7 @@ package auth
 
 import (
 	"bytes"
+	"slices"
 	"sync"
 	"time"
 )
@@ -28,7 +29,7 @@ type sessionCache struct {
 	mu      sync.Mutex
 	gen     uint64
 	entries map[[32]byte]*cachedSession
-	byUser  map[uint64][][32]byte // the token hashes cached for each user
+	byUser  map[uint64][][32]byte // the token hashes in entries, by user
 }
 
 type cachedSession struct {
@@ -80,7 +81,17 @@ func (c *sessionCache) forget(h [32]byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
+	e, ok := c.entries[h]
+	if !ok {
+		return
+	}
 	delete(c.entries, h)
+	hs := slices.DeleteFunc(c.byUser[e.u.Seq], func(x [32]byte) bool { return x == h })
+	if len(hs) == 0 {
+		delete(c.byUser, e.u.Seq)
+	} else {
+		c.byUser[e.u.Seq] = hs
+	}
 }
 
 // forgetUser drops every decoding of user seq's sessions (the user

@@ -119,3 +119,20 @@ func TestAuthenticateCacheRace(t *testing.T) {
 		wg.Wait()
 	}
 }
+
+// TestSessionCacheIndexFollowsEntries: the per-user index holds exactly
+// the cached hashes, so forgetting sessions one by one (logouts, expiry)
+// leaves nothing behind for users who never change again.
+func TestSessionCacheIndexFollowsEntries(t *testing.T) {
+	c := newSessionCache()
+	hash := func(i int) (h [32]byte) { h[0], h[1] = byte(i), byte(i>>8); return h }
+	for i := range 1000 {
+		c.store(c.generation(), hash(i), nil, nil, time.Time{}, User{Seq: uint64(i % 10)})
+	}
+	for i := range 1000 {
+		c.forget(hash(i))
+	}
+	if len(c.entries) != 0 || len(c.byUser) != 0 {
+		t.Fatalf("after forgetting every session: %d entries, %d users indexed", len(c.entries), len(c.byUser))
+	}
+}

@@ -41,7 +41,7 @@ func validRequestID(id string) bool {
 
 // requestIDs makes the server's request ids: 24 hex digits, a random
 // prefix drawn once per process and a counter, so ids are unique across
-// restarts and nodes without a random draw (a system call) per request.
+// restarts and nodes without a random draw per request.
 var requestIDs = func() *requestIDSource {
 	src := &requestIDSource{}
 	rand.Read(src.prefix[:])
