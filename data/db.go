@@ -32,6 +32,14 @@ type Options struct {
 	// NoSync skips fsync on commit. Only for throwaway data (benchmarks of
 	// everything but durability); never in production.
 	NoSync bool
+	// NoJournal turns off the journal (journal.go): every commit then syncs
+	// the file itself (bbolt's two syncs). The journal is also off with
+	// NoSync, ReadOnly or a Replicator.
+	NoJournal bool
+	// CheckpointInterval and CheckpointBytes say when the journal syncs the
+	// file (defaults DefaultCheckpointInterval, DefaultCheckpointBytes).
+	CheckpointInterval time.Duration
+	CheckpointBytes    int64
 	// NoPopulate disables MAP_POPULATE (pre-faulting the whole file at open).
 	NoPopulate bool
 	// MaxBatch caps the operations in one group commit (default 2048).
@@ -152,12 +160,22 @@ func Open(path string, opts Options) (*DB, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	journaled := !opts.NoJournal && !opts.NoSync && !opts.ReadOnly && opts.Replicator == nil
 	bo := &bolt.Options{
 		Timeout:         opts.LockTimeout,
 		FreelistType:    bolt.FreelistMapType,
 		NoSync:          opts.NoSync,
 		ReadOnly:        opts.ReadOnly,
 		InitialMmapSize: 1 << 30, // virtual only; avoids remaps that stall readers
+	}
+	if journaled {
+		bo.InitialMmapSize = journalMapSize
+	}
+	// A journal left by a server that did not close cleanly is replayed
+	// first, whoever opens the file (a read-only open too: the file alone
+	// may not hold the acknowledged transactions after a power loss).
+	if err := recoverJournal(path, *bo, opts.Logger); err != nil {
+		return nil, err
 	}
 	if !opts.NoPopulate && populateFile(path) {
 		bo.MmapFlags = syscall.MAP_POPULATE
@@ -176,7 +194,10 @@ func Open(path string, opts Options) (*DB, error) {
 			b.Close()
 			return nil, err
 		}
-		db.writer = newWriter(db, opts.MaxBatch)
+		if db.writer, err = newWriter(db, opts.MaxBatch, journaled); err != nil {
+			b.Close()
+			return nil, err
+		}
 	} else if err := db.checkSchema(); err != nil {
 		b.Close()
 		return nil, err

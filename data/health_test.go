@@ -136,7 +136,18 @@ func fdOf(t *testing.T, path string) int {
 // the kernel), so the error comes from os and bbolt as it would in
 // production, and is recognised as insufficient_storage. Swapping the file
 // back is the space returning: the database recovers and lost nothing.
+// With the journal the first write of a commit is the journal's: its file
+// is the one that fills up.
 func TestRealENOSPCFromBbolt(t *testing.T) {
+	t.Run("file", func(t *testing.T) {
+		realENOSPC(t, Options{NoJournal: true, ProbeInterval: 20 * time.Millisecond}, "")
+	})
+	t.Run("journal", func(t *testing.T) {
+		realENOSPC(t, Options{CheckpointInterval: time.Hour, ProbeInterval: 20 * time.Millisecond}, "-journal.0")
+	})
+}
+
+func realENOSPC(t *testing.T, opts Options, suffix string) {
 	full, err := os.OpenFile("/dev/full", os.O_RDWR, 0)
 	if err != nil {
 		t.Skipf("no /dev/full: %v", err)
@@ -145,7 +156,7 @@ func TestRealENOSPCFromBbolt(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "test.db")
 	// The first probe comes after the file is swapped back (a probe that
 	// came first would only fail once more).
-	db := openAt(t, path, Options{ProbeInterval: 20 * time.Millisecond})
+	db := openAt(t, path, opts)
 	ctx := context.Background()
 	// Free pages inside the file, so the failing commit writes into the
 	// file rather than growing it (growing /dev/full fails otherwise).
@@ -159,7 +170,7 @@ func TestRealENOSPCFromBbolt(t *testing.T) {
 	if err := db.Update(ctx, put("before", "1")); err != nil {
 		t.Fatal(err)
 	}
-	fd := fdOf(t, path)
+	fd := fdOf(t, path+suffix)
 	saved, err := syscall.Dup(fd)
 	if err != nil {
 		t.Fatal(err)

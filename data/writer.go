@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // Op is one domain operation: it reads state, decides and writes, all inside
@@ -43,6 +45,12 @@ type WriterStats struct {
 	// freelist when it is synced) and the meta page. BytesWritten / Ops is
 	// the storage cost of one operation (fsync is per batch on top).
 	PagesWritten, BytesWritten uint64
+	// Journaled says commits go through the journal (journal.go): then the
+	// pages above go to the page cache unsynced, and what each commit makes
+	// durable is its journal record (JournalBytes); a checkpoint writes each
+	// page dirtied since the last one once.
+	Journaled                 bool
+	JournalBytes, Checkpoints uint64
 }
 
 type request struct {
@@ -64,7 +72,12 @@ type writer struct {
 
 	batches, ops, retries, commitNanos atomic.Uint64
 	pages, bytes                       atomic.Uint64
-	capture                            *capture // the write set (with a Replicator)
+	capture                            *capture // the write set (with a Replicator or a journal)
+	journal                            *journal // nil: commits sync the file
+	jstats                             journalCounters
+	// abandon (tests) makes the loop's end let go of the journal as a
+	// crash would, instead of syncing and removing it.
+	abandon bool
 }
 
 // SlowCommitForTests, when set (by the crash test's server process, before
@@ -83,10 +96,17 @@ var errRecheckAlone = errors.New("strict rejections: run the batch one by one")
 // batch transaction; an error it returns aborts the batch like a storage failure.
 var testHookBatch func(n int) error
 
-func newWriter(db *DB, max int) *writer {
+func newWriter(db *DB, max int, journaled bool) (*writer, error) {
 	w := &writer{db: db, max: max, queue: make(chan *request, 8192), stopped: make(chan struct{}), capture: newCapture()}
+	if journaled {
+		j, err := startJournal(db, &w.jstats)
+		if err != nil {
+			return nil, err
+		}
+		w.journal = j
+	}
 	go w.loop()
-	return w
+	return w, nil
 }
 
 // Update submits op to the group-commit writer and waits until the
@@ -138,8 +158,28 @@ func (w *writer) close() {
 
 func (w *writer) loop() {
 	defer close(w.stopped)
+	defer w.endJournal()
+	var tick <-chan time.Time // a journal's checkpoints when idle
+	if w.journal != nil {
+		t := time.NewTicker(w.journal.every / 4)
+		defer t.Stop()
+		tick = t.C
+	}
 	batch := make([]*request, 0, w.max)
-	for first := range w.queue {
+	for {
+		var first *request
+		select {
+		case r, ok := <-w.queue:
+			if !ok {
+				return
+			}
+			first = r
+		case now := <-tick:
+			if w.journal != nil {
+				w.journal.tick(now)
+			}
+			continue
+		}
 		batch = append(batch[:0], first)
 	fill:
 		for len(batch) < w.max {
@@ -155,6 +195,25 @@ func (w *writer) loop() {
 		}
 		w.run(batch)
 		clear(batch)
+		if w.journal != nil {
+			w.journal.tick(time.Now())
+		}
+	}
+}
+
+// endJournal closes the journal after the last commit (see journal.close).
+func (w *writer) endJournal() {
+	j := w.journal
+	if j == nil {
+		return
+	}
+	w.journal = nil
+	if w.abandon {
+		j.abandon()
+		return
+	}
+	if err := j.close(); err != nil {
+		w.db.log.Error("journal not closed cleanly", "err", err)
 	}
 }
 
@@ -237,8 +296,9 @@ func (w *writer) txn(fn func(tx *boltTx) error) error {
 	}
 	defer func() { _ = tx.Rollback() }() // after a commit: a no-op (ErrTxClosed)
 	rep := w.db.opts.Replicator
+	j := w.journal
 	var c *capture
-	if rep != nil {
+	if rep != nil || j != nil {
 		c = w.capture
 		c.reset()
 	}
@@ -257,7 +317,7 @@ func (w *writer) txn(fn func(tx *boltTx) error) error {
 	// Replicated: etcd first. Should the local commit then fail, the batch
 	// is in etcd and reaches this file through the watch; its callers get
 	// the storage error (503/507) although it was saved, as after a timeout.
-	if c != nil && len(c.ws.Writes) > 0 {
+	if rep != nil && len(c.ws.Writes) > 0 {
 		c.ws.Base = replicaRevision(tx)
 		rev, err := rep.Commit(context.Background(), &c.ws)
 		if err != nil {
@@ -275,10 +335,43 @@ func (w *writer) txn(fn func(tx *boltTx) error) error {
 		w.pages.Add(uint64(st.GetPageCount()) + 1)
 		w.bytes.Add(uint64(st.GetPageAlloc()) + uint64(w.db.pageSize))
 	})
+	if j != nil {
+		return w.commitJournaled(tx, c)
+	}
 	if err := tx.Commit(); err != nil {
 		return w.db.commitFailed(err)
 	}
 	w.db.commitSucceeded()
+	return nil
+}
+
+// commitJournaled makes tx durable in the journal, then commits it to the
+// file without a sync (journal.go). Its commit hooks run after both.
+func (w *writer) commitJournaled(tx *bolt.Tx, c *capture) error {
+	j := w.journal
+	txid := uint64(tx.ID())
+	if txid != j.last+1 {
+		// A transaction committed around the writer (UpdateLocal, a test
+		// tampering with the file): the journal cannot replay it, so the
+		// file becomes the journal's base at once.
+		if err := j.rebase(); err != nil {
+			return w.db.commitFailed(err)
+		}
+	}
+	size := tx.Size()
+	n, err := j.record(txid, c.ws.Writes)
+	if err != nil {
+		return w.db.commitFailed(err)
+	}
+	if err := tx.Commit(); err != nil {
+		j.unrecord(n)
+		return w.db.commitFailed(err)
+	}
+	w.db.commitSucceeded()
+	if !j.committed(txid, size) {
+		w.db.log.Warn("database file outgrew the journal's mapping: commits sync the file from now on", "size", size)
+		w.endJournal()
+	}
 	return nil
 }
 
@@ -348,6 +441,10 @@ func (db *DB) WriterStats() WriterStats {
 
 		PagesWritten: w.pages.Load(),
 		BytesWritten: w.bytes.Load(),
+
+		Journaled:    w.jstats.on.Load(),
+		JournalBytes: w.jstats.bytes.Load(),
+		Checkpoints:  w.jstats.checkpoints.Load(),
 	}
 }
 

@@ -26,6 +26,7 @@ import (
 //	luckbox_writer_queue_depth                              operations waiting for the writer
 //	luckbox_writer_retries_total                            failed batches retried one by one
 //	luckbox_writer_written_bytes_total, _pages_total        what the commits wrote to the data file
+//	luckbox_journal_written_bytes_total, _checkpoints_total what the commits wrote to the journal; checkpoints
 //	luckbox_outbox_pending, luckbox_outbox_dead_letters     outbox backlog and dead letters
 //	luckbox_outbox_deliveries_total{kind}                   delivery attempts
 //	luckbox_outbox_delivery_failures_total{kind,permanent}  failed delivery attempts
@@ -197,7 +198,7 @@ type dbCollector struct {
 	db  *data.DB
 	now func() time.Time
 
-	queue, retries, written, pages, pending, dead, due, lag, size, draws, refunds, events *prometheus.Desc
+	queue, retries, written, pages, journal, checkpoints, pending, dead, due, lag, size, draws, refunds, events *prometheus.Desc
 }
 
 func newDBCollector(db *data.DB, now func() time.Time) *dbCollector {
@@ -205,24 +206,26 @@ func newDBCollector(db *data.DB, now func() time.Time) *dbCollector {
 		return prometheus.NewDesc(name, help, labels, nil)
 	}
 	return &dbCollector{db: db, now: now,
-		queue:   d("luckbox_writer_queue_depth", "Operations waiting for the group-commit writer."),
-		retries: d("luckbox_writer_retries_total", "Group commits that failed and were retried one operation at a time."),
-		written: d("luckbox_writer_written_bytes_total", "Bytes the group commits wrote to the data file (B+tree pages, freelist, meta)."),
-		pages:   d("luckbox_writer_written_pages_total", "Pages the group commits wrote to the data file."),
-		pending: d("luckbox_outbox_pending", "Outbox messages waiting for delivery (the backlog)."),
-		dead:    d("luckbox_outbox_dead_letters", "Outbox messages given up on (see the server log)."),
-		due:     d("luckbox_scheduler_due_items", "Scheduled items (lock, draw, expire, ...) in the due index."),
-		lag:     d("luckbox_scheduler_lag_seconds", "How late the earliest scheduled item is (0 when nothing is overdue)."),
-		size:    d("luckbox_db_size_bytes", "Database file size."),
-		draws:   d("luckbox_lottery_draws_total", "Lotteries drawn since start (committed)."),
-		refunds: d("luckbox_packet_refunds_total", "Expired red packets refunded since start (committed)."),
-		events:  d("luckbox_domain_events_total", "Other committed domain events since start.", "event"),
+		queue:       d("luckbox_writer_queue_depth", "Operations waiting for the group-commit writer."),
+		retries:     d("luckbox_writer_retries_total", "Group commits that failed and were retried one operation at a time."),
+		written:     d("luckbox_writer_written_bytes_total", "Bytes the group commits wrote to the data file (B+tree pages, freelist, meta; with the journal into the page cache, flushed once per page by checkpoints)."),
+		pages:       d("luckbox_writer_written_pages_total", "Pages the group commits wrote to the data file."),
+		journal:     d("luckbox_journal_written_bytes_total", "Bytes the group commits appended (and synced) to the journal."),
+		checkpoints: d("luckbox_journal_checkpoints_total", "Journal checkpoints completed (the data file synced on its own)."),
+		pending:     d("luckbox_outbox_pending", "Outbox messages waiting for delivery (the backlog)."),
+		dead:        d("luckbox_outbox_dead_letters", "Outbox messages given up on (see the server log)."),
+		due:         d("luckbox_scheduler_due_items", "Scheduled items (lock, draw, expire, ...) in the due index."),
+		lag:         d("luckbox_scheduler_lag_seconds", "How late the earliest scheduled item is (0 when nothing is overdue)."),
+		size:        d("luckbox_db_size_bytes", "Database file size."),
+		draws:       d("luckbox_lottery_draws_total", "Lotteries drawn since start (committed)."),
+		refunds:     d("luckbox_packet_refunds_total", "Expired red packets refunded since start (committed)."),
+		events:      d("luckbox_domain_events_total", "Other committed domain events since start.", "event"),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *dbCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.queue, c.retries, c.written, c.pages, c.pending, c.dead, c.due, c.lag, c.size, c.draws, c.refunds, c.events} {
+	for _, d := range []*prometheus.Desc{c.queue, c.retries, c.written, c.pages, c.journal, c.checkpoints, c.pending, c.dead, c.due, c.lag, c.size, c.draws, c.refunds, c.events} {
 		ch <- d
 	}
 }
@@ -240,6 +243,8 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.retries, float64(ws.Retries))
 	counter(c.written, float64(ws.BytesWritten))
 	counter(c.pages, float64(ws.PagesWritten))
+	counter(c.journal, float64(ws.JournalBytes))
+	counter(c.checkpoints, float64(ws.Checkpoints))
 	if c.db.Ready() {
 		ob := c.db.OutboxStats()
 		gauge(c.pending, float64(ob.Pending))

@@ -198,5 +198,8 @@ func ReportWrites(b *testing.B, before, after data.WriterStats, unit string) {
 	}
 	b.ReportMetric(float64(after.BytesWritten-before.BytesWritten)/ops/1024, "KiB/"+unit)
 	b.ReportMetric(float64(after.PagesWritten-before.PagesWritten)/commits, "pages/commit")
+	if after.Journaled {
+		b.ReportMetric(float64(after.JournalBytes-before.JournalBytes)/ops, "journal-B/"+unit)
+	}
 	b.ReportMetric(ops/commits, unit+"s/commit")
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"luckbox/auth"
+	"luckbox/data"
 	"luckbox/packet"
 	"luckbox/web"
 	"luckbox/wechat"
@@ -37,6 +38,8 @@ type serveConfig struct {
 	LogLevel      string
 	CORSOrigins   string
 	NoSync        bool
+	NoJournal     bool
+	Checkpoint    time.Duration
 	ShutdownGrace time.Duration
 	// ExchangeTemplate is the subscribe-message template id of gift-exchange reminders.
 	ExchangeTemplate string
@@ -114,6 +117,8 @@ func (c *serveConfig) register(fs interface {
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&c.CORSOrigins, "cors-origins", "", "comma-separated origins allowed by CORS (empty: CORS off)")
 	fs.BoolVar(&c.NoSync, "unsafe-no-sync", false, "skip fsync on commit (benchmarks only: a crash loses acknowledged writes)")
+	fs.BoolVar(&c.NoJournal, "no-journal", false, "commit without the journal: every commit syncs the database file itself (slower; still durable)")
+	fs.DurationVar(&c.Checkpoint, "checkpoint-interval", data.DefaultCheckpointInterval, "how often the journal syncs the database file (a checkpoint; also when the journal reaches 64 MiB)")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", 15*time.Second, "how long in-flight requests may finish on shutdown")
 	fs.StringVar(&c.LotteryTemplate, "lottery-template", "luckbox_lottery_result", "subscribe-message template id of lottery results (fields thing1 title, phrase2 中奖/未中奖, thing3 prize, time4 draw time)")
 	fs.StringVar(&c.LotteryCancelTemplate, "lottery-cancel-template", "luckbox_lottery_canceled", "subscribe-message template id telling participants a lottery was canceled (fields thing1 title, thing2 note); empty: inbox only")

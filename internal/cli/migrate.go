@@ -108,6 +108,10 @@ func migrateOut(ctx context.Context, ec *etcdConfig, file string, stdout, stderr
 	if !info.audit.OK {
 		return fmt.Errorf("refusing to keep the copy out of etcd: %w", errAuditFailed)
 	}
+	// The file replaced, its journal (if a server crashed on it) is moot.
+	if err := data.RemoveJournal(file); err != nil {
+		return err
+	}
 	if err := os.Rename(tmp, file); err != nil {
 		return fmt.Errorf("put the copy in place: %w", err)
 	}

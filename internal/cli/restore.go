@@ -69,6 +69,11 @@ func runRestore(ctx context.Context, args []string, env func(string) string, std
 			return fmt.Errorf("keep the old --data: %w", err)
 		}
 	}
+	// A journal left by a crashed server belongs to the old file: it goes
+	// with the kept copy (which replays it when opened), never to the new.
+	if err := data.MoveJournal(*target, kept); err != nil {
+		return fmt.Errorf("keep the old --data's journal: %w", err)
+	}
 	if err := os.Rename(tmp, *target); err != nil {
 		return fmt.Errorf("restore into --data: %w", err)
 	}

@@ -76,6 +76,7 @@ func serve(ctx context.Context, cfg *serveConfig, log *slog.Logger, stdout io.Wr
 	reg := prometheus.NewRegistry()
 	storage := web.NewStorageMetrics(reg) // the dbCollector joins it in web.New
 	st, err := openStore(ctx, cfg, data.Options{Buckets: buckets(), Migrations: migrations(), Logger: log, NoSync: cfg.NoSync,
+		NoJournal: cfg.NoJournal, CheckpointInterval: cfg.Checkpoint,
 		OnCommit: storage.ObserveCommit, OnDeliver: storage.ObserveDelivery}, log)
 	if err != nil {
 		return err
