@@ -188,7 +188,12 @@ func startJournal(db *DB, stats *journalCounters) (*journal, error) {
 		return nil, fmt.Errorf("start journal: %w", err)
 	}
 	j.since = time.Now()
-	db.bolt.NoSync = true
+	// Between checkpoints nothing reads the file's freelist: recovery
+	// starts from a checkpoint and rebuilds it by scanning that state's
+	// tree, and close writes it. Not writing it saves a commit the
+	// freelist's pages and the sorting of every free and pending page id
+	// (which the pinned checkpoint makes many).
+	db.bolt.NoSync, db.bolt.NoFreelistSync = true, true
 	stats.on.Store(true)
 	ok = true
 	return j, nil
@@ -354,8 +359,14 @@ func (j *journal) close() error {
 		<-j.done
 		j.done = nil
 	}
-	err := j.db.bolt.Sync()
 	j.release()
+	// One more commit writes the freelist, so the next open need not
+	// rebuild it; then the file holds everything on its own.
+	j.db.bolt.NoFreelistSync = false
+	err := j.db.bolt.Update(func(*bolt.Tx) error { return nil })
+	if err == nil {
+		err = j.db.bolt.Sync()
+	}
 	j.db.bolt.NoSync = j.db.opts.NoSync
 	j.stats.on.Store(false)
 	j.closeFiles()

@@ -66,7 +66,9 @@ func recoverJournal(path string, bo bolt.Options, log *slog.Logger) error {
 	if err := fdatasync(dbf); err != nil {
 		return fmt.Errorf("recover journal: %w", err)
 	}
-	bo.NoSync, bo.ReadOnly, bo.MmapFlags = true, false, 0
+	// No freelist commit at open (it would take the checkpoint's txid):
+	// bbolt rebuilds the freelist by scanning the checkpoint's tree.
+	bo.NoSync, bo.ReadOnly, bo.MmapFlags, bo.NoFreelistSync = true, false, 0, true
 	bo.InitialMmapSize = journalMapSize
 	bo.OpenFile = func(string, int, os.FileMode) (*os.File, error) { return dbf, nil }
 	handed = true
@@ -76,6 +78,10 @@ func recoverJournal(path string, bo bolt.Options, log *slog.Logger) error {
 		return fmt.Errorf("recover journal: open %s: %w", path, err)
 	}
 	n, err := replay(b, files, plan)
+	if err == nil { // write the freelist (an empty commit), then sync
+		b.NoFreelistSync = false
+		err = b.Update(func(*bolt.Tx) error { return nil })
+	}
 	if err == nil {
 		err = b.Sync()
 	}

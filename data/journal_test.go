@@ -26,7 +26,8 @@ func (db *DB) crashForTests() {
 
 // journalWorkload runs goroutines that each own a set of keys and put,
 // overwrite (with values of varied size, so pages split, merge and are
-// freed and reused) and delete them, plus a nested bucket's sequence, and
+// freed and reused) and delete them (directly or through a cursor), plus a
+// nested bucket's sequence and now and then the nested bucket itself, and
 // updates want (the state before) to the state every acknowledged
 // operation left.
 func journalWorkload(t *testing.T, db *DB, want map[string]string, seed uint64, goroutines, ops int) {
@@ -56,8 +57,15 @@ func journalWorkload(t *testing.T, db *DB, want map[string]string, seed uint64, 
 					val = fmt.Sprintf("%d-%d-%s", g, i, strings.Repeat("v", rng.IntN(700)))
 				}
 				nest := rng.IntN(10) == 0
+				dropNest := !nest && rng.IntN(40) == 0 // the nested bucket deleted, sequence and all
+				byCursor := rng.IntN(2) == 0           // a delete through a cursor
 				op = func(tx Tx) error {
 					b := tx.Bucket(testBucket)
+					if dropNest && b.Bucket([]byte(fmt.Sprintf("nest-%02d", g))) != nil {
+						if err := b.DeleteBucket([]byte(fmt.Sprintf("nest-%02d", g))); err != nil {
+							return err
+						}
+					}
 					if nest {
 						nb, err := b.CreateBucketIfNotExists([]byte(fmt.Sprintf("nest-%02d", g)))
 						if err != nil {
@@ -66,6 +74,13 @@ func journalWorkload(t *testing.T, db *DB, want map[string]string, seed uint64, 
 						if _, err := nb.NextSequence(); err != nil {
 							return err
 						}
+					}
+					if del && byCursor {
+						c := b.Cursor()
+						if k, _ := c.Seek([]byte(key)); string(k) == key {
+							return c.Delete()
+						}
+						return nil
 					}
 					if del {
 						return b.Delete([]byte(key))
@@ -80,6 +95,9 @@ func journalWorkload(t *testing.T, db *DB, want map[string]string, seed uint64, 
 					delete(mine, key)
 				} else {
 					mine[key] = val
+				}
+				if dropNest {
+					delete(mine, fmt.Sprintf("nest-%02d", g))
 				}
 				if nest {
 					nk := fmt.Sprintf("nest-%02d", g)

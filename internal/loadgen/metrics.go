@@ -60,6 +60,7 @@ func parseMetrics(body []byte) (map[string]float64, error) {
 type writerStats struct {
 	commits, ops, seconds float64
 	bytes, pages          float64 // written to the data file (0: not exported)
+	journal, checkpoints  float64 // appended to the journal; checkpoints (0: no journal)
 	ok                    bool
 }
 
@@ -72,11 +73,13 @@ func writerBetween(a, b map[string]float64) writerStats {
 		return writerStats{}
 	}
 	return writerStats{ok: true,
-		commits: b[batch+"_count"] - a[batch+"_count"],
-		ops:     b[batch+"_sum"] - a[batch+"_sum"],
-		seconds: b[commit+"_sum"] - a[commit+"_sum"],
-		bytes:   b["luckbox_writer_written_bytes_total"] - a["luckbox_writer_written_bytes_total"],
-		pages:   b["luckbox_writer_written_pages_total"] - a["luckbox_writer_written_pages_total"],
+		commits:     b[batch+"_count"] - a[batch+"_count"],
+		ops:         b[batch+"_sum"] - a[batch+"_sum"],
+		seconds:     b[commit+"_sum"] - a[commit+"_sum"],
+		bytes:       b["luckbox_writer_written_bytes_total"] - a["luckbox_writer_written_bytes_total"],
+		pages:       b["luckbox_writer_written_pages_total"] - a["luckbox_writer_written_pages_total"],
+		journal:     b["luckbox_journal_written_bytes_total"] - a["luckbox_journal_written_bytes_total"],
+		checkpoints: b["luckbox_journal_checkpoints_total"] - a["luckbox_journal_checkpoints_total"],
 	}
 }
 
@@ -89,6 +92,10 @@ func (w writerStats) String() string {
 	if w.bytes > 0 && w.ops > 0 {
 		s += fmt.Sprintf("; %.1f pages (%.1f KiB) written per commit, %.2f KiB per operation",
 			w.pages/w.commits, w.bytes/w.commits/1024, w.bytes/w.ops/1024)
+	}
+	if w.journal > 0 && w.ops > 0 {
+		s += fmt.Sprintf(" (into the page cache); journal %.0f B per operation synced, %.0f checkpoints",
+			w.journal/w.ops, w.checkpoints)
 	}
 	return s
 }
