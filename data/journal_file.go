@@ -47,6 +47,10 @@ const (
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
+// ErrNewerJournal is returned by Open for a journal written by a newer
+// luckbox after an unclean stop: that version must open the file first.
+var ErrNewerJournal = errors.New("journal written by a newer luckbox: open the file with that version first")
+
 func recordsAt(pageSize int) int64 { return journalMetasAt + 2*int64(pageSize) }
 
 // journalHeader is a journal file's header as read back.
@@ -150,6 +154,11 @@ func readJournalHeader(f *os.File) (*journalHeader, error) {
 		return nil, fmt.Errorf("read journal header: %w", err)
 	}
 	ps := int(binary.LittleEndian.Uint32(head[8:]))
+	if string(head[:4]) == journalMagic && binary.LittleEndian.Uint32(head[4:]) > journalVersion {
+		// Not ours to judge (and not to throw away: it may hold
+		// acknowledged transactions).
+		return nil, fmt.Errorf("%s: %w", f.Name(), ErrNewerJournal)
+	}
 	if string(head[:4]) != journalMagic || binary.LittleEndian.Uint32(head[4:]) != journalVersion ||
 		ps < 512 || ps > 1<<16 || ps&(ps-1) != 0 {
 		return nil, nil

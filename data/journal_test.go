@@ -3,6 +3,7 @@ package data
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -482,4 +483,32 @@ func (w *writer) journalIdleForTests() bool {
 		return nil
 	})
 	return <-idle
+}
+
+// TestJournalOfNewerVersionRefused: a journal this binary cannot read is
+// not thrown away (it may hold acknowledged transactions): Open refuses.
+func TestJournalOfNewerVersionRefused(t *testing.T) {
+	path := t.TempDir() + "/test.db"
+	db := openAt(t, path, Options{})
+	if err := db.Update(context.Background(), put("k", "v")); err != nil {
+		t.Fatal(err)
+	}
+	db.crashForTests()
+	f, err := os.OpenFile(JournalPaths(path)[0], os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte{journalVersion + 1}, 4); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if db2, err := Open(path, Options{Buckets: [][]byte{testBucket}}); !errors.Is(err, ErrNewerJournal) {
+		if db2 != nil {
+			db2.Close()
+		}
+		t.Fatalf("Open = %v, want ErrNewerJournal", err)
+	}
+	if _, err := os.Stat(JournalPaths(path)[0]); err != nil {
+		t.Fatalf("the journal was removed: %v", err)
+	}
 }
