@@ -512,3 +512,32 @@ func TestJournalOfNewerVersionRefused(t *testing.T) {
 		t.Fatalf("the journal was removed: %v", err)
 	}
 }
+
+// TestJournalHotBackupOpens: a hot backup of a journaled database (whose
+// commits leave the freelist to checkpoints) is a whole file of its own:
+// it opens read-only, passes bbolt's check and holds the data, and opens
+// for writing too.
+func TestJournalHotBackupOpens(t *testing.T) {
+	dir := t.TempDir()
+	db := openAt(t, dir+"/test.db", Options{CheckpointInterval: time.Hour})
+	want := map[string]string{}
+	journalWorkload(t, db, want, 7, 3, 60)
+	f, err := os.Create(dir + "/backup.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Backup(f); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	ro := openAt(t, dir+"/backup.db", Options{ReadOnly: true})
+	sameState(t, stateOf(t, ro), want)
+	checkConsistent(t, ro)
+	ro.Close()
+	rw := openAt(t, dir+"/backup.db", Options{})
+	sameState(t, stateOf(t, rw), want)
+	if err := rw.Update(context.Background(), put("after", "1")); err != nil {
+		t.Fatal(err)
+	}
+	checkConsistent(t, rw)
+}
