@@ -83,8 +83,9 @@ func errNotForYou() error { return data.Errorf(data.EForbidden, "this packet is 
 // credited when the payment arrives) and the last share finishes the packet.
 // A second grab by the same user returns the first (Again). Not the recipient
 // of a personal packet: forbidden; no share left: exhausted; past expires_at:
-// expired; not paid yet: conflict. Rejections and repeated grabs are answered
-// from a read view without queuing a write.
+// expired; not paid yet: conflict. Once a packet has rejected a grab or
+// given out its last share, rejections and repeated grabs are answered from a
+// read view (then from memory) without queuing a write (grabHints).
 func (s *Service) Grab(ctx context.Context, user uint64, id string) (GrabResult, error) {
 	seq, tag, ok := data.DecodeID(id)
 	if !ok {
@@ -95,34 +96,17 @@ func (s *Service) Grab(ctx context.Context, user uint64, id string) (GrabResult,
 	}
 	now := s.now().UTC()
 	var res GrabResult
-	err := s.db.View(func(tx data.Tx) error {
-		seq, st, again, err := grabCheck(tx, seq, tag, user, now)
-		if again != nil {
-			res = *again
-		}
-		if err != nil {
-			switch data.ErrorCode(err) {
-			case data.EExhausted, data.EExpired, data.EForbidden:
-				s.finals.remember(tx, seq, &st)
-			}
-			return err
-		}
-		if again == nil {
-			return groupCheck(tx, seq, user, now)
-		}
-		return nil
-	})
-	switch {
-	case err != nil:
-		return GrabResult{}, fmt.Errorf("grab: %w", err)
-	case res.Again:
-		return res, nil
+	if err := s.grabFromView(seq, tag, user, now, &res); err != nil || res.Again {
+		return res, err
 	}
-	err = s.db.Update(ctx, func(tx data.Tx) error {
+	err := s.db.Update(ctx, func(tx data.Tx) error {
 		seq, st, again, err := grabCheck(tx, seq, tag, user, now)
 		if err != nil || again != nil {
 			if again != nil {
 				res = *again
+			}
+			if err == nil || data.IsRejection(err) {
+				tx.OnCommit(func() { s.hints.add(seq) })
 			}
 			return err
 		}
@@ -144,6 +128,9 @@ func (s *Service) Grab(ctx context.Context, user uint64, id string) (GrabResult,
 		st.Last = user
 		st.Next++
 		st.RemainingAmount -= amount
+		if st.Next == st.Count {
+			tx.OnCommit(func() { s.hints.add(seq) })
+		}
 		res = GrabResult{Amount: amount}
 		if st.Funded {
 			if err := moveMoney(tx, user, amount, LedgerPacketGrab, seq, st.Tag, now); err != nil {
@@ -164,4 +151,34 @@ func (s *Service) Grab(ctx context.Context, user uint64, id string) (GrabResult,
 		return GrabResult{}, fmt.Errorf("grab: %w", err)
 	}
 	return res, nil
+}
+
+// grabFromView answers a grab of a hinted packet (grabHints) from a read
+// view when it can: a rejection (returned), or the user's earlier grab (res,
+// Again). Otherwise, and for a packet not hinted, the writer decides.
+func (s *Service) grabFromView(seq, tag, user uint64, now time.Time, res *GrabResult) error {
+	if !s.hints.has(seq) {
+		return nil
+	}
+	err := s.db.View(func(tx data.Tx) error {
+		seq, st, again, err := grabCheck(tx, seq, tag, user, now)
+		if again != nil {
+			*res = *again
+		}
+		if err != nil {
+			switch data.ErrorCode(err) {
+			case data.EExhausted, data.EExpired, data.EForbidden:
+				s.finals.remember(tx, seq, &st)
+			}
+			return err
+		}
+		if again == nil {
+			return groupCheck(tx, seq, user, now)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("grab: %w", err)
+	}
+	return nil
 }

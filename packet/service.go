@@ -76,6 +76,8 @@ type Service struct {
 	now  func() time.Time
 	// finals answers the rejections of final packets from memory.
 	finals *finals
+	// hints name the packets whose grabs look at a read view first.
+	hints grabHints
 }
 
 // New returns a Service over db.
