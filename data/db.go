@@ -107,6 +107,8 @@ type DB struct {
 	health commitHealth  // whether commits fail (health.go)
 	// pageSize is the file's page size (the unit of every write).
 	pageSize int
+	// mapSize is the mapping the journal opened the file with (journal.go).
+	mapSize int64
 
 	schedWake  chan struct{}
 	outboxWake chan struct{}
@@ -168,8 +170,20 @@ func Open(path string, opts Options) (*DB, error) {
 		ReadOnly:        opts.ReadOnly,
 		InitialMmapSize: 1 << 30, // virtual only; avoids remaps that stall readers
 	}
+	var mapSize int64
 	if journaled {
-		bo.InitialMmapSize = journalMapSize
+		var size int64
+		if fi, err := os.Stat(path); err == nil {
+			size = fi.Size()
+		}
+		var ok bool
+		if mapSize, ok = journalMapping(size, addressSpaceLimit()); ok {
+			bo.InitialMmapSize = int(mapSize)
+		} else {
+			journaled = false
+			opts.Logger.Warn("journal off: not enough address space to map the file for it (raise ulimit -v); every commit syncs the file",
+				"file_bytes", size, "mapping", mapSize)
+		}
 	}
 	// A journal left by a server that did not close cleanly is replayed
 	// first, whoever opens the file (a read-only open too: the file alone
@@ -187,7 +201,7 @@ func Open(path string, opts Options) (*DB, error) {
 		}
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	db := &DB{bolt: b, opts: opts, log: opts.Logger, now: opts.Now, done: make(chan struct{}), pageSize: b.Info().PageSize,
+	db := &DB{bolt: b, opts: opts, log: opts.Logger, now: opts.Now, done: make(chan struct{}), pageSize: b.Info().PageSize, mapSize: mapSize,
 		schedWake: make(chan struct{}, 1), outboxWake: make(chan struct{}, 1)}
 	if !opts.ReadOnly {
 		if err := db.init(); err != nil {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -91,8 +92,31 @@ const (
 // bbolt must never remap while the journal's read transaction is open (a
 // remap waits for every reader), so the mapping is made larger than the
 // file will get; it is address space, not memory. Past half of it the
-// journal stops and commits sync the file again (journal.commit).
+// journal stops and commits sync the file again (journal.committed).
 const journalMapSize = 1 << 40
+
+// journalMapping is the mapping to open a file of fileSize bytes with, for
+// the journal, under an address-space limit (RLIMIT_AS; ^0: none): at most
+// journalMapSize and a quarter of the limit, in whole GiB. ok is false when
+// that leaves less than 1 GiB or the file already fills half of it: then
+// the journal stays off.
+func journalMapping(fileSize int64, asLimit uint64) (size int64, ok bool) {
+	size = journalMapSize
+	if asLimit != ^uint64(0) && asLimit/4 < uint64(size) {
+		size = int64(asLimit/4) &^ (1<<30 - 1)
+	}
+	return size, size >= 1<<30 && fileSize < size/2
+}
+
+// addressSpaceLimit is the process's RLIMIT_AS (^0 when there is none or
+// it cannot be read).
+func addressSpaceLimit() uint64 {
+	var r syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_AS, &r); err != nil || r.Cur == ^uint64(0) {
+		return ^uint64(0)
+	}
+	return r.Cur
+}
 
 // JournalPaths are the journal files of the database at path.
 func JournalPaths(path string) [2]string {
@@ -145,7 +169,7 @@ func startJournal(db *DB, stats *journalCounters) (*journal, error) {
 	if err := db.bolt.Sync(); err != nil {
 		return nil, fmt.Errorf("start journal: %w", err)
 	}
-	j := &journal{db: db, stats: stats, every: db.opts.CheckpointInterval, max: db.opts.CheckpointBytes, limit: journalMapSize / 2}
+	j := &journal{db: db, stats: stats, every: db.opts.CheckpointInterval, max: db.opts.CheckpointBytes, limit: db.mapSize / 2}
 	if j.every <= 0 {
 		j.every = DefaultCheckpointInterval
 	}

@@ -69,7 +69,12 @@ func recoverJournal(path string, bo bolt.Options, log *slog.Logger) error {
 	// No freelist commit at open (it would take the checkpoint's txid):
 	// bbolt rebuilds the freelist by scanning the checkpoint's tree.
 	bo.NoSync, bo.ReadOnly, bo.MmapFlags, bo.NoFreelistSync = true, false, 0, true
-	bo.InitialMmapSize = journalMapSize
+	// The replay keeps a read transaction open: the mapping must hold the
+	// file and what the replay adds without a remap (see journalMapSize).
+	if fi, err := dbf.Stat(); err == nil {
+		m, _ := journalMapping(0, addressSpaceLimit())
+		bo.InitialMmapSize = int(max(m, 2*fi.Size()+1<<30))
+	}
 	bo.OpenFile = func(string, int, os.FileMode) (*os.File, error) { return dbf, nil }
 	handed = true
 	b, err := bolt.Open(path, 0o600, &bo)

@@ -541,3 +541,27 @@ func TestJournalHotBackupOpens(t *testing.T) {
 	}
 	checkConsistent(t, rw)
 }
+
+// TestJournalMapping: the journal's mapping under address-space limits.
+func TestJournalMapping(t *testing.T) {
+	const gib = 1 << 30
+	for _, c := range []struct {
+		file  int64
+		limit uint64
+		size  int64
+		ok    bool
+	}{
+		{0, ^uint64(0), journalMapSize, true},
+		{100 * gib, ^uint64(0), journalMapSize, true},
+		{journalMapSize / 2, ^uint64(0), journalMapSize, false}, // the file fills half
+		{0, 64 * gib, 16 * gib, true},
+		{9 * gib, 64 * gib, 16 * gib, false},
+		{0, 6*gib + 5, gib, true}, // a quarter, rounded down to whole GiB
+		{0, 3 * gib, 0, false},    // under 1 GiB: no journal
+	} {
+		size, ok := journalMapping(c.file, c.limit)
+		if size != c.size || ok != c.ok {
+			t.Errorf("journalMapping(%d, %d) = %d, %v; want %d, %v", c.file, c.limit, size, ok, c.size, c.ok)
+		}
+	}
+}
