@@ -27,9 +27,14 @@ func (c *capture) set(w Write) {
 
 func clone(b []byte) []byte { return append(make([]byte, 0, len(b)), b...) }
 
+// put records a value. The key is copied (bbolt copies it too, so a
+// caller may reuse it after Put); the value is not: bbolt keeps the caller's
+// value until the commit writes it ("must remain valid for the life of the
+// transaction"), and the write set is read before the commit, so it holds
+// exactly the bytes the file gets.
 func (c *capture) put(path [][]byte, key, value []byte) {
 	if c != nil {
-		c.set(Write{Kind: WriteValue, Bucket: path, Key: clone(key), Value: clone(value)})
+		c.set(Write{Kind: WriteValue, Bucket: path, Key: clone(key), Value: value})
 	}
 }
 
