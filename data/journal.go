@@ -59,7 +59,11 @@ type journal struct {
 
 	payload, rec []byte
 	stats        *journalCounters
+	abandoned    chan struct{} // closed by abandon (tests)
 }
+
+// errAbandoned ends a checkpoint held by a test when the journal is abandoned.
+var errAbandoned = errors.New("journal abandoned")
 
 // journalCounters are the journal's counters, kept by the writer (they
 // outlive a journal that ends).
@@ -169,7 +173,7 @@ func startJournal(db *DB, stats *journalCounters) (*journal, error) {
 	if err := db.bolt.Sync(); err != nil {
 		return nil, fmt.Errorf("start journal: %w", err)
 	}
-	j := &journal{db: db, stats: stats, every: db.opts.CheckpointInterval, max: db.opts.CheckpointBytes, limit: db.mapSize / 2}
+	j := &journal{db: db, stats: stats, abandoned: make(chan struct{}), every: db.opts.CheckpointInterval, max: db.opts.CheckpointBytes, limit: db.mapSize / 2}
 	if j.every <= 0 {
 		j.every = DefaultCheckpointInterval
 	}
@@ -348,9 +352,15 @@ func (j *journal) complete(f *journalFile, base uint64) {
 	done := make(chan error, 1)
 	j.done = done
 	hold := checkpointHoldForTests.Load()
+	stop := j.abandoned
 	go func() {
 		if hold != nil {
-			<-*hold
+			select {
+			case <-*hold:
+			case <-stop: // a crash in a test: this checkpoint never happened
+				done <- errAbandoned
+				return
+			}
 		}
 		err := j.db.bolt.Sync()
 		if err == nil && checkpointSyncedForTests != nil {
@@ -401,9 +411,14 @@ func (j *journal) close() error {
 }
 
 // abandon lets go of the journal without syncing or removing anything, as
-// a crash would (tests). A checkpoint in progress is not waited for: its
-// sync and completion then fail on the closed files.
+// a crash would (tests). A checkpoint held by checkpointHoldForTests is
+// dropped; one already syncing is waited for.
 func (j *journal) abandon() {
+	close(j.abandoned)
+	if j.done != nil {
+		<-j.done
+		j.done = nil
+	}
 	j.release()
 	j.closeFiles()
 }
