@@ -76,7 +76,7 @@ type journalCounters struct {
 // checkpointSyncedForTests, when set, runs after a checkpoint synced the
 // database file and before it is marked complete (tests copy the file
 // then: what a power loss may leave of it).
-var checkpointSyncedForTests func(path string, base uint64)
+var checkpointSyncedForTests atomic.Pointer[func(path string, base uint64)]
 
 // checkpointHoldForTests, when set as a checkpoint starts, holds it
 // before it syncs until the channel is closed (a crash during a checkpoint).
@@ -363,8 +363,8 @@ func (j *journal) complete(f *journalFile, base uint64) {
 			}
 		}
 		err := j.db.bolt.Sync()
-		if err == nil && checkpointSyncedForTests != nil {
-			checkpointSyncedForTests(j.db.bolt.Path(), base)
+		if hook := checkpointSyncedForTests.Load(); err == nil && hook != nil {
+			(*hook)(j.db.bolt.Path(), base)
 		}
 		if err == nil {
 			err = f.markComplete(base)

@@ -239,7 +239,7 @@ func powerLoss(t *testing.T, seed uint64, during bool) {
 	path := t.TempDir() + "/test.db"
 	var mu sync.Mutex
 	var synced []byte // the file as the last checkpoint's sync left it
-	checkpointSyncedForTests = func(p string, _ uint64) {
+	hook := func(p string, _ uint64) {
 		if p != path {
 			return
 		}
@@ -251,7 +251,8 @@ func powerLoss(t *testing.T, seed uint64, during bool) {
 		synced = b
 		mu.Unlock()
 	}
-	defer func() { checkpointSyncedForTests = nil }()
+	checkpointSyncedForTests.Store(&hook)
+	defer checkpointSyncedForTests.Store(nil)
 	db := openAt(t, path, Options{CheckpointInterval: 15 * time.Millisecond})
 	// The file as the journal started: synced by Open.
 	start, err := os.ReadFile(path)
