@@ -136,7 +136,7 @@ func RemoveJournal(path string) error {
 			return fmt.Errorf("remove journal: %w", err)
 		}
 	}
-	return syncDir(filepath.Dir(path))
+	return SyncDir(filepath.Dir(path))
 }
 
 // MoveJournal renames the journal files of the database at from to those
@@ -151,11 +151,12 @@ func MoveJournal(from, to string) error {
 			return fmt.Errorf("move journal: %w", err)
 		}
 	}
-	return syncDir(filepath.Dir(from))
+	return SyncDir(filepath.Dir(from))
 }
 
-// syncDir makes the creation or removal of a file in dir durable.
-func syncDir(dir string) error {
+// SyncDir makes the creation, removal, rename or link of a file in dir
+// durable.
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return fmt.Errorf("sync directory: %w", err)
@@ -209,7 +210,7 @@ func startJournal(db *DB, stats *journalCounters) (*journal, error) {
 		err = j.files[0].sync()
 	}
 	if err == nil {
-		err = syncDir(filepath.Dir(db.bolt.Path()))
+		err = SyncDir(filepath.Dir(db.bolt.Path()))
 	}
 	if err != nil {
 		_ = j.pin.Rollback()

@@ -58,7 +58,6 @@ type journalHeader struct {
 	base     uint64
 	complete bool
 	metas    []byte // 2 × page size
-	pageSize int
 }
 
 // writeHeader starts the file over at checkpoint base: the header with the
@@ -117,12 +116,7 @@ func (j *journalFile) sync() error {
 // file's end and syncs it: when it returns nil, the record is durable.
 // buf is scratch space, returned for reuse.
 func (j *journalFile) append(buf []byte, txid uint64, payload []byte) ([]byte, error) {
-	buf = append(buf[:0], make([]byte, recordHeaderLen)...)
-	binary.LittleEndian.PutUint32(buf[0:], uint32(len(payload)))
-	binary.LittleEndian.PutUint64(buf[8:], txid)
-	c := crc32.Update(0, castagnoli, buf[8:16])
-	binary.LittleEndian.PutUint32(buf[4:], crc32.Update(c, castagnoli, payload))
-	buf = append(buf, payload...)
+	buf = appendRecord(buf[:0], txid, payload)
 	if _, err := j.f.WriteAt(buf, j.off); err != nil {
 		return buf, fmt.Errorf("write journal: %w", err)
 	}
@@ -131,6 +125,17 @@ func (j *journalFile) append(buf []byte, txid uint64, payload []byte) ([]byte, e
 	}
 	j.off += int64(len(buf))
 	return buf, nil
+}
+
+// appendRecord appends the record of transaction txid holding payload to
+// dst: its length, checksum and txid, then the payload.
+func appendRecord(dst []byte, txid uint64, payload []byte) []byte {
+	var h [recordHeaderLen]byte
+	binary.LittleEndian.PutUint32(h[0:], uint32(len(payload)))
+	binary.LittleEndian.PutUint64(h[8:], txid)
+	c := crc32.Update(0, castagnoli, h[8:16])
+	binary.LittleEndian.PutUint32(h[4:], crc32.Update(c, castagnoli, payload))
+	return append(append(dst, h[:]...), payload...)
 }
 
 // unwrite erases the record at the file's end that append wrote last
@@ -173,7 +178,7 @@ func readJournalHeader(f *os.File) (*journalHeader, error) {
 	if binary.LittleEndian.Uint32(buf[24:]) != headerCRC(buf) {
 		return nil, nil
 	}
-	h := &journalHeader{base: binary.LittleEndian.Uint64(buf[16:]), metas: buf[journalMetasAt:], pageSize: ps}
+	h := &journalHeader{base: binary.LittleEndian.Uint64(buf[16:]), metas: buf[journalMetasAt:]}
 	d := buf[journalDoneAt : journalDoneAt+16]
 	h.complete = string(d[:4]) == journalDoneMagic && binary.LittleEndian.Uint64(d[4:]) == h.base &&
 		binary.LittleEndian.Uint32(d[12:]) == crc32.Checksum(d[:12], castagnoli)

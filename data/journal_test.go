@@ -345,7 +345,7 @@ func TestJournalIgnoresTornTail(t *testing.T) {
 	db.crashForTests()
 	// A record of the next transaction, cut short, then one whose checksum
 	// fails: neither may be replayed.
-	rec, _ := (&journalFile{}).encodeForTests(next, encodeWrites(nil, []Write{{Kind: WriteValue, Bucket: [][]byte{testBucket}, Key: []byte("torn"), Value: []byte("x")}}))
+	rec := appendRecord(nil, next, encodeWrites(nil, []Write{{Kind: WriteValue, Bucket: [][]byte{testBucket}, Key: []byte("torn"), Value: []byte("x")}}))
 	jf, err := os.OpenFile(f.path, os.O_RDWR, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -372,19 +372,6 @@ func TestJournalIgnoresTornTail(t *testing.T) {
 	if get(t, db3, "torn") != nil || string(get(t, db3, "k4")) != "v" {
 		t.Fatal("a record failing its checksum was replayed")
 	}
-}
-
-// encodeForTests builds a record as append writes it.
-func (j *journalFile) encodeForTests(txid uint64, payload []byte) ([]byte, error) {
-	f, err := os.CreateTemp("", "journal")
-	if err != nil {
-		return nil, err
-	}
-	defer os.Remove(f.Name())
-	defer f.Close()
-	jf := &journalFile{f: f, ps: 4096}
-	buf, err := jf.append(nil, txid, payload)
-	return buf, err
 }
 
 // TestJournalReadOnlyOpenRecovers: the audit of a crashed server's file

@@ -262,20 +262,7 @@ func placeFile(tmp, path string, force bool) error {
 		}
 		_ = os.Remove(tmp)
 	}
-	return syncDir(filepath.Dir(path))
-}
-
-// syncDir makes a rename or link in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
-	}
-	return nil
+	return data.SyncDir(filepath.Dir(path))
 }
 
 // isLoopbackHost reports whether host names this machine.

@@ -184,6 +184,9 @@ func (c *serveConfig) validate() error {
 	if c.SessionTTL < time.Minute {
 		return fmt.Errorf("invalid --session-ttl %s: must be at least 1m", c.SessionTTL)
 	}
+	if c.Checkpoint < 10*time.Millisecond || c.Checkpoint > time.Hour {
+		return fmt.Errorf("invalid --checkpoint-interval %s: must be 10ms..1h", c.Checkpoint)
+	}
 	if (c.WeChatAppID == "") != (c.WeChatSecret == "") {
 		return errors.New("invalid --wechat-app-id/--wechat-secret: set both (production) or neither (demo mode)")
 	}

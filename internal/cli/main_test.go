@@ -193,6 +193,7 @@ func TestConfigErrorsNameTheSetting(t *testing.T) {
 	}{
 		{[]string{"--addr", "nope"}, nil, "--addr"},
 		{[]string{"--session-ttl", "5s"}, nil, "--session-ttl"},
+		{[]string{"--checkpoint-interval", "0s"}, nil, "--checkpoint-interval"},
 		{nil, map[string]string{"LUCKBOX_SESSION_TTL": "soon"}, "LUCKBOX_SESSION_TTL"},
 		{[]string{"--log-format", "xml"}, nil, "--log-format"},
 		{[]string{"--wechat-app-id", "wx1"}, nil, "--wechat-secret"},

@@ -115,7 +115,7 @@ func migrateOut(ctx context.Context, ec *etcdConfig, file string, stdout, stderr
 	if err := os.Rename(tmp, file); err != nil {
 		return fmt.Errorf("put the copy in place: %w", err)
 	}
-	if err := syncDir(filepath.Dir(file)); err != nil {
+	if err := data.SyncDir(filepath.Dir(file)); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "copied etcd at %s (%s) at revision %d into %s\n", ec.Endpoints, ec.Prefix, rev, file)

@@ -77,7 +77,7 @@ func runRestore(ctx context.Context, args []string, env func(string) string, std
 	if err := os.Rename(tmp, *target); err != nil {
 		return fmt.Errorf("restore into --data: %w", err)
 	}
-	if err := syncDir(filepath.Dir(*target)); err != nil {
+	if err := data.SyncDir(filepath.Dir(*target)); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "restored %s (schema version %d, %d bytes) to %s\n", *from, info.schema, info.size, *target)
