@@ -39,7 +39,14 @@ type WriterStats struct {
 	Ops        uint64        // operations answered
 	Retries    uint64        // batches that failed and were retried one by one
 	CommitTime time.Duration // total time spent in transactions, commit included
-	QueueDepth int           // operations waiting now
+	// OpTime, JournalTime and FileTime split the transactions' time into
+	// its three phases: running the operations, appending and syncing the
+	// journal record (0 without a journal), and committing to the data
+	// file (with its fsync when there is no journal). What is left of
+	// CommitTime is the rest (beginning the transaction, the write set,
+	// a replicated store's commit).
+	OpTime, JournalTime, FileTime time.Duration
+	QueueDepth                    int // operations waiting now
 	// PagesWritten and BytesWritten count what the committed transactions
 	// wrote to the file: every dirty B+tree page (leaves, branches, the
 	// freelist when it is synced) and the meta page. BytesWritten / Ops is
@@ -71,6 +78,7 @@ type writer struct {
 	stopped chan struct{}
 
 	batches, ops, retries, commitNanos atomic.Uint64
+	opNanos, journalNanos, fileNanos   atomic.Uint64 // the phases of commitNanos (WriterStats)
 	pages, bytes                       atomic.Uint64
 	capture                            *capture // the write set (with a Replicator or a journal)
 	journal                            *journal // nil: commits sync the file
@@ -304,7 +312,10 @@ func (w *writer) txn(fn func(tx *boltTx) error) error {
 	}
 	t := wrapTx(tx, c)
 	defer t.release()
-	if err := fn(t); err != nil {
+	ran := time.Now()
+	err = fn(t)
+	w.opNanos.Add(uint64(time.Since(ran)))
+	if err != nil {
 		return err
 	}
 	// A refusing disk (simulated) fails the batch before anything is sent
@@ -338,7 +349,10 @@ func (w *writer) txn(fn func(tx *boltTx) error) error {
 	if j != nil {
 		return w.commitJournaled(tx, c)
 	}
-	if err := tx.Commit(); err != nil {
+	committing := time.Now()
+	err = tx.Commit()
+	w.fileNanos.Add(uint64(time.Since(committing)))
+	if err != nil {
 		return w.db.commitFailed(err)
 	}
 	w.db.commitSucceeded()
@@ -359,11 +373,16 @@ func (w *writer) commitJournaled(tx *bolt.Tx, c *capture) error {
 		}
 	}
 	size := tx.Size()
+	recording := time.Now()
 	n, err := j.record(txid, c.ws.Writes)
+	committing := time.Now()
+	w.journalNanos.Add(uint64(committing.Sub(recording)))
 	if err != nil {
 		return w.db.commitFailed(err)
 	}
-	if err := tx.Commit(); err != nil {
+	err = tx.Commit()
+	w.fileNanos.Add(uint64(time.Since(committing)))
+	if err != nil {
 		j.unrecord(n)
 		return w.db.commitFailed(err)
 	}
@@ -433,11 +452,14 @@ func (db *DB) WriterStats() WriterStats {
 		return WriterStats{}
 	}
 	return WriterStats{
-		Batches:    w.batches.Load(),
-		Ops:        w.ops.Load(),
-		Retries:    w.retries.Load(),
-		CommitTime: time.Duration(w.commitNanos.Load()),
-		QueueDepth: len(w.queue),
+		Batches:     w.batches.Load(),
+		Ops:         w.ops.Load(),
+		Retries:     w.retries.Load(),
+		CommitTime:  time.Duration(w.commitNanos.Load()),
+		OpTime:      time.Duration(w.opNanos.Load()),
+		JournalTime: time.Duration(w.journalNanos.Load()),
+		FileTime:    time.Duration(w.fileNanos.Load()),
+		QueueDepth:  len(w.queue),
 
 		PagesWritten: w.pages.Load(),
 		BytesWritten: w.bytes.Load(),

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // TestWriterCounterConcurrent hammers one counter key with read-modify-write
@@ -420,5 +421,42 @@ func TestWriterMaxBatch(t *testing.T) {
 	}
 	if got := sizes.get(); fmt.Sprint(got) != "[1 4 4 2]" {
 		t.Errorf("batch sizes = %v, want [1 4 4 2]", got)
+	}
+}
+
+// TestWriterPhaseTimes: the writer splits its transactions' time into
+// running the operations, writing the journal and committing to the file.
+// An operation that sleeps is counted as running; the journal's phase is
+// counted only when there is a journal; the phases never add up to more
+// than the whole.
+func TestWriterPhaseTimes(t *testing.T) {
+	const nap = 20 * time.Millisecond
+	for _, journal := range []bool{true, false} {
+		t.Run(fmt.Sprintf("journal=%v", journal), func(t *testing.T) {
+			db := openTest(t, Options{NoJournal: !journal})
+			err := db.Update(context.Background(), func(tx Tx) error {
+				time.Sleep(nap)
+				return tx.Bucket(testBucket).Put([]byte("k"), []byte("v"))
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			st := db.WriterStats()
+			if st.Journaled != journal {
+				t.Fatalf("Journaled = %v, want %v", st.Journaled, journal)
+			}
+			if st.OpTime < nap {
+				t.Errorf("OpTime = %v, want at least the operation's %v", st.OpTime, nap)
+			}
+			if st.FileTime <= 0 {
+				t.Errorf("FileTime = %v, want > 0", st.FileTime)
+			}
+			if journal != (st.JournalTime > 0) {
+				t.Errorf("JournalTime = %v with journal %v", st.JournalTime, journal)
+			}
+			if sum := st.OpTime + st.JournalTime + st.FileTime; sum > st.CommitTime {
+				t.Errorf("phases add up to %v, more than CommitTime %v", sum, st.CommitTime)
+			}
+		})
 	}
 }

@@ -27,6 +27,7 @@ import (
 //	luckbox_writer_retries_total                            failed batches retried one by one
 //	luckbox_writer_written_bytes_total, _pages_total        what the commits wrote to the data file
 //	luckbox_journal_written_bytes_total, _checkpoints_total what the commits wrote to the journal; checkpoints
+//	luckbox_writer_{operations,journal,file}_seconds_total  the commits' time by phase
 //	luckbox_outbox_pending, luckbox_outbox_dead_letters     outbox backlog and dead letters
 //	luckbox_outbox_deliveries_total{kind}                   delivery attempts
 //	luckbox_outbox_delivery_failures_total{kind,permanent}  failed delivery attempts
@@ -198,7 +199,7 @@ type dbCollector struct {
 	db  *data.DB
 	now func() time.Time
 
-	queue, retries, written, pages, journal, checkpoints, pending, dead, due, lag, size, draws, refunds, events *prometheus.Desc
+	queue, retries, written, pages, journal, checkpoints, opTime, journalTime, fileTime, pending, dead, due, lag, size, draws, refunds, events *prometheus.Desc
 }
 
 func newDBCollector(db *data.DB, now func() time.Time) *dbCollector {
@@ -212,6 +213,9 @@ func newDBCollector(db *data.DB, now func() time.Time) *dbCollector {
 		pages:       d("luckbox_writer_written_pages_total", "Pages the group commits wrote to the data file."),
 		journal:     d("luckbox_journal_written_bytes_total", "Bytes the group commits appended (and synced) to the journal."),
 		checkpoints: d("luckbox_journal_checkpoints_total", "Journal checkpoints completed (the data file synced on its own)."),
+		opTime:      d("luckbox_writer_operations_seconds_total", "Time the group commits spent running their operations."),
+		journalTime: d("luckbox_writer_journal_seconds_total", "Time the group commits spent appending and syncing their journal records."),
+		fileTime:    d("luckbox_writer_file_seconds_total", "Time the group commits spent committing to the data file (with its fsync when there is no journal)."),
 		pending:     d("luckbox_outbox_pending", "Outbox messages waiting for delivery (the backlog)."),
 		dead:        d("luckbox_outbox_dead_letters", "Outbox messages given up on (see the server log)."),
 		due:         d("luckbox_scheduler_due_items", "Scheduled items (lock, draw, expire, ...) in the due index."),
@@ -225,7 +229,7 @@ func newDBCollector(db *data.DB, now func() time.Time) *dbCollector {
 
 // Describe implements prometheus.Collector.
 func (c *dbCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.queue, c.retries, c.written, c.pages, c.journal, c.checkpoints, c.pending, c.dead, c.due, c.lag, c.size, c.draws, c.refunds, c.events} {
+	for _, d := range []*prometheus.Desc{c.queue, c.retries, c.written, c.pages, c.journal, c.checkpoints, c.opTime, c.journalTime, c.fileTime, c.pending, c.dead, c.due, c.lag, c.size, c.draws, c.refunds, c.events} {
 		ch <- d
 	}
 }
@@ -245,6 +249,9 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.pages, float64(ws.PagesWritten))
 	counter(c.journal, float64(ws.JournalBytes))
 	counter(c.checkpoints, float64(ws.Checkpoints))
+	counter(c.opTime, ws.OpTime.Seconds())
+	counter(c.journalTime, ws.JournalTime.Seconds())
+	counter(c.fileTime, ws.FileTime.Seconds())
 	if c.db.Ready() {
 		ob := c.db.OutboxStats()
 		gauge(c.pending, float64(ob.Pending))

@@ -82,7 +82,7 @@ func runBench(ctx context.Context, args []string, env func(string) string, stdou
 	fs.StringVar(&cfg.Peer, "peer", "", "\"redis\": also run the scenarios against the standard Redis design (bench/redispeer,\n"+
 		"        Redis with appendfsync always), both started afresh each round, rounds alternating, and print\n"+
 		"        them side by side (scenarios "+strings.Join(peerScenarios, ", ")+"; needs go and redis-server on PATH)")
-	fs.IntVar(&cfg.Rounds, "rounds", 2, "--peer: rounds (luckbox then the peer in each); the table shows their medians")
+	fs.IntVar(&cfg.Rounds, "rounds", 2, "--peer: rounds (luckbox first in odd rounds, the peer first in even ones); the table shows their medians")
 	fs.StringVar(&cfg.PeerDir, "peer-dir", "", "--peer: directory of the bench/redispeer module (default: looked for from the current directory up)")
 	if err := parseFlags(fs, args, env); err != nil {
 		return err

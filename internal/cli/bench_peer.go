@@ -38,8 +38,10 @@ const (
 
 // runBenchPeer is `luckbox bench --peer redis`: every round starts luckbox
 // (durable, on a fresh temporary file) and runs the scenarios against it,
-// then starts a fresh redis-server and the peer and runs the same scenarios
+// and starts a fresh redis-server and the peer and runs the same scenarios
 // against them; the table shows the medians of the rounds side by side.
+// Which side goes first alternates from round to round (sideOrder), so a
+// machine that is busier early or late in a run favours neither.
 func runBenchPeer(ctx context.Context, cfg *benchConfig, stdout, stderr io.Writer) error {
 	switch {
 	case cfg.Peer != "redis":
@@ -82,7 +84,7 @@ func runBenchPeer(ctx context.Context, cfg *benchConfig, stdout, stderr io.Write
 	version := redisVersion(ctx, redisBin)
 	var runs []sideRun
 	for round := 1; round <= cfg.Rounds; round++ {
-		for _, side := range []string{sideLuckbox, sidePeer} {
+		for _, side := range sideOrder(round) {
 			fmt.Fprintf(stderr, "==== round %d of %d: %s\n", round, cfg.Rounds, side)
 			var reports []*loadgen.Report
 			if side == sideLuckbox {
@@ -104,6 +106,15 @@ func runBenchPeer(ctx context.Context, cfg *benchConfig, stdout, stderr io.Write
 		all = append(all, r.reports...)
 	}
 	return failedChecks(all)
+}
+
+// sideOrder is the order of the sides in round (from 1): luckbox first in
+// odd rounds, the peer first in even ones.
+func sideOrder(round int) []string {
+	if round%2 == 0 {
+		return []string{sidePeer, sideLuckbox}
+	}
+	return []string{sideLuckbox, sidePeer}
 }
 
 // lookupPeerScenarios is loadgen.Lookup limited to peerScenarios ("all" is

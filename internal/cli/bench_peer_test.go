@@ -137,3 +137,14 @@ func TestWriteSideBySide(t *testing.T) {
 		}
 	}
 }
+
+// TestSideOrder: luckbox goes first in odd rounds, the peer in even ones,
+// and every round runs both.
+func TestSideOrder(t *testing.T) {
+	for round, first := range map[int]string{1: sideLuckbox, 2: sidePeer, 3: sideLuckbox, 4: sidePeer} {
+		got := sideOrder(round)
+		if len(got) != 2 || got[0] != first || got[0] == got[1] {
+			t.Errorf("round %d: %v, want %s first, then the other side", round, got, first)
+		}
+	}
+}

@@ -61,6 +61,8 @@ type writerStats struct {
 	commits, ops, seconds float64
 	bytes, pages          float64 // written to the data file (0: not exported)
 	journal, checkpoints  float64 // appended to the journal; checkpoints (0: no journal)
+	opSec, journalSec     float64 // the commits' time running operations, writing the journal
+	fileSec               float64 // and committing to the data file (all 0: not exported)
 	ok                    bool
 }
 
@@ -80,6 +82,9 @@ func writerBetween(a, b map[string]float64) writerStats {
 		pages:       b["luckbox_writer_written_pages_total"] - a["luckbox_writer_written_pages_total"],
 		journal:     b["luckbox_journal_written_bytes_total"] - a["luckbox_journal_written_bytes_total"],
 		checkpoints: b["luckbox_journal_checkpoints_total"] - a["luckbox_journal_checkpoints_total"],
+		opSec:       b["luckbox_writer_operations_seconds_total"] - a["luckbox_writer_operations_seconds_total"],
+		journalSec:  b["luckbox_writer_journal_seconds_total"] - a["luckbox_writer_journal_seconds_total"],
+		fileSec:     b["luckbox_writer_file_seconds_total"] - a["luckbox_writer_file_seconds_total"],
 	}
 }
 
@@ -87,8 +92,17 @@ func (w writerStats) String() string {
 	if !w.ok || w.commits == 0 {
 		return "no commits"
 	}
-	s := fmt.Sprintf("%.0f commits of %.1f operations on average, %.2f ms each (fsync included)",
+	s := fmt.Sprintf("%.0f commits of %.1f operations on average, %.2f ms each (fsync included",
 		w.commits, w.ops/w.commits, w.seconds/w.commits*1000)
+	if w.opSec > 0 {
+		ms := func(sec float64) float64 { return sec / w.commits * 1000 }
+		if w.journalSec > 0 {
+			s += fmt.Sprintf("; operations %.2f, journal write and sync %.2f, file commit %.2f", ms(w.opSec), ms(w.journalSec), ms(w.fileSec))
+		} else {
+			s += fmt.Sprintf("; operations %.2f, file commit and sync %.2f", ms(w.opSec), ms(w.fileSec))
+		}
+	}
+	s += ")"
 	if w.bytes > 0 && w.ops > 0 {
 		s += fmt.Sprintf("; %.1f pages (%.1f KiB) written per commit, %.2f KiB per operation",
 			w.pages/w.commits, w.bytes/w.commits/1024, w.bytes/w.ops/1024)

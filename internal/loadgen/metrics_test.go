@@ -1,6 +1,9 @@
 package loadgen
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestParseMetrics(t *testing.T) {
 	body := []byte(`# HELP luckbox_outbox_pending Messages waiting.
@@ -41,5 +44,27 @@ go_goroutines 12
 		m)
 	if !w.ok || w.commits != 3 || w.ops != 8 {
 		t.Errorf("writer %+v", w)
+	}
+}
+
+// TestWriterStatsLine: the writer line of a report splits a commit's time
+// into its phases when the server exports them, and names the journal's
+// only when it has one.
+func TestWriterStatsLine(t *testing.T) {
+	before := map[string]float64{"luckbox_writer_batch_ops_count": 0}
+	after := map[string]float64{
+		"luckbox_writer_batch_ops_count": 10, "luckbox_writer_batch_ops_sum": 200, "luckbox_writer_commit_seconds_sum": 0.02,
+		"luckbox_writer_operations_seconds_total": 0.006, "luckbox_writer_file_seconds_total": 0.005,
+	}
+	if s := writerBetween(before, after).String(); !strings.Contains(s, "2.00 ms each (fsync included; operations 0.60, file commit and sync 0.50)") {
+		t.Errorf("without a journal: %s", s)
+	}
+	after["luckbox_writer_journal_seconds_total"] = 0.008
+	if s := writerBetween(before, after).String(); !strings.Contains(s, "operations 0.60, journal write and sync 0.80, file commit 0.50)") {
+		t.Errorf("with a journal: %s", s)
+	}
+	delete(after, "luckbox_writer_operations_seconds_total")
+	if s := writerBetween(before, after).String(); !strings.Contains(s, "2.00 ms each (fsync included)") {
+		t.Errorf("a server without the phases: %s", s)
 	}
 }
