@@ -1,7 +1,5 @@
 package auth
 
-import "context"
-
 // Principal is the authenticated caller of a request: a user or the admin.
 type Principal struct {
 	Admin bool
@@ -14,17 +12,4 @@ func (p Principal) Scope() string {
 		return "admin"
 	}
 	return "user:" + p.User.ID()
-}
-
-type principalKey struct{}
-
-// WithPrincipal returns ctx carrying p.
-func WithPrincipal(ctx context.Context, p Principal) context.Context {
-	return context.WithValue(ctx, principalKey{}, p)
-}
-
-// PrincipalFrom returns the principal in ctx, if any.
-func PrincipalFrom(ctx context.Context) (Principal, bool) {
-	p, ok := ctx.Value(principalKey{}).(Principal)
-	return p, ok
 }

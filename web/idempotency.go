@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 
-	"luckbox/auth"
 	"luckbox/data"
 )
 
@@ -24,7 +23,7 @@ const maxIdempotencyKey = 255
 func (s *Server) idempotent(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key := r.Header.Get("Idempotency-Key")
-		p, ok := auth.PrincipalFrom(r.Context())
+		p, ok := principalOf(r)
 		if key == "" || !ok {
 			next.ServeHTTP(w, r)
 			return

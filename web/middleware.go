@@ -18,12 +18,39 @@ import (
 	"luckbox/data"
 )
 
-type requestIDKey struct{}
+// requestState is what the server keeps of one request: its id, the
+// caller once authenticate has run, and the response writer wrapper. One
+// allocation and one context value per request carry all of it (serve).
+type requestState struct {
+	id        string
+	idHeader  [1]string // X-Request-Id's value slice in the response header
+	principal auth.Principal
+	authed    bool
+	rw        responseWriter
+}
 
-// requestID returns the request id stored in ctx.
+type requestStateKey struct{}
+
+// stateOf returns the request's state, or nil outside serve.
+func stateOf(ctx context.Context) *requestState {
+	st, _ := ctx.Value(requestStateKey{}).(*requestState)
+	return st
+}
+
+// requestID returns the id of the request ctx belongs to ("" outside one).
 func requestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
+	if st := stateOf(ctx); st != nil {
+		return st.id
+	}
+	return ""
+}
+
+// principalOf returns the caller authenticate found for r, if any.
+func principalOf(r *http.Request) (auth.Principal, bool) {
+	if st := stateOf(r.Context()); st != nil && st.authed {
+		return st.principal, true
+	}
+	return auth.Principal{}, false
 }
 
 // validRequestID accepts a client's id if it is short and printable ASCII.
@@ -61,19 +88,6 @@ func (s *requestIDSource) next() string {
 	return hex.EncodeToString(b[:])
 }
 
-// withRequestID gives every request an id (the client's X-Request-Id if it
-// sent a valid one) and echoes it in the response header.
-func withRequestID(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get("X-Request-Id")
-		if !validRequestID(id) {
-			id = requestIDs.next()
-		}
-		w.Header().Set("X-Request-Id", id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
-	})
-}
-
 // unmatchedRoute is the route label of requests no route matched (404, 405).
 const unmatchedRoute = "unmatched"
 
@@ -89,19 +103,32 @@ func routePattern(r *http.Request) string {
 	return unmatchedRoute
 }
 
-// logAndRecover writes the access log line, records metrics and turns a
-// panic into a logged 500.
-func (s *Server) logAndRecover(next http.Handler) http.Handler {
+// serve starts every request: it gives the request its id (the client's
+// X-Request-Id if it sent a valid one), echoed in the response header, and
+// its state; when the request is done it records the metrics and writes the
+// access-log line, and it turns a panic into a logged 500.
+func (s *Server) serve(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		sw := wrapWriter(w)
+		st := &requestState{id: r.Header.Get("X-Request-Id")}
+		if !validRequestID(st.id) {
+			st.id = requestIDs.next()
+		}
+		st.idHeader[0] = st.id
+		w.Header()["X-Request-Id"] = st.idHeader[:]
+		sw, ok := w.(*responseWriter) // a test's wrapper may come first
+		if !ok {
+			st.rw.ResponseWriter = w
+			sw = &st.rw
+		}
+		r = r.WithContext(context.WithValue(r.Context(), requestStateKey{}, st))
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
 				s.log.LogAttrs(r.Context(), slog.LevelError, "panic",
-					slog.String("request_id", requestID(r.Context())),
+					slog.String("request_id", st.id),
 					slog.String("panic", fmt.Sprint(p)), slog.String("stack", string(debug.Stack())))
 				if sw.status == 0 {
 					s.writeError(sw, r, data.Errorf(data.EInternal, "internal error; the request id identifies it in the server log"))
@@ -112,7 +139,7 @@ func (s *Server) logAndRecover(next http.Handler) http.Handler {
 			s.observe(r.Method, route, sw.status, d)
 			if s.log.Enabled(r.Context(), slog.LevelInfo) {
 				s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-					slog.String("request_id", requestID(r.Context())),
+					slog.String("request_id", st.id),
 					slog.String("method", r.Method), slog.String("path", r.URL.Path),
 					slog.String("route", route), slog.Int("status", sw.status),
 					slog.Int64("bytes", sw.bytes), slog.Duration("duration", d))
@@ -172,14 +199,20 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			}
 			p.User = u
 		}
-		next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
+		st := stateOf(r.Context())
+		if st == nil { // a handler mounted without serve (tests)
+			st = &requestState{}
+			r = r.WithContext(context.WithValue(r.Context(), requestStateKey{}, st))
+		}
+		st.principal, st.authed = p, true
+		next.ServeHTTP(w, r)
 	})
 }
 
 // requireUser lets only user principals through (the admin token is 403).
 func (s *Server) requireUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if p, ok := auth.PrincipalFrom(r.Context()); !ok || p.Admin {
+		if p, ok := principalOf(r); !ok || p.Admin {
 			s.writeError(w, r, data.Errorf(data.EForbidden, "this endpoint needs a user token"))
 			return
 		}
@@ -190,7 +223,7 @@ func (s *Server) requireUser(next http.Handler) http.Handler {
 // requireAdmin lets only the admin through (user tokens are 403).
 func (s *Server) requireAdmin(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if p, ok := auth.PrincipalFrom(r.Context()); !ok || !p.Admin {
+		if p, ok := principalOf(r); !ok || !p.Admin {
 			s.writeError(w, r, data.Errorf(data.EForbidden, "this endpoint needs the admin token"))
 			return
 		}
@@ -200,6 +233,6 @@ func (s *Server) requireAdmin(next http.Handler) http.Handler {
 
 // currentUser returns the authenticated user of a requireUser route.
 func currentUser(r *http.Request) auth.User {
-	p, _ := auth.PrincipalFrom(r.Context())
+	p, _ := principalOf(r)
 	return p.User
 }

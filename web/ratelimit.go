@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"luckbox/auth"
 	"luckbox/data"
 )
 
@@ -302,7 +301,7 @@ func (s *Server) limitRate(class rateClass) []func(http.Handler) http.Handler {
 	return []func(http.Handler) http.Handler{func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			key := ""
-			if p, ok := auth.PrincipalFrom(r.Context()); ok && p.Admin {
+			if p, ok := principalOf(r); ok && p.Admin {
 				key = "admin"
 			} else if ok {
 				key = strconv.FormatUint(p.User.Seq, 10)

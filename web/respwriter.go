@@ -9,7 +9,7 @@ import (
 // responseWriter is the server's one wrapper of http.ResponseWriter: it
 // records the status and size of the response (access log, metrics,
 // idempotency) and, while a copy is wanted (tee), copies the body (the
-// reply an Idempotency-Key stores). logAndRecover installs it around every
+// reply an Idempotency-Key stores). serve installs it around every
 // request; inner middleware reaches it with wrapWriter.
 type responseWriter struct {
 	http.ResponseWriter

@@ -109,7 +109,7 @@ func routeTable() []route {
 // each route of routeTable behind its policy.
 func (s *Server) routes() *chi.Mux {
 	r := chi.NewRouter()
-	r.Use(withRequestID, s.logAndRecover, s.cors, s.forwardWrites)
+	r.Use(s.serve, s.cors, s.forwardWrites)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, data.Errorf(data.ENotFound, "no such endpoint"))
 	})

@@ -37,11 +37,12 @@ const (
 )
 
 // runBenchPeer is `luckbox bench --peer redis`: every round starts luckbox
-// (durable, on a fresh temporary file) and runs the scenarios against it,
-// and starts a fresh redis-server and the peer and runs the same scenarios
-// against them; the table shows the medians of the rounds side by side.
-// Which side goes first alternates from round to round (sideOrder), so a
-// machine that is busier early or late in a run favours neither.
+// (durable, on a fresh temporary file) and a fresh redis-server with the
+// peer in front of it, then runs each scenario at each level on one side and
+// at once on the other, so the two measurements of a cell are seconds apart
+// (on a shared machine the load of other tenants drifts over minutes). Which
+// side goes first alternates from round to round (sideOrder). The table
+// shows the medians of the rounds side by side.
 func runBenchPeer(ctx context.Context, cfg *benchConfig, stdout, stderr io.Writer) error {
 	switch {
 	case cfg.Peer != "redis":
@@ -84,19 +85,11 @@ func runBenchPeer(ctx context.Context, cfg *benchConfig, stdout, stderr io.Write
 	version := redisVersion(ctx, redisBin)
 	var runs []sideRun
 	for round := 1; round <= cfg.Rounds; round++ {
-		for _, side := range sideOrder(round) {
-			fmt.Fprintf(stderr, "==== round %d of %d: %s\n", round, cfg.Rounds, side)
-			var reports []*loadgen.Report
-			if side == sideLuckbox {
-				reports, err = runLuckboxSide(ctx, cfg, levels, scenarios, stderr)
-			} else {
-				reports, err = runPeerSide(ctx, cfg, peerBin, redisBin, levels, scenarios, stderr)
-			}
-			if err != nil {
-				return fmt.Errorf("round %d, %s: %w", round, side, err)
-			}
-			runs = append(runs, sideRun{side: side, round: round, reports: reports})
+		rs, err := runPeerRound(ctx, cfg, round, peerBin, redisBin, levels, scenarios, stderr)
+		if err != nil {
+			return fmt.Errorf("round %d: %w", round, err)
 		}
+		runs = append(runs, rs...)
 	}
 	fmt.Fprintf(stdout, "\nluckbox (bbolt, fsync per group commit) vs the redis peer (Go net/http + %s, appendfsync always)\n", version)
 	fmt.Fprintf(stdout, "medians of %d round(s), %s per time-based phase\n\n", cfg.Rounds, cfg.Opt.Duration)
@@ -190,57 +183,113 @@ func buildPeer(ctx context.Context, dir, tmp string, stderr io.Writer) (string, 
 	return bin, nil
 }
 
-// runLuckboxSide starts luckbox on a fresh temporary file and runs the
-// scenarios against it.
-func runLuckboxSide(ctx context.Context, cfg *benchConfig, levels []int, scenarios []loadgen.Scenario, stderr io.Writer) ([]*loadgen.Report, error) {
+// settle is the pause before each measured side of a cell: the other
+// side's last phase may still be finishing its background work (a
+// checkpoint's sync, Redis's AOF).
+const settle = time.Second
+
+// runPeerRound is one round of the comparison: both sides started afresh,
+// then every scenario at every level on both, back to back, in the round's
+// side order. It returns each side's reports in the same order.
+func runPeerRound(ctx context.Context, cfg *benchConfig, round int, peerBin, redisBin string, levels []int, scenarios []loadgen.Scenario, stderr io.Writer) ([]sideRun, error) {
+	envs := map[string]*loadgen.Env{}
+	for _, side := range sideOrder(round) {
+		var e *loadgen.Env
+		var stop func()
+		var err error
+		if side == sideLuckbox {
+			e, stop, err = startLuckboxSide(ctx, cfg, levels, stderr)
+		} else {
+			e, stop, err = startPeerSide(ctx, cfg, peerBin, redisBin, levels, stderr)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", side, err)
+		}
+		defer stop()
+		envs[side] = e
+	}
+	reports := map[string][]*loadgen.Report{}
+	for _, level := range levels {
+		for _, sc := range scenarios {
+			for _, side := range sideOrder(round) {
+				fmt.Fprintf(stderr, "==== round %d of %d: %s\n", round, cfg.Rounds, side)
+				select {
+				case <-ctx.Done():
+					return nil, ctx.Err()
+				case <-time.After(settle):
+				}
+				r, err := runScenarios(ctx, envs[side], []int{level}, []loadgen.Scenario{sc}, nil, stderr)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", side, err)
+				}
+				reports[side] = append(reports[side], r...)
+			}
+		}
+	}
+	var runs []sideRun
+	for _, side := range sideOrder(round) {
+		runs = append(runs, sideRun{side: side, round: round, reports: reports[side]})
+	}
+	return runs, nil
+}
+
+// startLuckboxSide starts luckbox on a fresh temporary file; stop stops it
+// and removes the file.
+func startLuckboxSide(ctx context.Context, cfg *benchConfig, levels []int, stderr io.Writer) (e *loadgen.Env, stop func(), err error) {
 	var profAddr string
 	child, token, cleanup, err := startBenchServer(ctx, cfg, stderr, &profAddr)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	defer cleanup(child)
 	opt := cfg.Opt
 	opt.Log = stderr
-	e := benchEnv(withServer(opt, child), child.URL, token, levels)
-	defer e.C.CloseIdle()
-	return runScenarios(ctx, e, levels, scenarios, nil, stderr)
+	e = benchEnv(withServer(opt, child), child.URL, token, levels)
+	return e, func() { e.C.CloseIdle(); cleanup(child) }, nil
 }
 
-// runPeerSide starts redis-server on a fresh temporary directory and the
-// peer in front of it, and runs the scenarios against them.
-func runPeerSide(ctx context.Context, cfg *benchConfig, peerBin, redisBin string, levels []int, scenarios []loadgen.Scenario, stderr io.Writer) ([]*loadgen.Report, error) {
+// startPeerSide starts redis-server on a fresh temporary directory and the
+// peer in front of it; stop stops both and removes the directory.
+func startPeerSide(ctx context.Context, cfg *benchConfig, peerBin, redisBin string, levels []int, stderr io.Writer) (e *loadgen.Env, stop func(), err error) {
 	dir, err := os.MkdirTemp("", "luckbox-redis-")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	defer os.RemoveAll(dir)
+	var undo []func() // run in reverse by stop, or on a failed start
+	stop = func() {
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i]()
+		}
+	}
+	undo = append(undo, func() { os.RemoveAll(dir) })
 	rs, err := startRedis(ctx, redisBin, dir)
 	if err != nil {
-		return nil, err
+		stop()
+		return nil, nil, err
 	}
-	defer func() {
+	undo = append(undo, func() {
 		if err := rs.stop(); err != nil {
 			fmt.Fprintf(stderr, "%v\n", err)
 		}
-	}()
+	})
 	token := randomHex(16)
 	args := []string{"--addr", "127.0.0.1:0", "--redis", rs.addr, "--pool-size", strconv.Itoa(slices.Max(levels)),
 		"--packet-max-count", "10000", "--packet-max-amount", "1000000000", "--topup-max", strconv.Itoa(benchTopupMax)}
 	child, ready, err := loadgen.StartReady(ctx, loadgen.ChildConfig{Path: peerBin, Args: args, Stderr: stderr,
 		Env: append(os.Environ(), "REDISPEER_ADMIN_TOKEN="+token), ListenPrefix: peerListenPrefix})
 	if err != nil {
-		return nil, fmt.Errorf("start the Redis peer: %w", err)
+		stop()
+		return nil, nil, fmt.Errorf("start the Redis peer: %w", err)
 	}
-	defer func() {
+	undo = append(undo, func() {
 		if err := child.Stop(time.Minute); err != nil {
 			fmt.Fprintf(stderr, "stop the Redis peer: %v\n", err)
 		}
-	}()
+	})
 	fmt.Fprintf(stderr, "started redis-server (pid %d, %s, %s) and the peer (pid %d, %s), ready in %s\n",
 		rs.PID(), rs.addr, dir, child.PID(), child.URL, ready.Round(time.Millisecond))
 	opt := cfg.Opt
 	opt.Log = stderr
-	e := benchEnv(withServer(opt, child, rs.PID()), child.URL, token, levels)
-	defer e.C.CloseIdle()
-	return runScenarios(ctx, e, levels, scenarios, nil, stderr)
+	e = benchEnv(withServer(opt, child, rs.PID()), child.URL, token, levels)
+	undo = append(undo, e.C.CloseIdle)
+	return e, stop, nil
 }
